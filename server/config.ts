@@ -1,0 +1,26 @@
+import path from 'node:path';
+
+/** Settings read once from the environment; every variable is documented in README.md. */
+export interface Config {
+  port: number;
+  dataDir: string;
+  /** When set, the server uses this MongoDB instead of starting the embedded FerretDB. */
+  mongodbUri: string | null;
+  /** `manual`: the clock moves only through `POST /api/admin/clock`. */
+  manualClock: boolean;
+  production: boolean;
+}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = Number(env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`PORT must be a port number, got "${env.PORT}"`);
+  }
+  return {
+    port,
+    dataDir: path.resolve(env.DATA_DIR ?? 'data'),
+    mongodbUri: env.MONGODB_URI?.trim() || null,
+    manualClock: env.CLOCK === 'manual',
+    production: env.NODE_ENV === 'production',
+  };
+}
