@@ -1,0 +1,46 @@
+import * as Elements from 'bpmn-elements';
+import type { Clock } from './clock.js';
+
+/**
+ * bpmn-elements computes timer expiry from the wall clock. This subclass computes it from the runtime clock, so
+ * that a resumed instance fires exactly the timers that are due by that clock, and never sets a JavaScript timer:
+ * durable timers are fired by the runtime's poller resuming the instance (see server/runtime/timers.ts).
+ */
+type TimerResult = { expireAt?: Date; timeout?: number; timerType?: string; repeat?: number; delay?: number };
+
+// bpmn-elements' TimerEventDefinition is a plain constructor function; its prototype methods are reused here.
+const Base = (Elements as unknown as Record<string, any>).TimerEventDefinition;
+
+export function createClockTimerDefinition(clock: Clock) {
+  function ClockTimerEventDefinition(this: any, activity: unknown, eventDefinition: unknown) {
+    Base.call(this, activity, eventDefinition);
+  }
+  ClockTimerEventDefinition.prototype = Object.create(Base.prototype);
+  ClockTimerEventDefinition.prototype.constructor = ClockTimerEventDefinition;
+
+  ClockTimerEventDefinition.prototype.parse = function parse(timerType: string, value: string): TimerResult {
+    const wallNow = Date.now();
+    const result: TimerResult = Base.prototype.parse.call(this, timerType, value);
+    if (timerType !== 'timeDate' && result.expireAt) {
+      // Durations and cycles were measured from the wall clock: re-anchor them on the runtime clock.
+      result.expireAt = new Date(result.expireAt.getTime() - wallNow + clock.now().getTime());
+    } else if (timerType === 'timeDate' && result.expireAt && !(result.expireAt instanceof Date)) {
+      result.expireAt = new Date(result.expireAt as unknown as string);
+    }
+    return result;
+  };
+
+  ClockTimerEventDefinition.prototype._getTimers = function getTimers(executeMessage: unknown): TimerResult {
+    const result: TimerResult = Base.prototype._getTimers.call(this, executeMessage);
+    if (result.expireAt) result.timeout = new Date(result.expireAt).getTime() - clock.now().getTime();
+    return result;
+  };
+
+  return ClockTimerEventDefinition;
+}
+
+/** Timers that never schedule anything in this process: the runtime's poller is the only thing that fires timers. */
+export function createInertTimers() {
+  const TimersCtor = (Elements as unknown as Record<string, any>).Timers;
+  return new TimersCtor({ setTimeout: () => null, clearTimeout: () => undefined });
+}

@@ -1,0 +1,31 @@
+/**
+ * What the engine adapter needs to know about a deployed process version, read once at deploy
+ * (server/bpmn/validate.ts produces it) and cached: nothing here parses XML on a step.
+ */
+export interface UserTaskModel {
+  id: string;
+  name: string | null;
+  candidateGroups: string[];
+  candidateUsers: string[];
+  assignee: string | null;
+  dueDate: string | null;
+  priority: string | number | null;
+  form: unknown;
+  documentation: string | null;
+  multiInstance: boolean;
+}
+
+export interface ServiceTaskModel {
+  topic: string;
+  inputs: Record<string, string>;
+}
+
+export interface ProcessModelInfo {
+  key: string;
+  name: string;
+  userTasks: Map<string, UserTaskModel>;
+  serviceTasks: Map<string, ServiceTaskModel>;
+  /** Element names by id, for audit and timelines. */
+  elementNames?: Map<string, string>;
+  documentation?: Map<string, string>;
+}
