@@ -1,5 +1,5 @@
 import * as Elements from 'bpmn-elements';
-import type { Clock } from './clock.js';
+import { systemClock, type Clock } from './clock.js';
 
 /**
  * bpmn-elements computes timer expiry from the wall clock. This subclass computes it from the runtime clock, so
@@ -11,7 +11,24 @@ type TimerResult = { expireAt?: Date; timeout?: number; timerType?: string; repe
 // bpmn-elements' TimerEventDefinition is a plain constructor function; its prototype methods are reused here.
 const Base = (Elements as unknown as Record<string, any>).TimerEventDefinition;
 
-export function createClockTimerDefinition(clock: Clock) {
+let engineClock: Clock = systemClock;
+
+/**
+ * The clock timers read. One per server process: the element types are bound into the serialized source of every
+ * deployed version when it is compiled, so the clock cannot be handed to them per engine.
+ */
+export function setEngineClock(clock: Clock): void {
+  engineClock = clock;
+}
+
+export function getEngineClock(): Clock {
+  return engineClock;
+}
+
+export const ClockTimerEventDefinition = createClockTimerDefinition();
+
+function createClockTimerDefinition() {
+  const clock = { now: () => engineClock.now() };
   function ClockTimerEventDefinition(this: any, activity: unknown, eventDefinition: unknown) {
     Base.call(this, activity, eventDefinition);
   }

@@ -1,6 +1,7 @@
 import { BpmnModdle } from 'bpmn-moddle';
 import * as Elements from 'bpmn-elements';
 import serializer, { TypeResolver } from 'moddle-context-serializer';
+import { ClockTimerEventDefinition } from './clock-timer.js';
 import camundaSchema from 'camunda-bpmn-moddle/resources/camunda.json' with { type: 'json' };
 
 /**
@@ -10,7 +11,7 @@ import camundaSchema from 'camunda-bpmn-moddle/resources/camunda.json' with { ty
 export type SourceContext = unknown;
 
 export function typeResolver() {
-  return TypeResolver({ ...(Elements as Record<string, unknown>) });
+  return TypeResolver({ ...(Elements as Record<string, unknown>), TimerEventDefinition: ClockTimerEventDefinition });
 }
 
 export async function compileSource(xml: string): Promise<SourceContext> {
