@@ -1,0 +1,118 @@
+import type { Collection, CreateIndexesOptions, Db, IndexSpecification } from 'mongodb';
+import type {
+  AuditDoc,
+  DefinitionDoc,
+  InstanceDoc,
+  NoticeDoc,
+  SignoffDoc,
+  TaskDoc,
+  UserDoc,
+} from './types.js';
+
+/** Collection names of the runtime state model (docs/ARCHITECTURE.md). */
+export const COLLECTION_NAMES = {
+  definitions: 'definitions',
+  instances: 'instances',
+  tasks: 'tasks',
+  audit: 'audit',
+  notices: 'notices',
+  signoffs: 'signoffs',
+  users: 'users',
+  /** Owned by connect-mongo (express-session store); no typed accessor here. */
+  sessions: 'sessions',
+} as const;
+
+export interface Collections {
+  definitions: Collection<DefinitionDoc>;
+  instances: Collection<InstanceDoc>;
+  tasks: Collection<TaskDoc>;
+  audit: Collection<AuditDoc>;
+  notices: Collection<NoticeDoc>;
+  signoffs: Collection<SignoffDoc>;
+  users: Collection<UserDoc>;
+}
+
+export function collections(db: Db): Collections {
+  return {
+    definitions: db.collection<DefinitionDoc>(COLLECTION_NAMES.definitions),
+    instances: db.collection<InstanceDoc>(COLLECTION_NAMES.instances),
+    tasks: db.collection<TaskDoc>(COLLECTION_NAMES.tasks),
+    audit: db.collection<AuditDoc>(COLLECTION_NAMES.audit),
+    notices: db.collection<NoticeDoc>(COLLECTION_NAMES.notices),
+    signoffs: db.collection<SignoffDoc>(COLLECTION_NAMES.signoffs),
+    users: db.collection<UserDoc>(COLLECTION_NAMES.users),
+  };
+}
+
+interface IndexDef {
+  collection: keyof Collections;
+  key: IndexSpecification & Record<string, 1 | -1>;
+  options: CreateIndexesOptions & { name: string };
+}
+
+/**
+ * Every index, with a fixed name so `ensureIndexes` is idempotent.
+ * Only what FerretDB 1.x (SQLite) supports: plain and unique ascending/descending keys.
+ * No TTL (`expireAfterSeconds`), no partial indexes; `sparse` is accepted but ignored by FerretDB.
+ */
+export const INDEXES: readonly IndexDef[] = [
+  { collection: 'definitions', key: { key: 1, version: 1 }, options: { name: 'key_version', unique: true } },
+  { collection: 'definitions', key: { key: 1, hash: 1 }, options: { name: 'key_hash' } },
+
+  { collection: 'instances', key: { status: 1, processKey: 1 }, options: { name: 'status_processKey' } },
+  { collection: 'instances', key: { nextTimerAt: 1 }, options: { name: 'nextTimerAt' } },
+  { collection: 'instances', key: { businessKey: 1 }, options: { name: 'businessKey' } },
+  // Pending outbox: find with { 'outbox.0': { $exists: true } }.
+  { collection: 'instances', key: { 'outbox.0': 1 }, options: { name: 'outbox_pending', sparse: true } },
+  { collection: 'instances', key: { startedBy: 1 }, options: { name: 'startedBy' } },
+
+  {
+    collection: 'tasks',
+    key: { status: 1, candidateGroups: 1, createdAt: 1 },
+    options: { name: 'status_candidateGroups_createdAt' },
+  },
+  { collection: 'tasks', key: { assignee: 1, status: 1 }, options: { name: 'assignee_status' } },
+  { collection: 'tasks', key: { instanceId: 1 }, options: { name: 'instanceId' } },
+  { collection: 'tasks', key: { completedBy: 1 }, options: { name: 'completedBy' } },
+
+  { collection: 'audit', key: { instanceId: 1, at: 1 }, options: { name: 'instanceId_at' } },
+
+  { collection: 'notices', key: { publishedAt: 1 }, options: { name: 'publishedAt' } },
+  { collection: 'notices', key: { endAt: 1 }, options: { name: 'endAt' } },
+
+  { collection: 'signoffs', key: { instanceId: 1 }, options: { name: 'instanceId' } },
+
+  { collection: 'users', key: { username: 1 }, options: { name: 'username', unique: true } },
+];
+
+/**
+ * Creates the collections' missing indexes; safe to call at every start-up.
+ *
+ * Indexes are created one at a time and only when no index of that name exists: FerretDB 1.24
+ * panics ("runtime error: slice bounds out of range [:2:1]", connection closed) when one
+ * `createIndexes` command lists two or more indexes that already exist.
+ */
+export async function ensureIndexes(db: Db): Promise<void> {
+  const existingByCollection = new Map<string, Set<string>>();
+  for (const def of INDEXES) {
+    let existing = existingByCollection.get(def.collection);
+    if (!existing) {
+      existing = await indexNames(db, def.collection);
+      existingByCollection.set(def.collection, existing);
+    }
+    if (existing.has(def.options.name)) continue;
+    await db.collection(def.collection).createIndex(def.key, def.options);
+    existing.add(def.options.name);
+  }
+}
+
+async function indexNames(db: Db, collection: string): Promise<Set<string>> {
+  try {
+    const list = await db.collection(collection).listIndexes().toArray();
+    return new Set(list.map((i) => String(i.name)));
+  } catch (err) {
+    // NamespaceNotFound: the collection does not exist yet.
+    if ((err as { code?: number }).code === 26) return new Set();
+    throw err;
+  }
+}

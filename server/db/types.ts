@@ -1,0 +1,189 @@
+/**
+ * Document shapes of the runtime state model (docs/ARCHITECTURE.md, "Runtime state model").
+ * Dates are BSON dates (JS `Date`). Every document uses a string `_id` chosen by the writer, so
+ * re-applying a write (outbox, audit) is idempotent.
+ */
+
+/** One deployed version of a process: `_id = <key>:<version>`. */
+export interface DefinitionDoc {
+  _id: string;
+  /** The BPMN process id (`bpmn:process/@id`). */
+  key: string;
+  /** 1, 2, 3… per key. */
+  version: number;
+  /** The process name (`bpmn:process/@name`), Chinese. */
+  name: string | null;
+  xml: string;
+  /** sha256 (hex) of the XML; deploying identical XML again returns the existing version. */
+  hash: string;
+  deployedAt: Date;
+  deployedBy: string | null;
+}
+
+export type InstanceStatus = 'running' | 'completed' | 'incident' | 'cancelled';
+
+export interface IncidentInfo {
+  elementId: string;
+  /** Chinese message shown to staff (e.g. a RuleViolation's message). */
+  message: string;
+  at: Date;
+  /** Service-task topic, when the incident came from a handler. */
+  topic?: string | null;
+  /** Technical detail (stack, error name); not shown to the public. */
+  detail?: string | null;
+}
+
+/** A durable timer waiting inside an instance; `InstanceDoc.nextTimerAt` is the earliest `dueAt`. */
+export interface PendingTimer {
+  /** Stable id (e.g. `<elementId>:<executionId>`). */
+  id: string;
+  elementId: string;
+  executionId: string;
+  dueAt: Date;
+  /** The ISO 8601 text it came from (`timeDate` / `timeDuration` / `timeCycle`). */
+  expression: string;
+}
+
+/**
+ * A derived write of the last committed step, applied idempotently after the commit
+ * (and re-applied at start-up if the server died in between).
+ */
+export type OutboxOp =
+  | { op: 'upsertTask'; task: TaskDoc }
+  | { op: 'closeTasks'; taskIds: string[]; status: 'completed' | 'cancelled'; at: Date; by: string | null }
+  | { op: 'insertAudit'; entries: AuditDoc[] }
+  | { op: 'insertNotice'; notice: NoticeDoc }
+  | { op: 'insertSignoff'; signoff: SignoffDoc };
+
+export interface InstanceDoc {
+  _id: string;
+  processKey: string;
+  processName: string | null;
+  version: number;
+  /** `DefinitionDoc._id` of the version the instance runs. */
+  definitionId: string;
+  businessKey: string | null;
+  status: InstanceStatus;
+  /** Optimistic lock: every write is `updateOne({ _id, rev }, { $set: { …, rev: rev + 1 } })`. */
+  rev: number;
+  /** bpmn-engine state (`engine.getState()`) without the source XML. */
+  engineState: unknown;
+  variables: Record<string, unknown>;
+  /** Ids of the elements currently waiting (user tasks, timers, …). */
+  activeElements: string[];
+  timers: PendingTimer[];
+  /** Earliest pending timer, or null; the timer poller queries `{ status: 'running', nextTimerAt: { $lte: now } }`. */
+  nextTimerAt: Date | null;
+  incident: IncidentInfo | null;
+  /** Pending derived writes; empty when everything has been applied. Query pending ones with `{ 'outbox.0': { $exists: true } }`. */
+  outbox: OutboxOp[];
+  startedBy: string | null;
+  startedAt: Date;
+  updatedAt: Date;
+  endedAt: Date | null;
+}
+
+export type TaskStatus = 'open' | 'completed' | 'cancelled';
+
+/** One user-task execution, derived from the instance: `_id = <instanceId>:<executionId>`. */
+export interface TaskDoc {
+  _id: string;
+  instanceId: string;
+  processKey: string;
+  processName: string | null;
+  version: number;
+  elementId: string;
+  /** Task name (Chinese). */
+  name: string;
+  executionId: string;
+  businessKey: string | null;
+  candidateGroups: string[];
+  candidateUsers: string[];
+  assignee: string | null;
+  dueAt: Date | null;
+  priority: number;
+  /** The form read from `camunda:formData` (see server/forms). */
+  formSchema: unknown;
+  /** `bpmn:documentation`: first line the citation, the rest the sentence it enforces. */
+  documentation: string | null;
+  status: TaskStatus;
+  createdAt: Date;
+  completedAt: Date | null;
+  completedBy: string | null;
+  isMultiInstance: boolean;
+  /** Iteration index of a multi-instance task, else null. */
+  loopIndex: number | null;
+}
+
+/** Append-only history: `_id = <instanceId>:<rev>:<n>`. */
+export interface AuditDoc {
+  _id: string;
+  instanceId: string;
+  processKey: string;
+  /** Instance `rev` produced by the step that wrote this entry. */
+  rev: number;
+  /** Position within that step. */
+  n: number;
+  at: Date;
+  /** e.g. `instance.started`, `task.created`, `task.claimed`, `task.completed`, `timer.fired`, `incident`, `instance.completed`. */
+  type: string;
+  elementId: string | null;
+  taskId: string | null;
+  /** User id, or null for the system (timers, services). */
+  actor: string | null;
+  data: Record<string, unknown>;
+}
+
+/** A published notice (公示). */
+export interface NoticeDoc {
+  _id: string;
+  instanceId: string;
+  processKey: string;
+  businessKey: string | null;
+  /** Template file name in `forms/notices/` without `.hbs`. */
+  template: string;
+  title: string;
+  kind: string;
+  /** Rendered HTML body. */
+  html: string;
+  /** Publicity period, in (calendar or working) days. */
+  days: number;
+  workingDays: boolean;
+  publishedAt: Date;
+  endAt: Date;
+  elementId: string | null;
+}
+
+export type SignoffDecision = 'approve' | 'reject' | 'return';
+
+/** Stored when an approval step (decision + opinion) is completed; `_id` = the task id. */
+export interface SignoffDoc {
+  _id: string;
+  instanceId: string;
+  processKey: string;
+  taskId: string;
+  elementId: string;
+  /** Task name (Chinese). */
+  stepName: string;
+  decision: SignoffDecision;
+  opinion: string | null;
+  by: string;
+  byName: string | null;
+  at: Date;
+  /** Policy citation (first line of the element's documentation). */
+  source: string | null;
+  loopIndex: number | null;
+}
+
+export interface UserDoc {
+  _id: string;
+  /** Unique login name. */
+  username: string;
+  displayName: string;
+  /** Group ids matched against `candidateGroups`. */
+  groups: string[];
+  passwordHash: string;
+  disabled: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
