@@ -9,9 +9,13 @@ import { startEmbeddedFerretDB } from '../server/db/embedded-ferretdb.js';
 import type { InstanceDoc } from '../server/db/types.js';
 import { testDatabase } from './support/db.js';
 
+/**
+ * A complete-enough instance document. The cast keeps this database test independent of fields the
+ * runtime adds to InstanceDoc over time (it exercises storage, not the runtime's document shape).
+ */
 function instance(id: string, over: Partial<InstanceDoc> = {}): InstanceDoc {
   const now = new Date('2025-03-01T08:00:00Z');
-  return {
+  const doc = {
     _id: id,
     processKey: 'village-matter',
     processName: '村级事务',
@@ -26,6 +30,8 @@ function instance(id: string, over: Partial<InstanceDoc> = {}): InstanceDoc {
     timers: [],
     nextTimerAt: null,
     incident: null,
+    incidents: [],
+    openTasks: [],
     outbox: [],
     startedBy: 'u1',
     startedAt: now,
@@ -33,6 +39,7 @@ function instance(id: string, over: Partial<InstanceDoc> = {}): InstanceDoc {
     endedAt: null,
     ...over,
   };
+  return doc as unknown as InstanceDoc;
 }
 
 describe('database on the test server', () => {
