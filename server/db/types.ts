@@ -74,7 +74,11 @@ export interface InstanceDoc {
   timers: PendingTimer[];
   /** Earliest pending timer, or null; the timer poller queries `{ status: 'running', nextTimerAt: { $lte: now } }`. */
   nextTimerAt: Date | null;
+  /** First open incident, for lists; `incidents` has them all. */
   incident: IncidentInfo | null;
+  incidents: IncidentInfo[];
+  /** User tasks waiting in the engine; the task records are rebuilt from these and the engine state. */
+  openTasks: { taskId: string; executionId: string; elementId: string; createdAt: Date }[];
   /** Pending derived writes; empty when everything has been applied. Query pending ones with `{ 'outbox.0': { $exists: true } }`. */
   outbox: OutboxOp[];
   startedBy: string | null;
@@ -113,6 +117,8 @@ export interface TaskDoc {
   isMultiInstance: boolean;
   /** Iteration index of a multi-instance task, else null. */
   loopIndex: number | null;
+  /** The multi-instance element variable of this iteration (e.g. `expert` = the expert's user id). */
+  elementVariable?: { name: string; value: unknown };
 }
 
 /** Append-only history: `_id = <instanceId>:<rev>:<n>`. */
@@ -173,6 +179,10 @@ export interface SignoffDoc {
   /** Policy citation (first line of the element's documentation). */
   source: string | null;
   loopIndex: number | null;
+  /** The candidate group the signer acted for. */
+  group: string | null;
+  /** SHA-256 of the submitted values (keys sorted), binding the sign-off to exactly what was submitted. */
+  valuesHash: string;
 }
 
 export interface UserDoc {

@@ -14,8 +14,20 @@ export function typeResolver() {
   return TypeResolver({ ...(Elements as Record<string, unknown>), TimerEventDefinition: ClockTimerEventDefinition });
 }
 
-export async function compileSource(xml: string): Promise<SourceContext> {
+export interface CompiledSource {
+  sourceContext: SourceContext;
+  /** Multi-instance activities' `camunda:elementVariable`, by activity id. */
+  elementVariables: Map<string, string>;
+}
+
+export async function compileSource(xml: string): Promise<CompiledSource> {
   const moddle = new BpmnModdle({ camunda: camundaSchema });
   const context = await moddle.fromXML(xml);
-  return serializer(context as never, typeResolver());
+  const elementVariables = new Map<string, string>();
+  for (const element of Object.values(context.elementsById)) {
+    const loop = element.loopCharacteristics;
+    const name = loop?.elementVariable ?? loop?.$attrs?.['camunda:elementVariable'];
+    if (element.id && typeof name === 'string' && name) elementVariables.set(element.id, name);
+  }
+  return { sourceContext: serializer(context as never, typeResolver()), elementVariables };
 }

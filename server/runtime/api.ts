@@ -1,0 +1,135 @@
+import type { AuditDoc, DefinitionDoc, InstanceDoc, InstanceStatus, NoticeDoc, SignoffDoc, TaskDoc } from '../db/types.js';
+
+/**
+ * What the runtime offers the HTTP and web layers. Every method is one unit of work; errors are RuntimeError
+ * with a code the HTTP layer maps to a status (see `statusOf`). Nothing here knows about HTTP.
+ */
+
+export interface Actor {
+  id: string;
+  groups: string[];
+  displayName?: string;
+}
+
+export type RuntimeErrorCode =
+  | 'not_found'
+  | 'invalid_bpmn'
+  | 'validation_failed'
+  | 'forbidden'
+  | 'conflict'
+  | 'incident'
+  | 'bad_request';
+
+export interface Problem {
+  code: string;
+  message: string;
+  elementId?: string;
+  line?: number;
+  column?: number;
+}
+
+export class RuntimeError extends Error {
+  constructor(
+    readonly code: RuntimeErrorCode,
+    message: string,
+    readonly details: { fields?: Record<string, string>; problems?: Problem[] } = {},
+  ) {
+    super(message);
+    this.name = 'RuntimeError';
+  }
+}
+
+export function statusOf(code: RuntimeErrorCode): number {
+  switch (code) {
+    case 'not_found':
+      return 404;
+    case 'forbidden':
+      return 403;
+    case 'conflict':
+      return 409;
+    case 'incident':
+      return 422;
+    default:
+      return 400;
+  }
+}
+
+export interface DeployResult {
+  key: string;
+  version: number;
+  created: boolean;
+  definition: DefinitionDoc;
+}
+
+export interface ProcessSummary {
+  key: string;
+  name: string | null;
+  latestVersion: number;
+  deployedAt: Date;
+  /** Start form schema of the latest version, null when it has none. */
+  startForm: unknown;
+  /** Groups that may start it (candidate starter groups); empty means any signed-in user. */
+  starterGroups: string[];
+}
+
+export interface InstanceView {
+  instance: Omit<InstanceDoc, 'engineState' | 'outbox'>;
+  openTasks: TaskDoc[];
+}
+
+export interface TaskQuery {
+  scope: 'mine' | 'candidate' | 'all';
+  processKey?: string;
+  businessKey?: string;
+  status?: 'open' | 'completed';
+  limit?: number;
+  /** Paging by `createdAt` descending: pass the last item's createdAt and _id. */
+  before?: { createdAt: Date; id: string };
+}
+
+export interface InstanceQuery {
+  status?: InstanceStatus;
+  processKey?: string;
+  businessKey?: string;
+  startedBy?: string;
+  startedFrom?: Date;
+  startedTo?: Date;
+  limit?: number;
+  skip?: number;
+}
+
+export interface RuntimeApi {
+  deploy(xml: string, actor: Actor | null): Promise<DeployResult>;
+  listProcesses(): Promise<ProcessSummary[]>;
+  getProcessVersions(key: string): Promise<DefinitionDoc[]>;
+  getDefinition(key: string, version?: number): Promise<DefinitionDoc>;
+
+  startInstance(
+    key: string,
+    input: { businessKey?: string | null; variables?: Record<string, unknown> },
+    actor: Actor,
+  ): Promise<InstanceView>;
+  getInstance(id: string): Promise<InstanceView>;
+  listInstances(query: InstanceQuery): Promise<{ items: Omit<InstanceDoc, 'engineState' | 'outbox'>[]; total: number }>;
+  getAudit(instanceId: string): Promise<AuditDoc[]>;
+  getSignoffs(instanceId: string): Promise<SignoffDoc[]>;
+
+  listTasks(actor: Actor, query: TaskQuery): Promise<TaskDoc[]>;
+  countTasks(actor: Actor): Promise<{ mine: number; candidate: number }>;
+  getTask(id: string): Promise<TaskDoc>;
+  /** Whether the actor may see / act on the task (assignee, candidate user, candidate group, or admin for viewing). */
+  canAct(task: TaskDoc, actor: Actor): boolean;
+  claim(taskId: string, actor: Actor): Promise<TaskDoc>;
+  unclaim(taskId: string, actor: Actor): Promise<TaskDoc>;
+  complete(taskId: string, input: unknown, actor: Actor): Promise<{ task: TaskDoc; instance: InstanceView }>;
+
+  retry(instanceId: string, actor: Actor, reason: string): Promise<InstanceView>;
+  cancel(instanceId: string, actor: Actor, reason: string): Promise<InstanceView>;
+  reassign(taskId: string, assignee: string | null, actor: Actor, reason: string): Promise<TaskDoc>;
+
+  /** Fire every timer due by the runtime clock; returns how many instances were advanced. */
+  fireDueTimers(): Promise<number>;
+
+  listNotices(query: { current?: boolean; limit?: number }): Promise<NoticeDoc[]>;
+  getNotice(id: string): Promise<NoticeDoc>;
+}

@@ -1,0 +1,533 @@
+import { randomUUID } from 'node:crypto';
+import type { Db, Filter } from 'mongodb';
+import { collections as collectionsOf, type Collections } from '../db/collections.js';
+import type { InstanceDoc, TaskDoc } from '../db/types.js';
+import type { Clock } from '../engine/clock.js';
+import { EngineFailure, runStep, sanitizeVariables, TaskNotWaiting, type StepAction, type StepResult } from '../engine/run-step.js';
+import type { FormSchema } from '../forms/schema.js';
+import { validateFormValues } from '../forms/validate.js';
+import type { ServiceHandler } from '../services/types.js';
+import {
+  RuntimeError,
+  type Actor,
+  type DeployResult,
+  type InstanceQuery,
+  type InstanceView,
+  type ProcessSummary,
+  type RuntimeApi,
+  type TaskQuery,
+} from './api.js';
+import { DefinitionStore, type RunnableDefinition } from './definitions.js';
+import { deriveStep, type OpenTaskRef, type StepContext } from './derive.js';
+import { flushAllPending, flushOutbox } from './outbox.js';
+
+const MAX_ATTEMPTS = 30;
+const PAGE_LIMIT = 200;
+
+type StoredInstance = InstanceDoc & { openTasks?: OpenTaskRef[]; incidents?: { elementId: string; message: string; at: Date; detail?: string | null }[] };
+
+export interface RuntimeOptions {
+  db: Db;
+  clock: Clock;
+  services: Record<string, ServiceHandler>;
+  /** Fault injection for tests: called between a step's commit and its derived writes. */
+  faults?: { afterCommit?: () => void };
+}
+
+/**
+ * The durable process runtime. Each command loads one instance document, runs one engine step and commits the
+ * result with a single conditional update on `rev`; a lost race is retried from a fresh read. Derived records
+ * (tasks, audit, notices, sign-offs) travel in the document's outbox and are applied idempotently afterwards.
+ */
+export class Runtime implements RuntimeApi {
+  readonly collections: Collections;
+  readonly definitions: DefinitionStore;
+
+  private constructor(private readonly options: RuntimeOptions) {
+    this.collections = collectionsOf(options.db);
+    this.definitions = new DefinitionStore(this.collections, new Set(Object.keys(options.services)));
+  }
+
+  static async create(options: RuntimeOptions): Promise<Runtime> {
+    const runtime = new Runtime(options);
+    await flushAllPending(runtime.collections);
+    return runtime;
+  }
+
+  get clock(): Clock {
+    return this.options.clock;
+  }
+
+  // ── processes ────────────────────────────────────────────────────────────
+
+  async deploy(xml: string, actor: Actor | null): Promise<DeployResult> {
+    const { doc, created } = await this.definitions.deploy(xml, actor);
+    return { key: doc.key, version: doc.version, created, definition: doc };
+  }
+
+  async listProcesses(): Promise<ProcessSummary[]> {
+    const latest = new Map<string, { key: string; name: string | null; version: number; deployedAt: Date; _id: string }>();
+    const cursor = this.collections.definitions.find({}, { projection: { key: 1, name: 1, version: 1, deployedAt: 1 } });
+    for await (const doc of cursor) {
+      const seen = latest.get(doc.key);
+      if (!seen || seen.version < doc.version) latest.set(doc.key, doc);
+    }
+    const out: ProcessSummary[] = [];
+    for (const doc of [...latest.values()].sort((a, b) => a.key.localeCompare(b.key))) {
+      const runnable = await this.definitions.runnableById(doc._id);
+      out.push({
+        key: doc.key,
+        name: doc.name,
+        latestVersion: doc.version,
+        deployedAt: doc.deployedAt,
+        startForm: runnable.model.startForm,
+        starterGroups: [],
+      });
+    }
+    return out;
+  }
+
+  async getProcessVersions(key: string) {
+    const versions = await this.collections.definitions.find({ key }).sort({ version: 1 }).toArray();
+    if (!versions.length) throw new RuntimeError('not_found', `流程不存在：${key}`);
+    return versions;
+  }
+
+  getDefinition(key: string, version?: number) {
+    return version === undefined ? this.definitions.latest(key) : this.definitions.byVersion(key, version);
+  }
+
+  // ── instances ────────────────────────────────────────────────────────────
+
+  async startInstance(
+    key: string,
+    input: { businessKey?: string | null; variables?: Record<string, unknown> },
+    actor: Actor,
+  ): Promise<InstanceView> {
+    const definition = await this.definitions.runnable(await this.definitions.latest(key));
+    const businessKey = normalizeBusinessKey(input.businessKey);
+    const startForm = definition.model.startForm as FormSchema | null;
+    let variables: Record<string, unknown>;
+    if (startForm && startForm.fields?.length) {
+      const checked = validateFormValues(startForm, input.variables ?? {}, {});
+      if (!checked.ok) throw new RuntimeError('validation_failed', checked.message, { fields: checked.fields });
+      variables = checked.values;
+    } else {
+      if (input.variables !== undefined && (typeof input.variables !== 'object' || input.variables === null || Array.isArray(input.variables))) {
+        throw new RuntimeError('bad_request', 'variables 必须是对象');
+      }
+      variables = sanitizeVariables(input.variables ?? {});
+    }
+    const id = randomUUID();
+    const now = this.clock.now();
+    const result = await this.step(definition, null, { type: 'start' }, {
+      id,
+      variables,
+      incidents: [],
+      businessKey,
+    });
+    const base = {
+      _id: id,
+      rev: 0,
+      variables: {},
+      businessKey,
+      status: 'running' as const,
+      openTasks: [],
+    };
+    const derived = deriveStep(base, result, definition, {
+      now,
+      actor: actor.id,
+      audit: [{ type: 'instance.started', data: { version: definition.doc.version, businessKey, variables } }],
+    });
+    const doc: StoredInstance = {
+      _id: id,
+      processKey: definition.doc.key,
+      processName: definition.doc.name,
+      version: definition.doc.version,
+      definitionId: definition.doc._id,
+      businessKey,
+      status: 'running',
+      rev: 1,
+      engineState: null,
+      variables,
+      activeElements: [],
+      timers: [],
+      nextTimerAt: null,
+      incident: null,
+      outbox: derived.outbox,
+      startedBy: actor.id,
+      startedAt: now,
+      updatedAt: now,
+      endedAt: null,
+      ...derived.set,
+    } as StoredInstance;
+    await this.collections.instances.insertOne(doc);
+    await flushOutbox(this.collections, id, doc.rev, doc.outbox);
+    return this.getInstance(id);
+  }
+
+  async getInstance(id: string): Promise<InstanceView> {
+    const doc = await this.collections.instances.findOne({ _id: id }, { projection: { engineState: 0 } });
+    if (!doc) throw new RuntimeError('not_found', `流程实例不存在：${id}`);
+    if (doc.outbox?.length) await flushOutbox(this.collections, doc._id, doc.rev, doc.outbox);
+    const { outbox: _outbox, ...instance } = doc as StoredInstance;
+    const openTasks = await this.collections.tasks.find({ instanceId: id, status: 'open' }).sort({ createdAt: 1 }).toArray();
+    return { instance, openTasks };
+  }
+
+  async listInstances(query: InstanceQuery) {
+    const filter: Filter<InstanceDoc> = {};
+    if (query.status) filter.status = query.status;
+    if (query.processKey) filter.processKey = query.processKey;
+    if (query.businessKey) filter.businessKey = query.businessKey;
+    if (query.startedBy) filter.startedBy = query.startedBy;
+    if (query.startedFrom || query.startedTo) {
+      filter.startedAt = {
+        ...(query.startedFrom ? { $gte: query.startedFrom } : {}),
+        ...(query.startedTo ? { $lte: query.startedTo } : {}),
+      };
+    }
+    const limit = Math.min(Math.max(query.limit ?? 50, 1), PAGE_LIMIT);
+    const [items, total] = await Promise.all([
+      this.collections.instances
+        .find(filter, { projection: { engineState: 0, outbox: 0 } })
+        .sort({ startedAt: -1 })
+        .skip(Math.max(query.skip ?? 0, 0))
+        .limit(limit)
+        .toArray(),
+      this.collections.instances.countDocuments(filter),
+    ]);
+    return { items, total };
+  }
+
+  getAudit(instanceId: string) {
+    return this.collections.audit.find({ instanceId }).sort({ at: 1, rev: 1, n: 1 }).limit(5000).toArray();
+  }
+
+  getSignoffs(instanceId: string) {
+    return this.collections.signoffs.find({ instanceId }).sort({ at: 1 }).toArray();
+  }
+
+  // ── tasks ────────────────────────────────────────────────────────────────
+
+  async listTasks(actor: Actor, query: TaskQuery): Promise<TaskDoc[]> {
+    const status = query.status ?? 'open';
+    let filter: Filter<TaskDoc>;
+    if (query.scope === 'mine') {
+      filter = status === 'open' ? { status: 'open', assignee: actor.id } : { status: 'completed', completedBy: actor.id };
+    } else if (query.scope === 'candidate') {
+      filter = {
+        status,
+        assignee: null,
+        $or: [{ candidateGroups: { $in: actor.groups } }, { candidateUsers: actor.id }],
+      };
+    } else {
+      filter = { status };
+    }
+    if (query.processKey) filter.processKey = query.processKey;
+    if (query.businessKey) filter.businessKey = query.businessKey;
+    if (query.before) {
+      filter.$and = [
+        { $or: [{ createdAt: { $lt: query.before.createdAt } }, { createdAt: query.before.createdAt, _id: { $lt: query.before.id } }] },
+      ];
+    }
+    const limit = Math.min(Math.max(query.limit ?? 50, 1), PAGE_LIMIT);
+    return this.collections.tasks
+      .find(filter, { projection: { formSchema: 0 } })
+      .sort(status === 'completed' && query.scope === 'mine' ? { completedAt: -1 } : { createdAt: -1, _id: -1 })
+      .limit(limit)
+      .toArray();
+  }
+
+  async countTasks(actor: Actor) {
+    const [mine, candidate] = await Promise.all([
+      this.collections.tasks.countDocuments({ status: 'open', assignee: actor.id }),
+      this.collections.tasks.countDocuments({
+        status: 'open',
+        assignee: null,
+        $or: [{ candidateGroups: { $in: actor.groups } }, { candidateUsers: actor.id }],
+      }),
+    ]);
+    return { mine, candidate };
+  }
+
+  async getTask(id: string): Promise<TaskDoc> {
+    const task = await this.collections.tasks.findOne({ _id: id });
+    if (!task) throw new RuntimeError('not_found', `任务不存在：${id}`);
+    return task;
+  }
+
+  canAct(task: TaskDoc, actor: Actor): boolean {
+    if (task.assignee) return task.assignee === actor.id;
+    return task.candidateUsers.includes(actor.id) || task.candidateGroups.some((g) => actor.groups.includes(g));
+  }
+
+  async claim(taskId: string, actor: Actor): Promise<TaskDoc> {
+    const task = await this.getTask(taskId);
+    if (task.status !== 'open') throw new RuntimeError('conflict', '该任务已办结，不能再签收');
+    if (task.assignee === actor.id) return task;
+    if (task.assignee) throw new RuntimeError('conflict', '该任务已被他人签收');
+    if (!this.canAct(task, actor)) throw new RuntimeError('forbidden', '您不在该任务的候选人或候选组中');
+    const claimed = await this.collections.tasks.findOneAndUpdate(
+      { _id: taskId, status: 'open', assignee: null },
+      { $set: { assignee: actor.id } },
+      { returnDocument: 'after' },
+    );
+    if (!claimed) throw new RuntimeError('conflict', '该任务刚被他人签收或已办结');
+    await this.audit(task, 'task.claimed', actor.id, {});
+    return claimed;
+  }
+
+  async unclaim(taskId: string, actor: Actor): Promise<TaskDoc> {
+    const task = await this.getTask(taskId);
+    if (task.status !== 'open') throw new RuntimeError('conflict', '该任务已办结');
+    if (task.assignee !== actor.id) throw new RuntimeError('forbidden', '只能退回自己签收的任务');
+    const definition = await this.definitions.runnableById(`${task.processKey}:${task.version}`);
+    const spec = definition.model.userTasks.get(task.elementId);
+    if (spec?.assignee) throw new RuntimeError('conflict', '该任务由流程直接指派，不能退回任务池');
+    const released = await this.collections.tasks.findOneAndUpdate(
+      { _id: taskId, status: 'open', assignee: actor.id },
+      { $set: { assignee: null } },
+      { returnDocument: 'after' },
+    );
+    if (!released) throw new RuntimeError('conflict', '任务状态已变化，请刷新');
+    await this.audit(task, 'task.unclaimed', actor.id, {});
+    return released;
+  }
+
+  async complete(taskId: string, input: unknown, actor: Actor) {
+    const task = await this.getTask(taskId);
+    if (task.status !== 'open') throw new RuntimeError('conflict', '该任务已办结，不能重复提交');
+    if (!this.canAct(task, actor)) throw new RuntimeError('forbidden', '这不是您的任务');
+    const definition = await this.definitions.runnableById(`${task.processKey}:${task.version}`);
+    const values = await this.validateTaskInput(task, input);
+    await this.mutate(task.instanceId, definition, async (doc) => {
+      if (doc.status === 'cancelled' || doc.status === 'completed') throw new RuntimeError('conflict', '流程已结束');
+      const result = await this.step(definition, doc, { type: 'complete', executionId: task.executionId, values, user: actor.id });
+      return {
+        result,
+        ctx: {
+          now: this.clock.now(),
+          actor: actor.id,
+          actorName: actor.displayName ?? null,
+          actorGroups: actor.groups,
+          completed: { task, values },
+        },
+      };
+    });
+    const done = await this.getTask(taskId);
+    return { task: done, instance: await this.getInstance(task.instanceId) };
+  }
+
+  /** Validate submitted values against the task's form, in the context of the instance's variables. */
+  async validateTaskInput(task: TaskDoc, input: unknown): Promise<Record<string, unknown>> {
+    const schema = task.formSchema as FormSchema | null;
+    if (!schema || !schema.fields?.length) return {};
+    const instance = await this.collections.instances.findOne({ _id: task.instanceId }, { projection: { variables: 1 } });
+    const elementVariable = (task as TaskDoc & { elementVariable?: { name: string; value: unknown } }).elementVariable;
+    const context = { ...(instance?.variables ?? {}), ...(elementVariable ? { [elementVariable.name]: elementVariable.value } : {}) };
+    const checked = validateFormValues(schema, input ?? {}, context);
+    if (!checked.ok) throw new RuntimeError('validation_failed', checked.message, { fields: checked.fields });
+    return checked.values;
+  }
+
+  // ── administration ───────────────────────────────────────────────────────
+
+  async retry(instanceId: string, actor: Actor, reason: string): Promise<InstanceView> {
+    requireReason(reason);
+    const doc = await this.loadInstance(instanceId);
+    if (doc.status !== 'incident') throw new RuntimeError('conflict', '该流程实例没有待处理的异常');
+    const definition = await this.definitions.runnableById(doc.definitionId);
+    await this.mutate(instanceId, definition, async (current) => ({
+      result: await this.step(definition, current, { type: 'retry' }),
+      ctx: { now: this.clock.now(), actor: actor.id, audit: [{ type: 'admin.retry', data: { reason } }] },
+    }));
+    return this.getInstance(instanceId);
+  }
+
+  async cancel(instanceId: string, actor: Actor, reason: string): Promise<InstanceView> {
+    requireReason(reason);
+    const doc = await this.loadInstance(instanceId);
+    if (doc.status === 'completed' || doc.status === 'cancelled') throw new RuntimeError('conflict', '流程已结束，不能取消');
+    const definition = await this.definitions.runnableById(doc.definitionId);
+    await this.mutate(instanceId, definition, async (current) => {
+      const result: StepResult = {
+        state: current.engineState as Record<string, unknown>,
+        status: 'running',
+        variables: current.variables,
+        tasks: [],
+        timers: [],
+        incidents: [],
+        events: [],
+        notices: [],
+      };
+      return {
+        result,
+        ctx: { now: this.clock.now(), actor: actor.id, audit: [{ type: 'admin.cancel', data: { reason } }] },
+        status: 'cancelled' as const,
+      };
+    });
+    return this.getInstance(instanceId);
+  }
+
+  async reassign(taskId: string, assignee: string | null, actor: Actor, reason: string): Promise<TaskDoc> {
+    requireReason(reason);
+    const task = await this.getTask(taskId);
+    if (task.status !== 'open') throw new RuntimeError('conflict', '该任务已办结');
+    const updated = await this.collections.tasks.findOneAndUpdate(
+      { _id: taskId, status: 'open' },
+      { $set: { assignee } },
+      { returnDocument: 'after' },
+    );
+    if (!updated) throw new RuntimeError('conflict', '任务状态已变化，请刷新');
+    await this.audit(task, 'admin.reassign', actor.id, { from: task.assignee, to: assignee, reason });
+    return updated;
+  }
+
+  async fireDueTimers(): Promise<number> {
+    let advanced = 0;
+    for (let batch = 0; batch < 100; batch++) {
+      const now = this.clock.now();
+      const due = await this.collections.instances
+        .find({ status: { $in: ['running', 'incident'] }, nextTimerAt: { $lte: now } }, { projection: { _id: 1, definitionId: 1 } })
+        .sort({ nextTimerAt: 1 })
+        .limit(50)
+        .toArray();
+      if (!due.length) break;
+      for (const { _id, definitionId } of due) {
+        const definition = await this.definitions.runnableById(definitionId);
+        const fired = await this.mutate(_id, definition, async (doc) => {
+          // Another server may have fired it between the query and this read.
+          if (!doc.nextTimerAt || doc.nextTimerAt > this.clock.now()) return null;
+          if (doc.status !== 'running' && doc.status !== 'incident') return null;
+          return { result: await this.step(definition, doc, { type: 'resume' }), ctx: { now: this.clock.now(), actor: null } };
+        });
+        if (fired) advanced++;
+      }
+    }
+    return advanced;
+  }
+
+  // ── notices ──────────────────────────────────────────────────────────────
+
+  listNotices(query: { current?: boolean; limit?: number }) {
+    const now = this.clock.now();
+    const filter = query.current ? { publishedAt: { $lte: now }, endAt: { $gte: now } } : {};
+    return this.collections.notices
+      .find(filter)
+      .sort({ publishedAt: -1 })
+      .limit(Math.min(Math.max(query.limit ?? 50, 1), PAGE_LIMIT))
+      .toArray();
+  }
+
+  async getNotice(id: string) {
+    const notice = await this.collections.notices.findOne({ _id: id });
+    if (!notice) throw new RuntimeError('not_found', '公示不存在');
+    return notice;
+  }
+
+  // ── the unit of work ─────────────────────────────────────────────────────
+
+  private async loadInstance(id: string): Promise<StoredInstance> {
+    const doc = (await this.collections.instances.findOne({ _id: id })) as StoredInstance | null;
+    if (!doc) throw new RuntimeError('not_found', `流程实例不存在：${id}`);
+    return doc;
+  }
+
+  /**
+   * Load, step, commit with `{ _id, rev }`; on a lost race start again from a fresh read. A pending outbox of the
+   * previous step is applied before anything else, so derived records never fall behind by more than one step.
+   */
+  private async mutate(
+    instanceId: string,
+    definition: RunnableDefinition,
+    work: (doc: StoredInstance) => Promise<{ result: StepResult; ctx: StepContext; status?: 'cancelled' } | null>,
+  ): Promise<boolean> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const doc = await this.loadInstance(instanceId);
+      if (doc.outbox?.length) await flushOutbox(this.collections, doc._id, doc.rev, doc.outbox);
+      const outcome = await work(doc);
+      if (!outcome) return false;
+      const derived = deriveStep(doc, outcome.result, definition, outcome.ctx);
+      const set = { ...derived.set, outbox: derived.outbox } as Partial<StoredInstance>;
+      if (outcome.status === 'cancelled') {
+        Object.assign(set, { status: 'cancelled', endedAt: outcome.ctx.now, nextTimerAt: null, timers: [], activeElements: [] });
+      }
+      const committed = await this.collections.instances.updateOne({ _id: instanceId, rev: doc.rev }, { $set: set });
+      if (committed.modifiedCount === 1) {
+        this.options.faults?.afterCommit?.();
+        await flushOutbox(this.collections, instanceId, doc.rev + 1, derived.outbox);
+        return true;
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * (attempt + 1)));
+    }
+    throw new RuntimeError('conflict', '流程实例正被频繁更新，请稍后重试');
+  }
+
+  private async step(
+    definition: RunnableDefinition,
+    doc: Pick<StoredInstance, '_id' | 'engineState' | 'variables' | 'businessKey'> & { incidents?: StoredInstance['incidents'] } | null,
+    action: StepAction,
+    fresh?: { id: string; variables: Record<string, unknown>; incidents: []; businessKey: string | null },
+  ): Promise<StepResult> {
+    const id = doc?._id ?? fresh!.id;
+    try {
+      return await runStep({
+        sourceContext: definition.sourceContext,
+        model: definition.model,
+        state: (doc?.engineState as Record<string, unknown> | null) ?? null,
+        variables: doc?.variables ?? fresh!.variables,
+        incidents: (doc?.incidents ?? []).map((i) => ({
+          elementId: i.elementId,
+          executionId: i.detail ?? '',
+          message: i.message,
+          at: new Date(i.at).toISOString(),
+        })),
+        action,
+        clock: this.clock,
+        services: this.options.services,
+        instance: {
+          id,
+          processKey: definition.doc.key,
+          processName: definition.doc.name ?? definition.doc.key,
+          businessKey: doc?.businessKey ?? fresh?.businessKey ?? null,
+        },
+      });
+    } catch (err) {
+      if (err instanceof TaskNotWaiting) throw new RuntimeError('conflict', '该任务已办结或已被取消');
+      if (err instanceof EngineFailure) {
+        throw new RuntimeError('incident', `流程无法继续：${err.message}`, {});
+      }
+      throw err;
+    }
+  }
+
+  private async audit(task: TaskDoc, type: string, actor: string, data: Record<string, unknown>) {
+    const at = this.clock.now();
+    await this.collections.audit.insertOne({
+      _id: `${task.instanceId}:task:${randomUUID()}`,
+      instanceId: task.instanceId,
+      processKey: task.processKey,
+      rev: -1,
+      n: 0,
+      at,
+      type,
+      elementId: task.elementId,
+      taskId: task._id,
+      actor,
+      data,
+    });
+  }
+}
+
+function requireReason(reason: string) {
+  if (typeof reason !== 'string' || !reason.trim()) throw new RuntimeError('bad_request', '请填写操作原因', { fields: { reason: '请填写操作原因' } });
+}
+
+function normalizeBusinessKey(value: unknown): string | null {
+  if (value === undefined || value === null || value === '') return null;
+  if (typeof value !== 'string') throw new RuntimeError('bad_request', '业务编号必须是文本', { fields: { businessKey: '业务编号必须是文本' } });
+  const trimmed = value.trim();
+  if (trimmed.length > 200) throw new RuntimeError('bad_request', '业务编号过长（最多 200 个字符）', { fields: { businessKey: '业务编号过长' } });
+  return trimmed || null;
+}

@@ -1,0 +1,317 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Database } from '../server/db/connect.js';
+import { ensureIndexes } from '../server/db/collections.js';
+import { ManualClock } from '../server/engine/clock.js';
+import { setEngineClock } from '../server/engine/clock-timer.js';
+import { RuntimeError, type Actor } from '../server/runtime/api.js';
+import { Runtime } from '../server/runtime/runtime.js';
+import { RuleViolation, type ServiceHandler } from '../server/services/types.js';
+import { testDatabase } from './support/db.js';
+
+const officer: Actor = { id: 'street-office', groups: ['street-office'] };
+const stranger: Actor = { id: 'provider', groups: ['provider'] };
+const experts: Actor[] = [1, 2, 3].map((n) => ({ id: `expert${n}`, groups: ['expert'] }));
+
+/** A small review process: a form, a three-expert panel (two approvals suffice), a tally service, a deadline. */
+const reviewXml = (label = '初审') => `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC"
+  xmlns:di="http://www.omg.org/spec/DD/20100524/DI" xmlns:camunda="http://camunda.org/schema/1.0/bpmn"
+  id="defs" targetNamespace="http://example.org/test">
+  <bpmn:process id="review" name="评审" isExecutable="true">
+    <bpmn:startEvent id="start" name="开始">
+      <bpmn:extensionElements><camunda:formData>
+        <camunda:formField id="experts" label="专家" type="string" />
+      </camunda:formData></bpmn:extensionElements>
+      <bpmn:outgoing>f1</bpmn:outgoing>
+    </bpmn:startEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="check" />
+    <bpmn:userTask id="check" name="${label}" camunda:candidateGroups="street-office" camunda:dueDate="P10D">
+      <bpmn:documentation>《测试文件》一(1)
+初审必须在十日内完成。</bpmn:documentation>
+      <bpmn:extensionElements><camunda:formData>
+        <camunda:formField id="score" label="得分" type="long">
+          <camunda:validation><camunda:constraint name="required" /><camunda:constraint name="min" config="0" /><camunda:constraint name="max" config="100" /></camunda:validation>
+        </camunda:formField>
+      </camunda:formData></bpmn:extensionElements>
+      <bpmn:incoming>f1</bpmn:incoming>
+      <bpmn:outgoing>f2</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="check" targetRef="panel" />
+    <bpmn:userTask id="panel" name="专家评审" camunda:assignee="\${expert}">
+      <bpmn:extensionElements><camunda:formData>
+        <camunda:formField id="decision" label="审批结论" type="enum">
+          <camunda:validation><camunda:constraint name="required" /></camunda:validation>
+          <camunda:value id="approve" name="通过" /><camunda:value id="reject" name="不通过" /><camunda:value id="return" name="退回修改" />
+        </camunda:formField>
+        <camunda:formField id="opinion" label="审批意见" type="string" />
+      </camunda:formData></bpmn:extensionElements>
+      <bpmn:incoming>f2</bpmn:incoming>
+      <bpmn:outgoing>f3</bpmn:outgoing>
+      <bpmn:multiInstanceLoopCharacteristics camunda:collection="\${panelists}" camunda:elementVariable="expert">
+        <bpmn:completionCondition xsi:type="bpmn:tFormalExpression" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\${count(loopOutput[decision = "approve"]) >= 2}</bpmn:completionCondition>
+      </bpmn:multiInstanceLoopCharacteristics>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="f3" sourceRef="panel" targetRef="tally" />
+    <bpmn:serviceTask id="tally" name="统计" camunda:type="external" camunda:topic="test-tally">
+      <bpmn:incoming>f3</bpmn:incoming>
+      <bpmn:outgoing>f4</bpmn:outgoing>
+    </bpmn:serviceTask>
+    <bpmn:sequenceFlow id="f4" sourceRef="tally" targetRef="wait" />
+    <bpmn:intermediateCatchEvent id="wait" name="公示三年">
+      <bpmn:incoming>f4</bpmn:incoming>
+      <bpmn:outgoing>f5</bpmn:outgoing>
+      <bpmn:timerEventDefinition id="td"><bpmn:timeDuration xsi:type="bpmn:tFormalExpression" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">P3Y</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f5" sourceRef="wait" targetRef="end" />
+    <bpmn:endEvent id="end" name="结束"><bpmn:incoming>f5</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+  <bpmndi:BPMNDiagram id="dia"><bpmndi:BPMNPlane id="plane" bpmnElement="review">
+    <bpmndi:BPMNShape id="s_start" bpmnElement="start"><dc:Bounds x="100" y="100" width="36" height="36" /></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="s_check" bpmnElement="check"><dc:Bounds x="180" y="78" width="100" height="80" /></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="s_panel" bpmnElement="panel"><dc:Bounds x="330" y="78" width="100" height="80" /></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="s_tally" bpmnElement="tally"><dc:Bounds x="480" y="78" width="100" height="80" /></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="s_wait" bpmnElement="wait"><dc:Bounds x="630" y="100" width="36" height="36" /></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="s_end" bpmnElement="end"><dc:Bounds x="720" y="100" width="36" height="36" /></bpmndi:BPMNShape>
+    <bpmndi:BPMNEdge id="e_f1" bpmnElement="f1"><di:waypoint x="136" y="118" /><di:waypoint x="180" y="118" /></bpmndi:BPMNEdge>
+    <bpmndi:BPMNEdge id="e_f2" bpmnElement="f2"><di:waypoint x="280" y="118" /><di:waypoint x="330" y="118" /></bpmndi:BPMNEdge>
+    <bpmndi:BPMNEdge id="e_f3" bpmnElement="f3"><di:waypoint x="430" y="118" /><di:waypoint x="480" y="118" /></bpmndi:BPMNEdge>
+    <bpmndi:BPMNEdge id="e_f4" bpmnElement="f4"><di:waypoint x="580" y="118" /><di:waypoint x="630" y="118" /></bpmndi:BPMNEdge>
+    <bpmndi:BPMNEdge id="e_f5" bpmnElement="f5"><di:waypoint x="666" y="118" /><di:waypoint x="720" y="118" /></bpmndi:BPMNEdge>
+  </bpmndi:BPMNPlane></bpmndi:BPMNDiagram>
+</bpmn:definitions>`;
+
+let database: Database;
+let clock: ManualClock;
+let failTally = false;
+const services: Record<string, ServiceHandler> = {
+  'test-tally': ({ variables }) => {
+    if (failTally) throw new RuleViolation('统计失败：测试规则');
+    const results = (variables.panelResults as { decision: string }[]) ?? [];
+    return { approvals: results.filter((r) => r.decision === 'approve').length };
+  },
+};
+
+async function newRuntime() {
+  return Runtime.create({ db: database.db, clock, services });
+}
+
+async function startReview(runtime: Runtime, businessKey: string) {
+  const view = await runtime.startInstance('review', { businessKey, variables: {} }, officer);
+  // The panel list is a process variable; tests set it through the first task's context.
+  await database.db.collection('instances').updateOne({ _id: view.instance._id as never }, { $set: { 'variables.panelists': experts.map((e) => e.id) } });
+  return view;
+}
+
+async function openTasks(runtime: Runtime, instanceId: string) {
+  return (await runtime.getInstance(instanceId)).openTasks;
+}
+
+beforeAll(async () => {
+  database = await testDatabase();
+  await ensureIndexes(database.db);
+  clock = new ManualClock(new Date('2026-03-01T00:00:00Z'));
+  setEngineClock(clock);
+});
+
+afterAll(async () => {
+  await database.close();
+});
+
+describe('deployment', () => {
+  it('versions by content: identical XML creates nothing new, a change makes version 2', async () => {
+    const runtime = await newRuntime();
+    const first = await runtime.deploy(reviewXml(), null);
+    expect(first).toMatchObject({ key: 'review', version: 1, created: true });
+    expect(await runtime.deploy(reviewXml(), null)).toMatchObject({ version: 1, created: false });
+    expect((await runtime.getProcessVersions('review')).map((d) => d.version)).toEqual([1]);
+  });
+
+  it('refuses invalid BPMN with a list of problems and stores nothing', async () => {
+    const runtime = await newRuntime();
+    const error = await runtime.deploy('<not-bpmn', null).catch((e) => e);
+    expect(error).toBeInstanceOf(RuntimeError);
+    expect(error.code).toBe('invalid_bpmn');
+    expect(error.details.problems.length).toBeGreaterThan(0);
+    expect(await database.db.collection('definitions').countDocuments({})).toBe(1);
+  });
+});
+
+describe('instances and tasks', () => {
+  it('runs a task with its due date, form validation, an expert panel and a tally', async () => {
+    const runtime = await newRuntime();
+    const { instance } = await startReview(runtime, 'R-1');
+    let tasks = await openTasks(runtime, instance._id);
+    expect(tasks).toHaveLength(1);
+    const check = tasks[0];
+    expect(check).toMatchObject({ name: '初审', candidateGroups: ['street-office'], assignee: null, status: 'open' });
+    expect(check.dueAt?.toISOString()).toBe('2026-03-11T00:00:00.000Z');
+    expect(check.documentation).toContain('《测试文件》一(1)');
+
+    // Not a candidate: refused, nothing changes.
+    await expect(runtime.complete(check._id, { score: 50 }, stranger)).rejects.toMatchObject({ code: 'forbidden' });
+    // Above the maximum: a Chinese message at the field.
+    const invalid = await runtime.complete(check._id, { score: 101 }, officer).catch((e) => e);
+    expect(invalid.code).toBe('validation_failed');
+    expect(invalid.details.fields.score).toMatch(/得分/);
+
+    await runtime.complete(check._id, { score: 88, injected: 'x' }, officer);
+    const after = await runtime.getInstance(instance._id);
+    expect(after.instance.variables).toMatchObject({ score: 88 });
+    expect(after.instance.variables).not.toHaveProperty('injected');
+    tasks = after.openTasks;
+    expect(tasks.map((t) => t.assignee).sort()).toEqual(['expert1', 'expert2', 'expert3']);
+
+    // An opinion is required when the decision is not 通过.
+    const panelTask = (id: string) => tasks.find((t) => t.assignee === id)!;
+    const noOpinion = await runtime.complete(panelTask('expert1')._id, { decision: 'reject' }, experts[0]).catch((e) => e);
+    expect(noOpinion.details.fields.opinion).toBeTruthy();
+    await runtime.complete(panelTask('expert1')._id, { decision: 'reject', opinion: '材料不全' }, experts[0]);
+    await runtime.complete(panelTask('expert2')._id, { decision: 'approve' }, experts[1]);
+    expect((await openTasks(runtime, instance._id)).map((t) => t.assignee)).toEqual(['expert3']);
+    await runtime.complete(panelTask('expert3')._id, { decision: 'approve' }, experts[2]);
+
+    const waiting = await runtime.getInstance(instance._id);
+    expect(waiting.openTasks).toHaveLength(0);
+    expect(waiting.instance.variables.approvals).toBe(2);
+    expect(waiting.instance.activeElements).toEqual(['wait']);
+    expect(waiting.instance.nextTimerAt?.toISOString()).toBe('2029-03-01T00:00:00.000Z');
+
+    const signoffs = await runtime.getSignoffs(instance._id);
+    expect(signoffs.map((s) => [s.by, s.decision, s.opinion])).toEqual([
+      ['expert1', 'reject', '材料不全'],
+      ['expert2', 'approve', null],
+      ['expert3', 'approve', null],
+    ]);
+    expect(signoffs[0].valuesHash).toMatch(/^[0-9a-f]{64}$/);
+    const audit = await runtime.getAudit(instance._id);
+    const completedCheck = audit.find((a) => a.type === 'task.completed' && a.elementId === 'check');
+    expect(completedCheck).toMatchObject({ actor: 'street-office' });
+    expect((completedCheck!.data.changes as Record<string, unknown>).score).toEqual({ from: null, to: 88 });
+  });
+
+  it('gives one success and one conflict to two simultaneous completions', async () => {
+    const runtime = await newRuntime();
+    const other = await newRuntime();
+    const { instance } = await startReview(runtime, 'R-2');
+    const [task] = await openTasks(runtime, instance._id);
+    const outcomes = await Promise.allSettled([
+      runtime.complete(task._id, { score: 1 }, officer),
+      other.complete(task._id, { score: 2 }, officer),
+    ]);
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    const rejected = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+    expect(rejected.reason.code).toBe('conflict');
+    const audit = await runtime.getAudit(instance._id);
+    expect(audit.filter((a) => a.type === 'task.completed')).toHaveLength(1);
+    await expect(runtime.complete(task._id, { score: 3 }, officer)).rejects.toMatchObject({ code: 'conflict' });
+  });
+
+  it('claims atomically and keeps the claim when the task record is rebuilt', async () => {
+    const runtime = await newRuntime();
+    const { instance } = await startReview(runtime, 'R-3');
+    const [task] = await openTasks(runtime, instance._id);
+    const other = { id: 'street-office-2', groups: ['street-office'] };
+    const claims = await Promise.allSettled([runtime.claim(task._id, officer), runtime.claim(task._id, other)]);
+    expect(claims.filter((c) => c.status === 'fulfilled')).toHaveLength(1);
+    const winner = (await runtime.getTask(task._id)).assignee!;
+    const loser = winner === officer.id ? other : officer;
+    await expect(runtime.complete(task._id, { score: 5 }, loser)).rejects.toMatchObject({ code: 'forbidden' });
+    expect((await runtime.listTasks({ id: winner, groups: ['street-office'] }, { scope: 'mine' })).map((t) => t._id)).toContain(task._id);
+  });
+});
+
+describe('incidents', () => {
+  it('parks a failing service with the completed work kept, and an admin retry continues', async () => {
+    const runtime = await newRuntime();
+    const { instance } = await startReview(runtime, 'R-4');
+    const [check] = await openTasks(runtime, instance._id);
+    await runtime.complete(check._id, { score: 70 }, officer);
+    failTally = true;
+    for (const [index, task] of (await openTasks(runtime, instance._id)).slice(0, 2).entries()) {
+      await runtime.complete(task._id, { decision: 'approve' }, experts.find((e) => e.id === task.assignee) ?? experts[index]);
+    }
+    const broken = await runtime.getInstance(instance._id);
+    expect(broken.instance.status).toBe('incident');
+    expect(broken.instance.incident).toMatchObject({ elementId: 'tally', message: '统计失败：测试规则' });
+    expect(broken.instance.variables.panelResults).toHaveLength(2);
+
+    await expect(runtime.retry(instance._id, { id: 'admin', groups: ['admin'] }, '')).rejects.toMatchObject({ code: 'bad_request' });
+    failTally = false;
+    const fixed = await runtime.retry(instance._id, { id: 'admin', groups: ['admin'] }, '统计规则已修正');
+    expect(fixed.instance.status).toBe('running');
+    expect(fixed.instance.variables.approvals).toBe(2);
+    expect((await runtime.getAudit(instance._id)).some((a) => a.type === 'admin.retry' && a.data.reason === '统计规则已修正')).toBe(true);
+  });
+});
+
+describe('durable timers', () => {
+  it('fires a three-year timer once, after a restart, with two runtimes sharing the database', async () => {
+    const runtime = await newRuntime();
+    const { instance } = await startReview(runtime, 'R-5');
+    const [check] = await openTasks(runtime, instance._id);
+    await runtime.complete(check._id, { score: 90 }, officer);
+    for (const task of (await openTasks(runtime, instance._id)).slice(0, 2)) {
+      await runtime.complete(task._id, { decision: 'approve' }, experts.find((e) => e.id === task.assignee)!);
+    }
+    expect((await runtime.getInstance(instance._id)).instance.activeElements).toEqual(['wait']);
+
+    clock.advance('P2Y11M');
+    expect(await runtime.fireDueTimers()).toBe(0);
+
+    clock.advance('P1M');
+    // A "restart": fresh runtimes on the same database, racing for the same due timer.
+    const [a, b] = [await newRuntime(), await newRuntime()];
+    const fired = await Promise.all([a.fireDueTimers(), b.fireDueTimers()]);
+    const done = await a.getInstance(instance._id);
+    expect(done.instance.status).toBe('completed');
+    const audit = await a.getAudit(instance._id);
+    expect(audit.filter((e) => e.type === 'timer.fired' && e.elementId === 'wait')).toHaveLength(1);
+    expect(fired.reduce((x, y) => x + y, 0)).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('versions and recovery', () => {
+  it('keeps running instances on the version they started on', async () => {
+    const runtime = await newRuntime();
+    const { instance } = await startReview(runtime, 'R-6');
+    const v2 = await runtime.deploy(reviewXml('复核'), null);
+    expect(v2).toMatchObject({ version: 2, created: true });
+    expect((await openTasks(runtime, instance._id))[0].name).toBe('初审');
+    const fresh = await runtime.startInstance('review', { businessKey: 'R-7' }, officer);
+    expect(fresh.instance.version).toBe(2);
+    expect(fresh.openTasks[0].name).toBe('复核');
+  });
+
+  it('finishes the derived writes of a step whose server died right after the commit', async () => {
+    const runtime = await newRuntime();
+    const { instance } = await startReview(runtime, 'R-8');
+    const [task] = await openTasks(runtime, instance._id);
+    const crashing = await Runtime.create({
+      db: database.db,
+      clock,
+      services,
+      faults: {
+        afterCommit: () => {
+          throw new Error('simulated crash');
+        },
+      },
+    });
+    await expect(crashing.complete(task._id, { score: 60 }, officer)).rejects.toThrow('simulated crash');
+    // The step is committed; its derived records are not written yet.
+    const committed = await database.db.collection('instances').findOne({ _id: instance._id as never });
+    expect(committed!.outbox.length).toBeGreaterThan(0);
+    expect(committed!.variables.score).toBe(60);
+    expect((await runtime.getTask(task._id)).status).toBe('open');
+
+    await newRuntime(); // start-up applies pending outboxes
+    expect((await runtime.getTask(task._id)).status).toBe('completed');
+    await expect(crashing.complete(task._id, { score: 61 }, officer)).rejects.toMatchObject({ code: 'conflict' });
+    const after = await database.db.collection('instances').findOne({ _id: instance._id as never });
+    expect(after!.outbox).toEqual([]);
+    expect(after!.variables.score).toBe(60);
+    expect((await openTasks(runtime, instance._id)).map((t) => t.elementId)).toEqual(['panel', 'panel', 'panel']);
+    const completions = (await runtime.getAudit(instance._id)).filter((a) => a.type === 'task.completed');
+    expect(completions).toHaveLength(1);
+  });
+});
