@@ -1,0 +1,78 @@
+import { evaluate as feelEvaluate, parseExpression } from 'feelin';
+
+/**
+ * FEEL syntax checking shared by the bpmnlint rules (server and, later, the browser modeler).
+ *
+ * This file must stay free of Node-only modules. Its behaviour and messages are the same as
+ * `checkFeel` / `checkExpressionText` in server/expressions/feel.ts, which could import it from here
+ * (`bpmnlint-plugin-platform/lib/feel.js`); test/bpmn-validate.test.ts checks the two agree.
+ */
+
+const WRAPPED = /^\s*\$\{([\s\S]*)\}\s*$/;
+
+/** Longest expression accepted; protects the parser from hostile diagrams. */
+export const MAX_EXPRESSION_LENGTH = 2000;
+
+/** Integer range literals (`1..n`) above this bound are refused. */
+export const MAX_RANGE_BOUND = 10000;
+
+/** @param {unknown} text */
+export function isExpression(text) {
+  return typeof text === 'string' && WRAPPED.test(text);
+}
+
+/**
+ * The FEEL source inside `${…}`, or null for a literal.
+ * @param {string} text
+ * @returns {string | null}
+ */
+export function unwrap(text) {
+  const match = WRAPPED.exec(text);
+  return match ? match[1].trim() : null;
+}
+
+/**
+ * Why the FEEL source cannot be used (Chinese), or null when it can.
+ * @param {string} source
+ * @returns {string | null}
+ */
+export function checkFeel(source) {
+  if (source.length > MAX_EXPRESSION_LENGTH) return `表达式过长（超过 ${MAX_EXPRESSION_LENGTH} 个字符）`;
+  if (/\bfunction\s*\(/.test(source)) return '表达式中不允许定义函数';
+  for (const match of source.matchAll(/(-?\d+(?:\.\d+)?)\s*\.\.\s*(-?\d+(?:\.\d+)?)/g)) {
+    if (Math.abs(Number(match[2]) - Number(match[1])) > MAX_RANGE_BOUND) {
+      return `表达式中的范围过大（不得超过 ${MAX_RANGE_BOUND}）`;
+    }
+  }
+  try {
+    const tree = parseExpression(source, {}, undefined);
+    /** @type {string | null} */
+    let error = null;
+    tree.iterate({
+      enter(node) {
+        if (node.type.isError && !error) error = `表达式语法错误（位置 ${node.from}）`;
+      },
+    });
+    if (error) return error;
+    // feelin reports some problems only while building its evaluation tree.
+    feelEvaluate(source, {});
+    return null;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (/Incomplete|Unexpected|Syntax|Unrecognized/i.test(message)) return `表达式语法错误：${message}`;
+    // A runtime error against an empty context (unknown variables and the like) is not a syntax problem.
+    return null;
+  }
+}
+
+/**
+ * Check a BPMN attribute value: literals are fine, `${…}` must hold usable FEEL.
+ * @param {string} text
+ * @returns {string | null}
+ */
+export function checkExpressionText(text) {
+  const source = unwrap(text);
+  if (source === null) return null;
+  if (!source) return '表达式为空';
+  return checkFeel(source);
+}
