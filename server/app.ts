@@ -1,0 +1,180 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import MongoStore from 'connect-mongo';
+import express, { type ErrorRequestHandler } from 'express';
+import session from 'express-session';
+import helmet from 'helmet';
+import type { Db, MongoClient } from 'mongodb';
+import { createAdminRouter } from './admin/router.js';
+import { authenticate } from './auth/middleware.js';
+import { DEFAULT_TOKEN_TTL_MS } from './auth/tokens.js';
+import type { Config } from './config.js';
+import type { Clock } from './engine/clock.js';
+import { createApiRouter } from './http/api-router.js';
+import { apiErrorHandler, describeError, logError } from './http/errors.js';
+import type { RuntimeApi } from './runtime/api.js';
+import { createWebRouter } from './web/router.js';
+
+export const SESSION_COOKIE = 'cg.sid';
+
+/** HTTP settings read from the environment (documented in docs/API.md); tests override them. */
+export interface HttpSettings {
+  /** Signs the session cookie. SESSION_SECRET; main.ts otherwise keeps a generated one in the database. */
+  sessionSecret: string;
+  /** COOKIE_SECURE=1: cookies only over HTTPS (behind a TLS-terminating proxy). */
+  cookieSecure: boolean;
+  /** TRUST_PROXY (hop count, or an express "trust proxy" value); default 1 with COOKIE_SECURE, else off. */
+  trustProxy: boolean | number | string;
+  cookieName: string;
+  /** Session lifetime, idle or not. */
+  sessionTtlMs: number;
+  tokenTtlMs: number;
+  /** Failed logins allowed per client address and user name within the window. */
+  loginRateLimit: { windowMs: number; limit: number };
+}
+
+export interface AppDeps {
+  runtime: RuntimeApi;
+  db: Db;
+  config: Config;
+  clock: Clock;
+  /** Overrides of the settings read from the environment. */
+  http?: Partial<HttpSettings>;
+}
+
+export function readHttpSettings(env: NodeJS.ProcessEnv = process.env): HttpSettings {
+  const cookieSecure = env.COOKIE_SECURE === '1' || env.COOKIE_SECURE === 'true';
+  let trustProxy: HttpSettings['trustProxy'] = cookieSecure ? 1 : false;
+  const trust = env.TRUST_PROXY?.trim();
+  if (trust) trustProxy = /^\d+$/.test(trust) ? Number(trust) : trust === 'true' ? true : trust === 'false' ? false : trust;
+  return {
+    sessionSecret: env.SESSION_SECRET?.trim() || '',
+    cookieSecure,
+    trustProxy,
+    cookieName: SESSION_COOKIE,
+    sessionTtlMs: 8 * 60 * 60 * 1000,
+    tokenTtlMs: DEFAULT_TOKEN_TTL_MS,
+    loginRateLimit: { windowMs: 15 * 60 * 1000, limit: 10 },
+  };
+}
+
+/** The project root (holding package.json), from server/ or build/server/. */
+function projectRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) return process.cwd();
+    dir = parent;
+  }
+}
+
+/**
+ * The whole HTTP application: security headers, static assets, sessions (MongoDB), who-is-asking, the JSON API
+ * under /api, then the staff/public pages and the admin console.
+ */
+export function createApp(deps: AppDeps): express.Express {
+  const settings: HttpSettings = { ...readHttpSettings(), ...deps.http };
+  if (!settings.sessionSecret) {
+    // Only tests and embedded runs get here (main.ts always passes a secret): sessions then end with the process.
+    settings.sessionSecret = randomBytes(32).toString('base64url');
+  }
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', settings.trustProxy);
+  app.set('query parser', 'simple');
+
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          scriptSrcAttr: ["'none'"],
+          // bpmn-js sets inline style attributes on the diagram.
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:'],
+          fontSrc: ["'self'", 'data:'],
+          connectSrc: ["'self'"],
+          objectSrc: ["'none'"],
+          baseUri: ["'self'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+          ...(settings.cookieSecure ? { upgradeInsecureRequests: [] } : {}),
+        },
+      },
+      strictTransportSecurity: settings.cookieSecure ? { maxAge: 180 * 24 * 3600, includeSubDomains: false } : false,
+      crossOriginEmbedderPolicy: false,
+    }),
+  );
+
+  // Static assets first: they need no session.
+  const root = projectRoot();
+  const modelerDist = path.join(root, 'modeler', 'dist');
+  const webPublic = path.join(root, 'server', 'web', 'public');
+  if (existsSync(modelerDist)) app.use('/assets/modeler', express.static(modelerDist, { index: false, fallthrough: true }));
+  if (existsSync(webPublic)) app.use('/assets', express.static(webPublic, { index: false, fallthrough: true }));
+
+  app.use(
+    session({
+      name: settings.cookieName,
+      secret: settings.sessionSecret,
+      resave: false,
+      saveUninitialized: false,
+      rolling: false,
+      proxy: settings.trustProxy !== false ? true : undefined,
+      cookie: {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: settings.cookieSecure,
+        path: '/',
+        maxAge: settings.sessionTtlMs,
+      },
+      store: MongoStore.create({
+        // connect-mongo only calls client.db(dbName); hand it the application's Db (its close() must not close ours).
+        client: { db: () => deps.db, close: async () => {} } as unknown as MongoClient,
+        dbName: deps.db.databaseName,
+        collectionName: SESSIONS_COLLECTION,
+        ttl: Math.round(settings.sessionTtlMs / 1000),
+        // FerretDB has no TTL indexes ('native'), and connect-mongo's 'interval' sweep deletes with an unacknowledged
+        // write concern (w: 0) that FerretDB 1.24 answers anyway, desynchronising the pooled connection (the next
+        // query on it reads the stray reply). Expired sessions are therefore swept by `sweepExpiredSessions`
+        // (acknowledged), which main.ts runs every 10 minutes; the store never returns an expired session anyway.
+        autoRemove: 'disabled',
+        touchAfter: 5 * 60,
+      }),
+    }),
+  );
+
+  app.use(authenticate(deps.db));
+
+  app.use('/api', createApiRouter(deps, settings));
+  app.use(createWebRouter(deps));
+  app.use(createAdminRouter(deps));
+
+  app.use((_req, res) => {
+    res.status(404).type('text/plain; charset=utf-8').send('页面不存在');
+  });
+  app.use(finalErrorHandler);
+  return app;
+}
+
+export const SESSIONS_COLLECTION = 'sessions';
+
+/** Deletes sessions past their expiry (connect-mongo's `expires` field); returns how many. */
+export async function sweepExpiredSessions(db: Db, now: Date = new Date()): Promise<number> {
+  return (await db.collection(SESSIONS_COLLECTION).deleteMany({ expires: { $lt: now } })).deletedCount;
+}
+
+/** Anything the routers above did not answer: JSON under /api, plain text elsewhere; never a stack. */
+const finalErrorHandler: ErrorRequestHandler = (err, req, res, next) => {
+  if (res.headersSent) return next(err);
+  if (req.originalUrl.startsWith('/api/') || req.originalUrl === '/api') return apiErrorHandler(err, req, res, next);
+  const { status, body, log } = describeError(err);
+  if (log) logError(err, `${req.method} ${req.originalUrl}`);
+  res.status(status).type('text/plain; charset=utf-8').send(body.error.message);
+};

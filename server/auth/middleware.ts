@@ -1,0 +1,94 @@
+import type { RequestHandler } from 'express';
+import type { Db } from 'mongodb';
+import type { Actor } from '../runtime/api.js';
+import { ADMIN_GROUP, groupName } from './groups.js';
+import { resolveToken } from './tokens.js';
+import { findUserById, toActor } from './users.js';
+
+/**
+ * Who is asking: `Authorization: Bearer <token>` first, else the session cookie. Sets `req.actor` (null when
+ * nobody is signed in) and `req.authMethod`. A request that presents a bearer token is judged by that token only:
+ * an invalid or expired token is not rescued by a session cookie.
+ */
+export function authenticate(db: Db): RequestHandler {
+  return async (req, _res, next) => {
+    req.actor = null;
+    req.authMethod = null;
+    req.authProblem = null;
+    try {
+      const header = req.get('authorization');
+      const bearer = header ? /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header) : null;
+      if (bearer) {
+        const token = await resolveToken(db, bearer[1]!);
+        const user = token ? await findUserById(db, token.userId) : null;
+        if (user && !user.disabled) {
+          req.actor = toActor(user);
+          req.authMethod = 'bearer';
+        } else {
+          req.authProblem = 'invalid_token';
+        }
+        return next();
+      }
+      const userId = req.session?.userId;
+      if (userId) {
+        const user = await findUserById(db, userId);
+        if (user && !user.disabled) {
+          req.actor = toActor(user);
+          req.authMethod = 'session';
+        } else {
+          delete req.session.userId;
+        }
+      }
+      next();
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
+/**
+ * A refused request (401/403). Carries `status`, `code` and `expose` like http-errors, so both the API's JSON error
+ * handler and the web pages' handler can answer it without this layer depending on them.
+ */
+export class AuthError extends Error {
+  readonly expose = true;
+  constructor(
+    readonly status: 401 | 403,
+    readonly code: 'unauthorized' | 'forbidden' | 'csrf_failed',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AuthError';
+  }
+
+  get statusCode(): number {
+    return this.status;
+  }
+}
+
+const unauthorized = (message: string) => new AuthError(401, 'unauthorized', message);
+const forbidden = (message: string) => new AuthError(403, 'forbidden', message);
+
+export function isAdmin(actor: Actor | null | undefined): boolean {
+  return !!actor && actor.groups.includes(ADMIN_GROUP);
+}
+
+export function hasGroup(actor: Actor | null | undefined, ...groups: string[]): boolean {
+  return !!actor && groups.some((g) => actor.groups.includes(g));
+}
+
+/** 401 unless someone is signed in. */
+export const requireActor: RequestHandler = (req, _res, next) => {
+  if (req.actor) return next();
+  next(unauthorized(req.authProblem === 'invalid_token' ? '登录令牌无效或已过期，请重新登录' : '请先登录'));
+};
+
+/** 401 unless signed in, 403 unless the actor is in one of the groups. */
+export function requireGroup(...groups: string[]): RequestHandler {
+  const names = groups.map(groupName).join('或');
+  return (req, res, next) => {
+    if (!req.actor) return requireActor(req, res, next);
+    if (hasGroup(req.actor, ...groups)) return next();
+    next(forbidden(`此操作仅限${names}`));
+  };
+}

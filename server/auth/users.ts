@@ -1,0 +1,218 @@
+import type { Db } from 'mongodb';
+import { collections } from '../db/collections.js';
+import type { UserDoc } from '../db/types.js';
+import type { Actor } from '../runtime/api.js';
+import { ADMIN_GROUP, GROUPS, groupName } from './groups.js';
+import { hashPassword, MAX_PASSWORD_LENGTH, verifyAgainstDummy, verifyPassword } from './passwords.js';
+
+/**
+ * Users live in the `users` collection. A user's id is its (lower-case) user name, so task assignees,
+ * candidate users and audit entries read naturally (`street-office`, `expert3`).
+ */
+
+export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+export const MIN_PASSWORD_LENGTH = 8;
+export const DEMO_PASSWORD = 'demo';
+
+export interface NewUser {
+  username: string;
+  password: string;
+  displayName?: string;
+  groups: string[];
+}
+
+export interface PublicUser {
+  id: string;
+  username: string;
+  displayName: string;
+  groups: string[];
+}
+
+export function normalizeUsername(value: unknown): string {
+  return typeof value === 'string' ? value.trim().toLowerCase() : '';
+}
+
+export function toActor(user: UserDoc): Actor {
+  return { id: user._id, groups: [...user.groups], displayName: user.displayName };
+}
+
+export function toPublicUser(user: UserDoc): PublicUser {
+  return { id: user._id, username: user.username, displayName: user.displayName, groups: [...user.groups] };
+}
+
+export function findUserById(db: Db, id: string): Promise<UserDoc | null> {
+  return collections(db).users.findOne({ _id: id });
+}
+
+export function findUserByUsername(db: Db, username: string): Promise<UserDoc | null> {
+  return collections(db).users.findOne({ username: normalizeUsername(username) });
+}
+
+export function listUsers(db: Db): Promise<UserDoc[]> {
+  return collections(db).users.find({}, { projection: { passwordHash: 0 } }).sort({ username: 1 }).toArray();
+}
+
+/** The enabled user with this name and password, else null; takes the same time whether or not the user exists. */
+export async function authenticateUser(db: Db, username: unknown, password: unknown): Promise<UserDoc | null> {
+  const name = normalizeUsername(username);
+  if (typeof password !== 'string' || !password || password.length > MAX_PASSWORD_LENGTH || !USERNAME_PATTERN.test(name)) {
+    await verifyAgainstDummy(typeof password === 'string' ? password : '');
+    return null;
+  }
+  const user = await findUserByUsername(db, name);
+  if (!user) {
+    await verifyAgainstDummy(password);
+    return null;
+  }
+  const ok = await verifyPassword(password, user.passwordHash);
+  return ok && !user.disabled ? user : null;
+}
+
+export class UserInputError extends Error {
+  constructor(
+    message: string,
+    readonly field: 'username' | 'password' | 'groups',
+  ) {
+    super(message);
+    this.name = 'UserInputError';
+  }
+}
+
+function checkNewUser(input: NewUser, minPasswordLength: number): string {
+  const username = normalizeUsername(input.username);
+  if (!USERNAME_PATTERN.test(username)) {
+    throw new UserInputError('用户名只能包含小写字母、数字、点、下划线和连字符，且以字母或数字开头（最多 64 个字符）', 'username');
+  }
+  if (typeof input.password !== 'string' || input.password.length < minPasswordLength) {
+    throw new UserInputError(`密码至少需要 ${minPasswordLength} 个字符`, 'password');
+  }
+  if (input.password.length > MAX_PASSWORD_LENGTH) throw new UserInputError('密码过长', 'password');
+  if (!Array.isArray(input.groups) || input.groups.some((g) => typeof g !== 'string' || !g)) {
+    throw new UserInputError('用户组必须是组标识的列表', 'groups');
+  }
+  return username;
+}
+
+/** Creates a user; throws a MongoServerError with code 11000 when the name is taken. */
+export async function createUser(db: Db, input: NewUser, options: { minPasswordLength?: number } = {}): Promise<UserDoc> {
+  const username = checkNewUser(input, options.minPasswordLength ?? MIN_PASSWORD_LENGTH);
+  const now = new Date();
+  const doc: UserDoc = {
+    _id: username,
+    username,
+    displayName: input.displayName?.trim() || username,
+    groups: [...new Set(input.groups)],
+    passwordHash: await hashPassword(input.password),
+    disabled: false,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await collections(db).users.insertOne(doc);
+  return doc;
+}
+
+export async function setPassword(db: Db, id: string, password: string): Promise<void> {
+  if (typeof password !== 'string' || password.length < MIN_PASSWORD_LENGTH) {
+    throw new UserInputError(`密码至少需要 ${MIN_PASSWORD_LENGTH} 个字符`, 'password');
+  }
+  await collections(db).users.updateOne({ _id: id }, { $set: { passwordHash: await hashPassword(password), updatedAt: new Date() } });
+}
+
+export async function setUserDisabled(db: Db, id: string, disabled: boolean): Promise<void> {
+  await collections(db).users.updateOne({ _id: id }, { $set: { disabled, updatedAt: new Date() } });
+}
+
+// ── demo users (embedded / non-production mode) ──────────────────────────────
+
+export interface DemoUserSpec {
+  username: string;
+  displayName: string;
+  groups: string[];
+}
+
+/** One user per group, named after the group id, plus expert1…expert5; all with the password `demo`. */
+export function demoUserSpecs(): DemoUserSpec[] {
+  const specs: DemoUserSpec[] = GROUPS.map((g) => ({ username: g.id, displayName: `${g.name}（演示）`, groups: [g.id] }));
+  for (let i = 1; i <= 5; i++) {
+    specs.push({ username: `expert${i}`, displayName: `${groupName('expert')}${i}（演示）`, groups: ['expert'] });
+  }
+  return specs;
+}
+
+/** Creates the missing demo users; existing users are left as they are. Returns the names created. */
+export async function seedDemoUsers(db: Db): Promise<string[]> {
+  const users = collections(db).users;
+  const created: string[] = [];
+  for (const spec of demoUserSpecs()) {
+    if (await users.findOne({ _id: spec.username }, { projection: { _id: 1 } })) continue;
+    try {
+      await createUser(db, { ...spec, password: DEMO_PASSWORD }, { minPasswordLength: 1 });
+      created.push(spec.username);
+    } catch (err) {
+      // Another process seeded it at the same moment.
+      if ((err as { code?: number }).code !== 11000) throw err;
+    }
+  }
+  return created;
+}
+
+/**
+ * Production: demo accounts must not be usable. Any enabled user with a demo name whose password is still
+ * `demo` (left from running the same data directory in demo mode) is disabled. Returns the names disabled.
+ */
+export async function disableDemoUsers(db: Db): Promise<string[]> {
+  const users = collections(db).users;
+  const names = demoUserSpecs().map((s) => s.username);
+  const disabled: string[] = [];
+  for (const user of await users.find({ _id: { $in: names }, disabled: false }).toArray()) {
+    if (await verifyPassword(DEMO_PASSWORD, user.passwordHash)) {
+      await setUserDisabled(db, user._id, true);
+      disabled.push(user._id);
+    }
+  }
+  return disabled;
+}
+
+export interface AdminBootstrap {
+  action: 'created' | 'restored' | 'kept';
+  username: string;
+}
+
+/**
+ * Production: make sure an administrator exists. With ADMIN_USERNAME and ADMIN_PASSWORD set, that user is created
+ * when missing (or re-enabled with that password when it had been disabled); an existing enabled user keeps its
+ * password. Without them, start-up fails unless some enabled administrator already exists.
+ */
+export async function ensureProductionAdmin(db: Db, env: NodeJS.ProcessEnv = process.env): Promise<AdminBootstrap> {
+  const users = collections(db).users;
+  const username = normalizeUsername(env.ADMIN_USERNAME);
+  const password = env.ADMIN_PASSWORD ?? '';
+  if (!username || !password) {
+    const existing = await users.findOne({ groups: ADMIN_GROUP, disabled: false });
+    if (existing) return { action: 'kept', username: existing.username };
+    throw new Error(
+      'NODE_ENV=production and no administrator exists: set ADMIN_USERNAME and ADMIN_PASSWORD to create one ' +
+        '(生产模式下没有管理员账号：请设置 ADMIN_USERNAME 和 ADMIN_PASSWORD 以创建管理员)',
+    );
+  }
+  if (password.length < MIN_PASSWORD_LENGTH) {
+    throw new Error(`ADMIN_PASSWORD must have at least ${MIN_PASSWORD_LENGTH} characters (管理员密码至少 ${MIN_PASSWORD_LENGTH} 个字符)`);
+  }
+  if (password === DEMO_PASSWORD) throw new Error('ADMIN_PASSWORD must not be the demo password');
+  const existing = await users.findOne({ _id: username });
+  if (!existing) {
+    await createUser(db, { username, password, displayName: groupName(ADMIN_GROUP), groups: [ADMIN_GROUP] });
+    return { action: 'created', username };
+  }
+  if (existing.disabled || !existing.groups.includes(ADMIN_GROUP)) {
+    await users.updateOne(
+      { _id: username },
+      {
+        $set: { passwordHash: await hashPassword(password), disabled: false, updatedAt: new Date() },
+        $addToSet: { groups: ADMIN_GROUP },
+      },
+    );
+    return { action: 'restored', username };
+  }
+  return { action: 'kept', username };
+}

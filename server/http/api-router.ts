@@ -1,0 +1,666 @@
+import express, { type Request, type RequestHandler, type Router } from 'express';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import type { Db } from 'mongodb';
+import type { AppDeps, HttpSettings } from '../app.js';
+import { GROUPS } from '../auth/groups.js';
+import { hasGroup, isAdmin, requireActor, requireGroup } from '../auth/middleware.js';
+import { issueToken, revokeToken } from '../auth/tokens.js';
+import { authenticateUser, findUserById, normalizeUsername, toPublicUser, USERNAME_PATTERN } from '../auth/users.js';
+import { MAX_BPMN_BYTES } from '../bpmn/limits.js';
+import type { AuditDoc, DefinitionDoc, IncidentInfo, InstanceDoc, InstanceStatus, NoticeDoc, TaskDoc } from '../db/types.js';
+import { ManualClock } from '../engine/clock.js';
+import { parseDate, parseDuration } from '../engine/iso8601.js';
+import type { Actor, InstanceView, RuntimeApi } from '../runtime/api.js';
+import { csrfToken, rotateCsrfToken, verifyCsrf } from './csrf.js';
+import { apiErrorHandler, apiNotFound, badRequest, forbidden, HttpError, notFound, sendError } from './errors.js';
+import { buildOpenApiDocument } from './openapi.js';
+
+/** Largest JSON body accepted by the API. */
+export const MAX_JSON_BYTES = 1024 * 1024;
+/** Largest XML body (a BPMN file or a draft) accepted by the API. */
+export const MAX_XML_BYTES = MAX_BPMN_BYTES + 1024;
+export const XML_MEDIA_TYPES = ['application/xml', 'text/xml', 'application/bpmn+xml'];
+
+const INSTANCE_STATUSES: readonly InstanceStatus[] = ['running', 'completed', 'incident', 'cancelled'];
+const PROCESS_KEY = /^[A-Za-z_][A-Za-z0-9_.-]{0,199}$/;
+
+// ── the manual clock's persistence ────────────────────────────────────────────
+
+export const SETTINGS_COLLECTION = 'settings';
+interface ClockSetting {
+  _id: 'clock';
+  now: Date;
+  updatedAt: Date;
+}
+
+/** Stores the manual clock's time in `settings` `{ _id: 'clock' }` so a restart keeps it. */
+export async function saveManualClock(db: Db, clock: ManualClock): Promise<void> {
+  await db
+    .collection<ClockSetting>(SETTINGS_COLLECTION)
+    .updateOne({ _id: 'clock' }, { $set: { now: clock.now(), updatedAt: new Date() } }, { upsert: true });
+}
+
+/** The manual clock as it was left (or starting at the current time on first use, which is then stored). */
+export async function restoreManualClock(db: Db): Promise<ManualClock> {
+  const saved = await db.collection<ClockSetting>(SETTINGS_COLLECTION).findOne({ _id: 'clock' });
+  const clock = new ManualClock(saved?.now instanceof Date ? saved.now : new Date());
+  if (!saved) await saveManualClock(db, clock);
+  return clock;
+}
+
+// ── request helpers ───────────────────────────────────────────────────────────
+
+function actorOf(req: Request): Actor {
+  if (!req.actor) throw new HttpError(401, 'unauthorized', '请先登录');
+  return req.actor;
+}
+
+function param(req: Request, name: string): string {
+  const value = req.params[name];
+  return typeof value === 'string' ? value : '';
+}
+
+function query(req: Request, name: string): string | undefined {
+  const value = (req.query as Record<string, unknown>)[name];
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string') throw badRequest(`查询参数 ${name} 只能出现一次`, { [name]: '只能出现一次' });
+  return value;
+}
+
+function queryInt(req: Request, name: string, min: number, max: number): number | undefined {
+  const text = query(req, name);
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < min || n > max) {
+    throw badRequest(`查询参数 ${name} 应为 ${min} 到 ${max} 之间的整数`, { [name]: `应为 ${min} 到 ${max} 之间的整数` });
+  }
+  return n;
+}
+
+function queryBool(req: Request, name: string): boolean | undefined {
+  const text = query(req, name);
+  if (text === undefined) return undefined;
+  if (['1', 'true', 'yes'].includes(text)) return true;
+  if (['0', 'false', 'no'].includes(text)) return false;
+  throw badRequest(`查询参数 ${name} 应为 true 或 false`, { [name]: '应为 true 或 false' });
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The JSON body as an object; `{}` when there is none. */
+function jsonBody(req: Request): Record<string, unknown> {
+  const body: unknown = req.body;
+  if (body === undefined || body === null || body === '') return {};
+  if (!isPlainObject(body)) throw badRequest('请求体应为 JSON 对象（Content-Type: application/json）');
+  return body;
+}
+
+function requiredReason(req: Request): string {
+  const reason = jsonBody(req).reason;
+  if (typeof reason !== 'string' || !reason.trim()) throw badRequest('请填写操作原因', { reason: '请填写操作原因' });
+  if (reason.length > 2000) throw badRequest('操作原因过长（最多 2000 个字符）', { reason: '最多 2000 个字符' });
+  return reason.trim();
+}
+
+/** A BPMN XML body: `application/xml` text, or JSON `{ "xml": "…" }`. */
+function xmlBody(req: Request): string {
+  const body: unknown = req.body;
+  const xml = typeof body === 'string' ? body : isPlainObject(body) && typeof body.xml === 'string' ? body.xml : null;
+  if (xml === null || !xml.trim()) {
+    throw badRequest('请求体应为 BPMN XML（Content-Type: application/xml），或 JSON {"xml": "…"}');
+  }
+  if (Buffer.byteLength(xml, 'utf8') > MAX_BPMN_BYTES) {
+    throw new HttpError(413, 'payload_too_large', `BPMN 文件过大（上限 ${MAX_BPMN_BYTES / 1024 / 1024} MiB）`);
+  }
+  return xml;
+}
+
+function processKeyParam(req: Request): string {
+  const key = param(req, 'key');
+  if (!PROCESS_KEY.test(key)) throw notFound(`流程不存在：${key.slice(0, 100)}`);
+  return key;
+}
+
+// ── response shapes ───────────────────────────────────────────────────────────
+
+type InstanceFields = Omit<InstanceDoc, 'engineState' | 'outbox'>;
+
+function instanceJson(instance: InstanceFields) {
+  return {
+    id: instance._id,
+    processKey: instance.processKey,
+    processName: instance.processName,
+    version: instance.version,
+    businessKey: instance.businessKey,
+    status: instance.status,
+    activeElements: instance.activeElements ?? [],
+    nextTimerAt: instance.nextTimerAt ?? null,
+    incident: instance.incident ? incidentJson(instance.incident, false) : null,
+    startedBy: instance.startedBy,
+    startedAt: instance.startedAt,
+    updatedAt: instance.updatedAt,
+    endedAt: instance.endedAt,
+  };
+}
+
+function incidentJson(incident: Partial<IncidentInfo>, withDetail: boolean) {
+  return {
+    elementId: incident.elementId ?? null,
+    message: incident.message ?? '',
+    at: incident.at ?? null,
+    topic: incident.topic ?? null,
+    ...(withDetail ? { detail: incident.detail ?? null } : {}),
+  };
+}
+
+function instanceDetailJson(view: InstanceView, actor: Actor) {
+  const instance = view.instance as InstanceFields & { incidents?: Partial<IncidentInfo>[] };
+  const admin = isAdmin(actor);
+  const incidents = Array.isArray(instance.incidents) && instance.incidents.length
+    ? instance.incidents
+    : instance.incident
+      ? [instance.incident]
+      : [];
+  return {
+    ...instanceJson(instance),
+    incident: instance.incident ? incidentJson(instance.incident, admin) : null,
+    variables: instance.variables ?? {},
+    timers: (instance.timers ?? []).map((t) => ({ elementId: t.elementId, dueAt: t.dueAt, expression: t.expression })),
+    incidents: incidents.map((i) => incidentJson(i, admin)),
+    openTasks: view.openTasks.map(taskJson),
+  };
+}
+
+function taskJson(task: TaskDoc) {
+  return {
+    id: task._id,
+    instanceId: task.instanceId,
+    processKey: task.processKey,
+    processName: task.processName,
+    version: task.version,
+    elementId: task.elementId,
+    name: task.name,
+    businessKey: task.businessKey,
+    candidateGroups: task.candidateGroups,
+    candidateUsers: task.candidateUsers,
+    assignee: task.assignee,
+    dueAt: task.dueAt,
+    priority: task.priority,
+    documentation: task.documentation,
+    status: task.status,
+    createdAt: task.createdAt,
+    completedAt: task.completedAt,
+    completedBy: task.completedBy,
+    isMultiInstance: task.isMultiInstance,
+    loopIndex: task.loopIndex,
+  };
+}
+
+function auditJson(entry: AuditDoc) {
+  return {
+    id: entry._id,
+    at: entry.at,
+    type: entry.type,
+    elementId: entry.elementId,
+    taskId: entry.taskId,
+    actor: entry.actor,
+    data: entry.data,
+  };
+}
+
+function versionJson(def: DefinitionDoc) {
+  return {
+    version: def.version,
+    name: def.name,
+    hash: def.hash,
+    deployedAt: def.deployedAt,
+    deployedBy: def.deployedBy,
+  };
+}
+
+function noticeJson(notice: NoticeDoc) {
+  return {
+    id: notice._id,
+    title: notice.title,
+    kind: notice.kind,
+    processKey: notice.processKey,
+    businessKey: notice.businessKey,
+    html: notice.html,
+    days: notice.days,
+    workingDays: notice.workingDays,
+    publishedAt: notice.publishedAt,
+    endAt: notice.endAt,
+  };
+}
+
+// ── access rules ──────────────────────────────────────────────────────────────
+
+/** May see a task: admin, whoever can act on it, its completer, or a member of its candidate groups/users. */
+function canViewTask(runtime: RuntimeApi, task: TaskDoc, actor: Actor): boolean {
+  return (
+    isAdmin(actor) ||
+    runtime.canAct(task, actor) ||
+    task.completedBy === actor.id ||
+    task.assignee === actor.id ||
+    task.candidateUsers.includes(actor.id) ||
+    hasGroup(actor, ...task.candidateGroups)
+  );
+}
+
+/**
+ * May see an instance (its variables hold residents' data): admin, the user who started it, anyone who can act on
+ * one of its open tasks, or anyone who has taken part in it (named in its audit trail).
+ */
+async function canViewInstance(runtime: RuntimeApi, view: InstanceView, actor: Actor, audit?: AuditDoc[]): Promise<boolean> {
+  if (isAdmin(actor) || view.instance.startedBy === actor.id) return true;
+  if (view.openTasks.some((t) => canViewTask(runtime, t, actor))) return true;
+  const entries = audit ?? (await runtime.getAudit(view.instance._id));
+  return entries.some((e) => e.actor === actor.id);
+}
+
+const NOT_YOUR_INSTANCE = '您无权查看该流程实例';
+
+// ── the router ────────────────────────────────────────────────────────────────
+
+/**
+ * The JSON API mounted at `/api`. `authenticate` (server/auth/middleware.ts) and the session middleware run before
+ * it; every route states who may call it: public, `auth` (any signed-in user) or `admin`.
+ * Unsafe requests of cookie-authenticated users also pass `verifyCsrf`.
+ */
+export function createApiRouter(deps: AppDeps, settings: HttpSettings): Router {
+  const { runtime, db, clock } = deps;
+  const router = express.Router();
+  const manualClock = clock instanceof ManualClock ? clock : null;
+
+  router.use(express.json({ limit: MAX_JSON_BYTES }));
+  router.use(express.text({ type: XML_MEDIA_TYPES, limit: MAX_XML_BYTES }));
+
+  const auth: RequestHandler[] = [requireActor, verifyCsrf];
+  const admin: RequestHandler[] = [requireGroup('admin'), verifyCsrf];
+
+  // ── public ──────────────────────────────────────────────────────────────────
+
+  router.get('/health', async (_req, res) => {
+    try {
+      await db.command({ ping: 1 });
+    } catch {
+      return sendError(res, 503, 'unavailable', '数据库暂时不可用');
+    }
+    res.json({ status: 'ok', now: clock.now(), manualClock: clock.manual });
+  });
+
+  const openapi = buildOpenApiDocument({ manualClock: !!manualClock });
+  router.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+
+  router.get('/notices', async (req, res) => {
+    const notices = await runtime.listNotices({ current: queryBool(req, 'current'), limit: queryInt(req, 'limit', 1, 200) });
+    res.json(notices.map(noticeJson));
+  });
+
+  router.get('/notices/:id', async (req, res) => {
+    res.json(noticeJson(await runtime.getNotice(param(req, 'id'))));
+  });
+
+  // ── authentication ──────────────────────────────────────────────────────────
+
+  const loginLimiter = rateLimit({
+    windowMs: settings.loginRateLimit.windowMs,
+    limit: settings.loginRateLimit.limit,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    // Only failed attempts count, per client address and user name.
+    skipSuccessfulRequests: true,
+    keyGenerator: (req) => `${ipKeyGenerator(req.ip ?? 'unknown')}|${normalizeUsername(isPlainObject(req.body) ? req.body.username : '')}`,
+    handler: (_req, res) => {
+      const minutes = Math.ceil(settings.loginRateLimit.windowMs / 60000);
+      sendError(res, 429, 'rate_limited', `登录失败次数过多，请 ${minutes} 分钟后再试`);
+    },
+  });
+
+  router.post('/auth/login', loginLimiter, async (req, res) => {
+    const body = jsonBody(req);
+    const fields: Record<string, string> = {};
+    if (typeof body.username !== 'string' || !body.username.trim()) fields.username = '请输入用户名';
+    if (typeof body.password !== 'string' || !body.password) fields.password = '请输入密码';
+    if (Object.keys(fields).length) throw badRequest('请输入用户名和密码', fields);
+    const user = await authenticateUser(db, body.username, body.password);
+    if (!user) return sendError(res, 401, 'invalid_credentials', '用户名或密码错误');
+
+    // A fresh session id at login (no session fixation), holding the user and a fresh CSRF token.
+    await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+    req.session.userId = user._id;
+    const csrf = rotateCsrfToken(req);
+    await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
+
+    const { token, expiresAt } = await issueToken(db, user._id, settings.tokenTtlMs);
+    res.json({ token, tokenType: 'Bearer', expiresAt, csrfToken: csrf, user: toPublicUser(user) });
+  });
+
+  router.post('/auth/logout', ...auth, async (req, res) => {
+    if (req.authMethod === 'bearer') {
+      const token = /^Bearer[ \t]+(\S+)/i.exec(req.get('authorization') ?? '')?.[1];
+      if (token) await revokeToken(db, token);
+    } else {
+      await new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
+      res.clearCookie(settings.cookieName, { path: '/' });
+    }
+    res.status(204).end();
+  });
+
+  router.get('/auth/me', ...auth, async (req, res) => {
+    const actor = actorOf(req);
+    const user = await findUserById(db, actor.id);
+    if (!user) throw new HttpError(401, 'unauthorized', '请先登录');
+    res.json({
+      user: toPublicUser(user),
+      authMethod: req.authMethod,
+      ...(req.authMethod === 'session' ? { csrfToken: csrfToken(req) } : {}),
+    });
+  });
+
+  router.get('/groups', ...auth, (_req, res) => {
+    res.json(GROUPS.map((g) => ({ id: g.id, name: g.name })));
+  });
+
+  // ── processes ───────────────────────────────────────────────────────────────
+
+  router.get('/processes', ...auth, async (req, res) => {
+    const actor = actorOf(req);
+    const processes = await runtime.listProcesses();
+    res.json(
+      processes.map((p) => ({
+        key: p.key,
+        name: p.name,
+        latestVersion: p.latestVersion,
+        deployedAt: p.deployedAt,
+        starterGroups: p.starterGroups,
+        canStart: canStart(p.starterGroups, actor),
+        startForm: p.startForm ?? null,
+      })),
+    );
+  });
+
+  router.post('/processes', ...admin, async (req, res) => {
+    const result = await runtime.deploy(xmlBody(req), actorOf(req));
+    const def = result.definition;
+    res
+      .status(result.created ? 201 : 200)
+      .location(`/api/processes/${encodeURIComponent(result.key)}`)
+      .json({ key: result.key, created: result.created, ...versionJson(def) });
+  });
+
+  router.get('/processes/:key', ...auth, async (req, res) => {
+    const key = processKeyParam(req);
+    const versions = await runtime.getProcessVersions(key);
+    if (!versions.length) throw notFound(`流程不存在：${key}`);
+    const latest = versions.reduce((a, b) => (b.version > a.version ? b : a));
+    res.json({ key, name: latest.name, latestVersion: latest.version, versions: versions.map(versionJson) });
+  });
+
+  router.get('/processes/:key/versions/:version/xml', ...auth, async (req, res) => {
+    const key = processKeyParam(req);
+    const versionText = param(req, 'version');
+    let version: number | undefined;
+    if (versionText !== 'latest') {
+      version = Number(versionText);
+      if (!/^\d{1,9}$/.test(versionText) || version < 1) throw badRequest('版本号应为正整数或 latest', { version: '应为正整数或 latest' });
+    }
+    const def = await runtime.getDefinition(key, version);
+    // Never let a browser run anything an uploaded document might contain.
+    res.set('Content-Security-Policy', "default-src 'none'; sandbox");
+    res.set('Content-Disposition', `inline; filename="${def.key}-v${def.version}.bpmn"`);
+    res.type('application/xml').send(def.xml);
+  });
+
+  router.post('/processes/:key/instances', ...auth, async (req, res) => {
+    const actor = actorOf(req);
+    const key = processKeyParam(req);
+    const body = jsonBody(req);
+    const fields: Record<string, string> = {};
+    if (body.businessKey !== undefined && body.businessKey !== null && typeof body.businessKey !== 'string') {
+      fields.businessKey = '业务编号必须是文本';
+    }
+    if (body.variables !== undefined && !isPlainObject(body.variables)) fields.variables = 'variables 必须是对象';
+    if (Object.keys(fields).length) throw badRequest('请求参数有误', fields);
+
+    const summary = (await runtime.listProcesses()).find((p) => p.key === key);
+    if (!summary) throw notFound(`流程不存在：${key}`);
+    if (!canStart(summary.starterGroups, actor)) throw forbidden('您所在的用户组不能发起该流程');
+
+    const view = await runtime.startInstance(
+      key,
+      {
+        businessKey: body.businessKey as string | null | undefined,
+        variables: body.variables as Record<string, unknown> | undefined,
+      },
+      actor,
+    );
+    res
+      .status(201)
+      .location(`/api/instances/${encodeURIComponent(view.instance._id)}`)
+      .json(instanceDetailJson(view, actor));
+  });
+
+  // ── instances ───────────────────────────────────────────────────────────────
+
+  router.get('/instances', ...auth, async (req, res) => {
+    const actor = actorOf(req);
+    const status = query(req, 'status');
+    if (status !== undefined && !INSTANCE_STATUSES.includes(status as InstanceStatus)) {
+      throw badRequest(`status 应为 ${INSTANCE_STATUSES.join('、')} 之一`, { status: '取值无效' });
+    }
+    const startedBy = query(req, 'startedBy');
+    // Only administrators see everyone's instances; others see those they started.
+    if (!isAdmin(actor) && startedBy !== undefined && startedBy !== actor.id) throw forbidden('只能查看自己发起的流程实例');
+    const result = await runtime.listInstances({
+      status: status as InstanceStatus | undefined,
+      processKey: query(req, 'process'),
+      businessKey: query(req, 'businessKey'),
+      startedBy: isAdmin(actor) ? startedBy : actor.id,
+      limit: queryInt(req, 'limit', 1, 200),
+      skip: queryInt(req, 'skip', 0, 1_000_000),
+    });
+    res.json({ items: result.items.map(instanceJson), total: result.total });
+  });
+
+  router.get('/instances/:id', ...auth, async (req, res) => {
+    const actor = actorOf(req);
+    const view = await runtime.getInstance(param(req, 'id'));
+    if (!(await canViewInstance(runtime, view, actor))) throw forbidden(NOT_YOUR_INSTANCE);
+    res.json(instanceDetailJson(view, actor));
+  });
+
+  router.get('/instances/:id/audit', ...auth, async (req, res) => {
+    const actor = actorOf(req);
+    const view = await runtime.getInstance(param(req, 'id'));
+    const audit = await runtime.getAudit(view.instance._id);
+    if (!(await canViewInstance(runtime, view, actor, audit))) throw forbidden(NOT_YOUR_INSTANCE);
+    res.json(audit.map(auditJson));
+  });
+
+  router.get('/instances/:id/signoffs', ...auth, async (req, res) => {
+    const actor = actorOf(req);
+    const view = await runtime.getInstance(param(req, 'id'));
+    if (!(await canViewInstance(runtime, view, actor))) throw forbidden(NOT_YOUR_INSTANCE);
+    const signoffs = await runtime.getSignoffs(view.instance._id);
+    res.json(
+      signoffs.map((s) => ({
+        id: s._id,
+        taskId: s.taskId,
+        elementId: s.elementId,
+        stepName: s.stepName,
+        decision: s.decision,
+        opinion: s.opinion,
+        by: s.by,
+        byName: s.byName,
+        at: s.at,
+        source: s.source,
+        loopIndex: s.loopIndex,
+      })),
+    );
+  });
+
+  router.post('/instances/:id/retry', ...admin, async (req, res) => {
+    const actor = actorOf(req);
+    const view = await runtime.retry(param(req, 'id'), actor, requiredReason(req));
+    res.json(instanceDetailJson(view, actor));
+  });
+
+  router.post('/instances/:id/cancel', ...admin, async (req, res) => {
+    const actor = actorOf(req);
+    const view = await runtime.cancel(param(req, 'id'), actor, requiredReason(req));
+    res.json(instanceDetailJson(view, actor));
+  });
+
+  // ── tasks ───────────────────────────────────────────────────────────────────
+
+  router.get('/tasks', ...auth, async (req, res) => {
+    const actor = actorOf(req);
+    const scope = query(req, 'scope') ?? 'mine';
+    if (scope !== 'mine' && scope !== 'candidate' && scope !== 'all') {
+      throw badRequest('scope 应为 mine、candidate 或 all', { scope: '取值无效' });
+    }
+    if (scope === 'all' && !isAdmin(actor)) throw forbidden('只有管理员可以查看全部任务');
+    const status = query(req, 'status');
+    if (status !== undefined && status !== 'open' && status !== 'completed') {
+      throw badRequest('status 应为 open 或 completed', { status: '取值无效' });
+    }
+    const tasks = await runtime.listTasks(actor, {
+      scope,
+      status,
+      processKey: query(req, 'process'),
+      businessKey: query(req, 'businessKey'),
+      limit: queryInt(req, 'limit', 1, 200),
+    });
+    res.json(tasks.map(taskJson));
+  });
+
+  router.get('/tasks/:id', ...auth, async (req, res) => {
+    const actor = actorOf(req);
+    const task = await runtime.getTask(param(req, 'id'));
+    if (!canViewTask(runtime, task, actor)) throw forbidden('您无权查看该任务');
+    const open = task.status === 'open';
+    const can = runtime.canAct(task, actor);
+    res.json({
+      ...taskJson(task),
+      form: task.formSchema ?? null,
+      actions: {
+        claim: open && !task.assignee && can,
+        unclaim: open && task.assignee === actor.id,
+        complete: open && can,
+      },
+    });
+  });
+
+  router.post('/tasks/:id/claim', ...auth, async (req, res) => {
+    res.json(taskJson(await runtime.claim(param(req, 'id'), actorOf(req))));
+  });
+
+  router.post('/tasks/:id/unclaim', ...auth, async (req, res) => {
+    res.json(taskJson(await runtime.unclaim(param(req, 'id'), actorOf(req))));
+  });
+
+  router.post('/tasks/:id/complete', ...auth, async (req, res) => {
+    const actor = actorOf(req);
+    const body = jsonBody(req);
+    if (body.variables !== undefined && body.variables !== null && !isPlainObject(body.variables)) {
+      throw badRequest('variables 必须是对象', { variables: 'variables 必须是对象' });
+    }
+    const result = await runtime.complete(param(req, 'id'), body.variables ?? {}, actor);
+    res.json({ task: taskJson(result.task), instance: instanceDetailJson(result.instance, actor) });
+  });
+
+  router.post('/tasks/:id/reassign', ...admin, async (req, res) => {
+    const actor = actorOf(req);
+    const body = jsonBody(req);
+    const reason = requiredReason(req);
+    const assignee = body.assignee;
+    if (assignee !== null && typeof assignee !== 'string') {
+      throw badRequest('请指定新的办理人（用户名），或用 null 退回任务池', { assignee: '请指定办理人' });
+    }
+    let assigneeId: string | null = null;
+    if (typeof assignee === 'string') {
+      assigneeId = normalizeUsername(assignee);
+      const user = USERNAME_PATTERN.test(assigneeId) ? await findUserById(db, assigneeId) : null;
+      if (!user || user.disabled) throw badRequest(`用户不存在或已停用：${assignee.slice(0, 64)}`, { assignee: '用户不存在或已停用' });
+    }
+    res.json(taskJson(await runtime.reassign(param(req, 'id'), assigneeId, actor, reason)));
+  });
+
+  // ── modeler drafts ──────────────────────────────────────────────────────────
+
+  const drafts = db.collection<{ _id: string; key: string; userId: string; xml: string; updatedAt: Date }>('drafts');
+
+  router.get('/drafts/:key', ...admin, async (req, res) => {
+    const key = processKeyParam(req);
+    const actor = actorOf(req);
+    const draft = await drafts.findOne({ _id: `${key}:${actor.id}` });
+    if (!draft) throw notFound(`没有流程 ${key} 的草稿`);
+    res.json({ key: draft.key, xml: draft.xml, updatedAt: draft.updatedAt });
+  });
+
+  router.put('/drafts/:key', ...admin, async (req, res) => {
+    const key = processKeyParam(req);
+    const actor = actorOf(req);
+    const xml = xmlBody(req);
+    const updatedAt = new Date();
+    await drafts.updateOne(
+      { _id: `${key}:${actor.id}` },
+      { $set: { key, userId: actor.id, xml, updatedAt } },
+      { upsert: true },
+    );
+    res.json({ key, updatedAt, bytes: Buffer.byteLength(xml, 'utf8') });
+  });
+
+  // ── manual clock (CLOCK=manual only) ────────────────────────────────────────
+
+  if (manualClock) {
+    let moving: Promise<unknown> = Promise.resolve();
+
+    router.get('/admin/clock', ...admin, (_req, res) => {
+      res.json({ now: manualClock.now(), manual: true });
+    });
+
+    router.post('/admin/clock', ...admin, async (req, res) => {
+      const body = jsonBody(req);
+      const hasAdvance = body.advance !== undefined;
+      const hasSet = body.set !== undefined;
+      if (hasAdvance === hasSet) {
+        throw badRequest('请给出 advance（ISO 8601 时长，如 "P1Y"）或 set（ISO 日期）之一');
+      }
+      let target: Date | null = null;
+      if (hasAdvance) {
+        if (typeof body.advance !== 'string') throw badRequest('advance 应为 ISO 8601 时长，如 "P1Y"、"PT2H"', { advance: '格式无效' });
+        try {
+          parseDuration(body.advance);
+        } catch {
+          throw badRequest(`不是有效的 ISO 8601 时长：${body.advance.slice(0, 50)}`, { advance: '格式无效' });
+        }
+      } else {
+        target = typeof body.set === 'string' ? parseDate(body.set) : null;
+        if (!target) throw badRequest('set 应为 ISO 日期或日期时间，如 "2026-01-01" 或 "2026-01-01T09:00:00+08:00"', { set: '格式无效' });
+      }
+      const work = moving.then(async () => {
+        if (target) manualClock.set(target);
+        else manualClock.advance(body.advance as string);
+        await saveManualClock(db, manualClock);
+        const fired = await runtime.fireDueTimers();
+        return { now: manualClock.now(), fired };
+      });
+      moving = work.catch(() => undefined);
+      res.json(await work);
+    });
+  }
+
+  router.use(apiNotFound);
+  router.use(apiErrorHandler);
+  return router;
+}
+
+function canStart(starterGroups: string[], actor: Actor): boolean {
+  return starterGroups.length === 0 || isAdmin(actor) || hasGroup(actor, ...starterGroups);
+}

@@ -1,0 +1,638 @@
+/**
+ * The OpenAPI 3.1 description of the REST API (`GET /api/openapi.json`). It must name every route of
+ * server/http/api-router.ts; test/api.test.ts compares the two.
+ */
+
+type Schema = Record<string, unknown>;
+
+const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+const arrayOf = (items: Schema): Schema => ({ type: 'array', items });
+const nullable = (type: string, extra: Schema = {}): Schema => ({ type: [type, 'null'], ...extra });
+const dateTime: Schema = { type: 'string', format: 'date-time' };
+const nullableDateTime: Schema = { type: ['string', 'null'], format: 'date-time' };
+
+const schemas: Record<string, Schema> = {
+  Error: {
+    type: 'object',
+    required: ['error'],
+    properties: {
+      error: {
+        type: 'object',
+        required: ['code', 'message'],
+        properties: {
+          code: {
+            type: 'string',
+            description:
+              'unauthorized, invalid_credentials, forbidden, csrf_failed, not_found, bad_request, validation_failed, ' +
+              'invalid_bpmn, conflict, incident, payload_too_large, unsupported_media_type, rate_limited, unavailable, internal_error',
+          },
+          message: { type: 'string', description: 'Chinese message for people' },
+          fields: { type: 'object', additionalProperties: { type: 'string' }, description: 'Message per field id' },
+          problems: arrayOf(ref('Problem')),
+        },
+      },
+    },
+  },
+  Problem: {
+    type: 'object',
+    required: ['code', 'message'],
+    properties: {
+      code: { type: 'string' },
+      message: { type: 'string' },
+      elementId: { type: 'string' },
+      line: { type: 'integer' },
+      column: { type: 'integer' },
+    },
+  },
+  Health: {
+    type: 'object',
+    properties: { status: { const: 'ok' }, now: dateTime, manualClock: { type: 'boolean' } },
+  },
+  LoginRequest: {
+    type: 'object',
+    required: ['username', 'password'],
+    properties: { username: { type: 'string' }, password: { type: 'string' } },
+  },
+  LoginResponse: {
+    type: 'object',
+    properties: {
+      token: { type: 'string', description: 'Bearer token (Authorization: Bearer …)' },
+      tokenType: { const: 'Bearer' },
+      expiresAt: dateTime,
+      csrfToken: { type: 'string', description: 'Send as X-CSRF-Token with unsafe requests authenticated by the session cookie' },
+      user: ref('User'),
+    },
+  },
+  Me: {
+    type: 'object',
+    properties: {
+      user: ref('User'),
+      authMethod: { enum: ['bearer', 'session'] },
+      csrfToken: { type: 'string', description: 'Only for session (cookie) authentication' },
+    },
+  },
+  User: {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      username: { type: 'string' },
+      displayName: { type: 'string' },
+      groups: arrayOf({ type: 'string' }),
+    },
+  },
+  Group: {
+    type: 'object',
+    required: ['id', 'name'],
+    properties: { id: { type: 'string' }, name: { type: 'string', description: 'Chinese display name' } },
+  },
+  FormSchema: {
+    type: ['object', 'null'],
+    description: 'Form read from camunda:formData',
+    properties: {
+      approval: { type: 'boolean' },
+      fields: arrayOf({
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          label: { type: 'string' },
+          type: { enum: ['string', 'long', 'boolean', 'date', 'enum'] },
+          defaultValue: {},
+          values: arrayOf({ type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } }),
+          constraints: { type: 'object' },
+          help: { type: 'string' },
+          widget: { type: 'string' },
+          source: { type: 'string' },
+          rules: arrayOf({ type: 'object', properties: { expression: { type: 'string' }, message: { type: 'string' } } }),
+        },
+      }),
+    },
+  },
+  ProcessSummary: {
+    type: 'object',
+    properties: {
+      key: { type: 'string' },
+      name: nullable('string'),
+      latestVersion: { type: 'integer' },
+      deployedAt: dateTime,
+      starterGroups: arrayOf({ type: 'string' }),
+      canStart: { type: 'boolean' },
+      startForm: ref('FormSchema'),
+    },
+  },
+  ProcessVersion: {
+    type: 'object',
+    properties: {
+      version: { type: 'integer' },
+      name: nullable('string'),
+      hash: { type: 'string', description: 'sha256 of the XML' },
+      deployedAt: dateTime,
+      deployedBy: nullable('string'),
+    },
+  },
+  DeployResult: {
+    allOf: [
+      ref('ProcessVersion'),
+      {
+        type: 'object',
+        properties: {
+          key: { type: 'string' },
+          created: { type: 'boolean', description: 'false when identical XML was already deployed (that version is returned)' },
+        },
+      },
+    ],
+  },
+  ProcessVersions: {
+    type: 'object',
+    properties: {
+      key: { type: 'string' },
+      name: nullable('string'),
+      latestVersion: { type: 'integer' },
+      versions: arrayOf(ref('ProcessVersion')),
+    },
+  },
+  StartInstanceRequest: {
+    type: 'object',
+    properties: {
+      businessKey: nullable('string', { maxLength: 200 }),
+      variables: { type: 'object', description: 'Start form values (validated against the start form when there is one)' },
+    },
+  },
+  Incident: {
+    type: 'object',
+    properties: {
+      elementId: nullable('string'),
+      message: { type: 'string' },
+      at: nullableDateTime,
+      topic: nullable('string'),
+      detail: nullable('string', { description: 'Technical detail, administrators only' }),
+    },
+  },
+  Instance: {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      processKey: { type: 'string' },
+      processName: nullable('string'),
+      version: { type: 'integer' },
+      businessKey: nullable('string'),
+      status: { enum: ['running', 'completed', 'incident', 'cancelled'] },
+      activeElements: arrayOf({ type: 'string' }),
+      nextTimerAt: nullableDateTime,
+      incident: { anyOf: [ref('Incident'), { type: 'null' }] },
+      startedBy: nullable('string'),
+      startedAt: dateTime,
+      updatedAt: dateTime,
+      endedAt: nullableDateTime,
+    },
+  },
+  InstanceDetail: {
+    allOf: [
+      ref('Instance'),
+      {
+        type: 'object',
+        properties: {
+          variables: { type: 'object' },
+          timers: arrayOf({
+            type: 'object',
+            properties: { elementId: { type: 'string' }, dueAt: dateTime, expression: { type: 'string' } },
+          }),
+          incidents: arrayOf(ref('Incident')),
+          openTasks: arrayOf(ref('Task')),
+        },
+      },
+    ],
+  },
+  InstanceList: {
+    type: 'object',
+    properties: { items: arrayOf(ref('Instance')), total: { type: 'integer' } },
+  },
+  AuditEntry: {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      at: dateTime,
+      type: { type: 'string', description: 'instance.started, task.created, task.claimed, task.completed, timer.fired, incident, …' },
+      elementId: nullable('string'),
+      taskId: nullable('string'),
+      actor: nullable('string', { description: 'User id; null for the system' }),
+      data: { type: 'object' },
+    },
+  },
+  Signoff: {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      taskId: { type: 'string' },
+      elementId: { type: 'string' },
+      stepName: { type: 'string' },
+      decision: { enum: ['approve', 'reject', 'return'] },
+      opinion: nullable('string'),
+      by: { type: 'string' },
+      byName: nullable('string'),
+      at: dateTime,
+      source: nullable('string'),
+      loopIndex: nullable('integer'),
+    },
+  },
+  Task: {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      instanceId: { type: 'string' },
+      processKey: { type: 'string' },
+      processName: nullable('string'),
+      version: { type: 'integer' },
+      elementId: { type: 'string' },
+      name: { type: 'string' },
+      businessKey: nullable('string'),
+      candidateGroups: arrayOf({ type: 'string' }),
+      candidateUsers: arrayOf({ type: 'string' }),
+      assignee: nullable('string'),
+      dueAt: nullableDateTime,
+      priority: { type: 'number' },
+      documentation: nullable('string'),
+      status: { enum: ['open', 'completed', 'cancelled'] },
+      createdAt: dateTime,
+      completedAt: nullableDateTime,
+      completedBy: nullable('string'),
+      isMultiInstance: { type: 'boolean' },
+      loopIndex: nullable('integer'),
+    },
+  },
+  TaskDetail: {
+    allOf: [
+      ref('Task'),
+      {
+        type: 'object',
+        properties: {
+          form: ref('FormSchema'),
+          actions: {
+            type: 'object',
+            properties: { claim: { type: 'boolean' }, unclaim: { type: 'boolean' }, complete: { type: 'boolean' } },
+          },
+        },
+      },
+    ],
+  },
+  CompleteTaskRequest: {
+    type: 'object',
+    properties: { variables: { type: 'object', description: 'Form values by field id' } },
+  },
+  CompleteTaskResponse: {
+    type: 'object',
+    properties: { task: ref('Task'), instance: ref('InstanceDetail') },
+  },
+  ReasonRequest: {
+    type: 'object',
+    required: ['reason'],
+    properties: { reason: { type: 'string', minLength: 1, maxLength: 2000 } },
+  },
+  ReassignRequest: {
+    type: 'object',
+    required: ['assignee', 'reason'],
+    properties: {
+      assignee: nullable('string', { description: 'User name; null returns the task to its candidates' }),
+      reason: { type: 'string', minLength: 1 },
+    },
+  },
+  Draft: {
+    type: 'object',
+    properties: { key: { type: 'string' }, xml: { type: 'string' }, updatedAt: dateTime },
+  },
+  DraftSaved: {
+    type: 'object',
+    properties: { key: { type: 'string' }, updatedAt: dateTime, bytes: { type: 'integer' } },
+  },
+  Notice: {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      title: { type: 'string' },
+      kind: { type: 'string' },
+      processKey: { type: 'string' },
+      businessKey: nullable('string'),
+      html: { type: 'string', description: 'Rendered notice body (HTML, escaped at rendering)' },
+      days: { type: 'integer' },
+      workingDays: { type: 'boolean' },
+      publishedAt: dateTime,
+      endAt: dateTime,
+    },
+  },
+  ClockRequest: {
+    type: 'object',
+    description: 'Exactly one of advance and set',
+    properties: {
+      advance: { type: 'string', description: 'ISO 8601 duration, e.g. P1Y, P30D, PT2H' },
+      set: { type: 'string', description: 'ISO date or date-time; a bare date is midnight in China (UTC+8)' },
+    },
+  },
+  ClockResponse: {
+    type: 'object',
+    properties: { now: dateTime, fired: { type: 'integer', description: 'Instances advanced by due timers' } },
+  },
+};
+
+const errorResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: ref('Error') } },
+});
+
+const E = {
+  400: errorResponse('Invalid request (see fields)'),
+  401: errorResponse('Not signed in'),
+  403: errorResponse('Signed in, but not allowed (or missing CSRF token with cookie authentication)'),
+  404: errorResponse('Not found'),
+  409: errorResponse('Conflict with the current state'),
+  413: errorResponse('Body too large'),
+  429: errorResponse('Too many failed login attempts'),
+};
+
+const json = (schema: Schema, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
+const jsonBody = (schema: Schema, required = true) => ({ required, content: { 'application/json': { schema } } });
+const pathParam = (name: string, description: string) => ({
+  name,
+  in: 'path',
+  required: true,
+  schema: { type: 'string' },
+  description,
+});
+const queryParam = (name: string, schema: Schema, description: string) => ({ name, in: 'query', required: false, schema, description });
+
+type Access = 'public' | 'auth' | 'admin';
+
+interface Operation {
+  summary: string;
+  access: Access;
+  tags: string[];
+  parameters?: unknown[];
+  requestBody?: unknown;
+  responses: Record<string, unknown>;
+  description?: string;
+}
+
+function op(o: Operation) {
+  const { access, ...rest } = o;
+  const responses: Record<string, unknown> = { ...o.responses };
+  if (access !== 'public') {
+    responses['401'] ??= E[401];
+    if (access === 'admin') responses['403'] ??= E[403];
+  }
+  const accessText = access === 'public' ? 'Public (no login).' : access === 'admin' ? 'Administrators (group `admin`).' : 'Any signed-in user.';
+  return {
+    ...rest,
+    description: [accessText, o.description].filter(Boolean).join(' '),
+    'x-access': access,
+    security: access === 'public' ? [] : [{ bearerAuth: [] }, { cookieAuth: [] }],
+    responses,
+  };
+}
+
+const key = pathParam('key', 'Process key (bpmn:process id)');
+const instanceId = pathParam('id', 'Instance id');
+const taskId = pathParam('id', 'Task id (<instanceId>:<executionId>)');
+const xmlRequest = {
+  required: true,
+  content: {
+    'application/xml': { schema: { type: 'string' } },
+    'application/json': { schema: { type: 'object', required: ['xml'], properties: { xml: { type: 'string' } } } },
+  },
+};
+
+export function buildOpenApiDocument(options: { manualClock: boolean }): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {
+    '/api/health': {
+      get: op({ summary: 'Liveness and database check', access: 'public', tags: ['system'], responses: { 200: json(ref('Health')), 503: errorResponse('Database unavailable') } }),
+    },
+    '/api/openapi.json': {
+      get: op({ summary: 'This document', access: 'public', tags: ['system'], responses: { 200: json({ type: 'object' }) } }),
+    },
+    '/api/auth/login': {
+      post: op({
+        summary: 'Sign in: sets the session cookie and returns a bearer token',
+        access: 'public',
+        tags: ['auth'],
+        description: 'Failed attempts are limited per client address and user name.',
+        requestBody: jsonBody(ref('LoginRequest')),
+        responses: { 200: json(ref('LoginResponse')), 400: E[400], 401: errorResponse('Wrong user name or password'), 429: E[429] },
+      }),
+    },
+    '/api/auth/logout': {
+      post: op({
+        summary: 'Sign out: revokes the bearer token used, or ends the session',
+        access: 'auth',
+        tags: ['auth'],
+        responses: { 204: { description: 'Signed out' }, 403: E[403] },
+      }),
+    },
+    '/api/auth/me': {
+      get: op({ summary: 'The signed-in user (and the CSRF token of a cookie session)', access: 'auth', tags: ['auth'], responses: { 200: json(ref('Me')) } }),
+    },
+    '/api/groups': {
+      get: op({ summary: 'Candidate groups with Chinese names', access: 'auth', tags: ['auth'], responses: { 200: json(arrayOf(ref('Group'))) } }),
+    },
+    '/api/processes': {
+      get: op({ summary: 'Deployed processes (latest versions)', access: 'auth', tags: ['processes'], responses: { 200: json(arrayOf(ref('ProcessSummary'))) } }),
+      post: op({
+        summary: 'Deploy a BPMN file',
+        access: 'admin',
+        tags: ['processes'],
+        description: 'Identical XML returns the existing version with created:false (200). Invalid BPMN: 400 with problems.',
+        requestBody: xmlRequest,
+        responses: {
+          201: json(ref('DeployResult'), 'New version deployed'),
+          200: json(ref('DeployResult'), 'Identical XML already deployed'),
+          400: errorResponse('Invalid BPMN (problems)'),
+          413: E[413],
+        },
+      }),
+    },
+    '/api/processes/{key}': {
+      get: op({ summary: 'Versions of a process', access: 'auth', tags: ['processes'], parameters: [key], responses: { 200: json(ref('ProcessVersions')), 404: E[404] } }),
+    },
+    '/api/processes/{key}/versions/{version}/xml': {
+      get: op({
+        summary: 'BPMN XML of one version',
+        access: 'auth',
+        tags: ['processes'],
+        parameters: [key, { ...pathParam('version', 'Version number or `latest`') }],
+        responses: { 200: { description: 'The XML', content: { 'application/xml': { schema: { type: 'string' } } } }, 400: E[400], 404: E[404] },
+      }),
+    },
+    '/api/processes/{key}/instances': {
+      post: op({
+        summary: 'Start an instance of the latest version',
+        access: 'auth',
+        tags: ['instances'],
+        description: 'Only members of the process starter groups (if it names any) or administrators.',
+        parameters: [key],
+        requestBody: jsonBody(ref('StartInstanceRequest'), false),
+        responses: { 201: json(ref('InstanceDetail'), 'Started'), 400: E[400], 403: E[403], 404: E[404] },
+      }),
+    },
+    '/api/instances': {
+      get: op({
+        summary: 'List instances',
+        access: 'auth',
+        tags: ['instances'],
+        description: 'Administrators see all instances; other users the instances they started.',
+        parameters: [
+          queryParam('status', { enum: ['running', 'completed', 'incident', 'cancelled'] }, 'Filter by status'),
+          queryParam('process', { type: 'string' }, 'Filter by process key'),
+          queryParam('businessKey', { type: 'string' }, 'Filter by business key'),
+          queryParam('startedBy', { type: 'string' }, 'Filter by starter (administrators)'),
+          queryParam('limit', { type: 'integer', minimum: 1, maximum: 200 }, 'Page size (default 50)'),
+          queryParam('skip', { type: 'integer', minimum: 0 }, 'Offset'),
+        ],
+        responses: { 200: json(ref('InstanceList')), 400: E[400], 403: E[403] },
+      }),
+    },
+    '/api/instances/{id}': {
+      get: op({
+        summary: 'One instance: status, variables, active elements, open tasks, incidents',
+        access: 'auth',
+        tags: ['instances'],
+        description: 'Visible to administrators, its starter, users who can act on an open task, and participants.',
+        parameters: [instanceId],
+        responses: { 200: json(ref('InstanceDetail')), 403: E[403], 404: E[404] },
+      }),
+    },
+    '/api/instances/{id}/audit': {
+      get: op({ summary: 'Audit trail of an instance', access: 'auth', tags: ['instances'], parameters: [instanceId], responses: { 200: json(arrayOf(ref('AuditEntry'))), 403: E[403], 404: E[404] } }),
+    },
+    '/api/instances/{id}/signoffs': {
+      get: op({ summary: 'Sign-offs (approval decisions) of an instance', access: 'auth', tags: ['instances'], parameters: [instanceId], responses: { 200: json(arrayOf(ref('Signoff'))), 403: E[403], 404: E[404] } }),
+    },
+    '/api/instances/{id}/retry': {
+      post: op({
+        summary: 'Retry an instance stopped by an incident',
+        access: 'admin',
+        tags: ['administration'],
+        parameters: [instanceId],
+        requestBody: jsonBody(ref('ReasonRequest')),
+        responses: { 200: json(ref('InstanceDetail')), 400: E[400], 404: E[404], 409: E[409] },
+      }),
+    },
+    '/api/instances/{id}/cancel': {
+      post: op({
+        summary: 'Cancel an instance',
+        access: 'admin',
+        tags: ['administration'],
+        parameters: [instanceId],
+        requestBody: jsonBody(ref('ReasonRequest')),
+        responses: { 200: json(ref('InstanceDetail')), 400: E[400], 404: E[404], 409: E[409] },
+      }),
+    },
+    '/api/tasks': {
+      get: op({
+        summary: 'Task lists',
+        access: 'auth',
+        tags: ['tasks'],
+        description: 'scope=mine: claimed by me (or completed by me with status=completed); candidate: unclaimed tasks of my groups; all: administrators.',
+        parameters: [
+          queryParam('scope', { enum: ['mine', 'candidate', 'all'], default: 'mine' }, 'Which tasks'),
+          queryParam('status', { enum: ['open', 'completed'], default: 'open' }, 'Task status'),
+          queryParam('process', { type: 'string' }, 'Filter by process key'),
+          queryParam('businessKey', { type: 'string' }, 'Filter by business key'),
+          queryParam('limit', { type: 'integer', minimum: 1, maximum: 200 }, 'Page size (default 50)'),
+        ],
+        responses: { 200: json(arrayOf(ref('Task'))), 400: E[400], 403: E[403] },
+      }),
+    },
+    '/api/tasks/{id}': {
+      get: op({ summary: 'One task with its form schema', access: 'auth', tags: ['tasks'], parameters: [taskId], responses: { 200: json(ref('TaskDetail')), 403: E[403], 404: E[404] } }),
+    },
+    '/api/tasks/{id}/claim': {
+      post: op({ summary: 'Claim a task', access: 'auth', tags: ['tasks'], parameters: [taskId], responses: { 200: json(ref('Task')), 403: E[403], 404: E[404], 409: E[409] } }),
+    },
+    '/api/tasks/{id}/unclaim': {
+      post: op({ summary: 'Give a claimed task back to its candidates', access: 'auth', tags: ['tasks'], parameters: [taskId], responses: { 200: json(ref('Task')), 403: E[403], 404: E[404], 409: E[409] } }),
+    },
+    '/api/tasks/{id}/complete': {
+      post: op({
+        summary: 'Complete a task with its form values',
+        access: 'auth',
+        tags: ['tasks'],
+        parameters: [taskId],
+        requestBody: jsonBody(ref('CompleteTaskRequest')),
+        responses: {
+          200: json(ref('CompleteTaskResponse')),
+          400: errorResponse('Form values invalid (fields)'),
+          403: errorResponse('Not your task'),
+          404: E[404],
+          409: errorResponse('Task already completed'),
+        },
+      }),
+    },
+    '/api/tasks/{id}/reassign': {
+      post: op({
+        summary: 'Reassign a task',
+        access: 'admin',
+        tags: ['administration'],
+        parameters: [taskId],
+        requestBody: jsonBody(ref('ReassignRequest')),
+        responses: { 200: json(ref('Task')), 400: E[400], 404: E[404], 409: E[409] },
+      }),
+    },
+    '/api/drafts/{key}': {
+      get: op({ summary: "The modeler draft of a process (the caller's own)", access: 'admin', tags: ['modeler'], parameters: [key], responses: { 200: json(ref('Draft')), 404: E[404] } }),
+      put: op({
+        summary: 'Save a modeler draft',
+        access: 'admin',
+        tags: ['modeler'],
+        parameters: [key],
+        requestBody: xmlRequest,
+        responses: { 200: json(ref('DraftSaved')), 400: E[400], 413: E[413] },
+      }),
+    },
+    '/api/notices': {
+      get: op({
+        summary: 'Published notices (公示)',
+        access: 'public',
+        tags: ['notices'],
+        parameters: [
+          queryParam('current', { type: 'boolean' }, 'Only notices within their publicity period'),
+          queryParam('limit', { type: 'integer', minimum: 1, maximum: 200 }, 'Page size (default 50)'),
+        ],
+        responses: { 200: json(arrayOf(ref('Notice'))), 400: E[400] },
+      }),
+    },
+    '/api/notices/{id}': {
+      get: op({ summary: 'One notice', access: 'public', tags: ['notices'], parameters: [pathParam('id', 'Notice id')], responses: { 200: json(ref('Notice')), 404: E[404] } }),
+    },
+  };
+
+  if (options.manualClock) {
+    paths['/api/admin/clock'] = {
+      get: op({ summary: 'The manual clock (CLOCK=manual only)', access: 'admin', tags: ['administration'], responses: { 200: json({ type: 'object', properties: { now: dateTime, manual: { const: true } } }) } }),
+      post: op({
+        summary: 'Move the manual clock and fire due timers (CLOCK=manual only)',
+        access: 'admin',
+        tags: ['administration'],
+        requestBody: jsonBody(ref('ClockRequest')),
+        responses: { 200: json(ref('ClockResponse')), 400: E[400] },
+      }),
+    };
+  }
+
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: '社区治理流程平台 API',
+      version: '0.1.0',
+      description:
+        'JSON API of the community governance BPMN platform. Errors are `{ "error": { "code", "message", "fields"?, "problems"? } }` ' +
+        'with Chinese messages. Authenticate with the bearer token from POST /api/auth/login, or with the session cookie; ' +
+        'unsafe requests authenticated by the cookie must send the X-CSRF-Token header.',
+    },
+    servers: [{ url: '/' }],
+    tags: ['system', 'auth', 'processes', 'instances', 'tasks', 'administration', 'modeler', 'notices'].map((name) => ({ name })),
+    paths,
+    components: {
+      schemas,
+      securitySchemes: {
+        bearerAuth: { type: 'http', scheme: 'bearer', description: 'Token from POST /api/auth/login' },
+        cookieAuth: { type: 'apiKey', in: 'cookie', name: 'cg.sid', description: 'Session cookie; unsafe requests also need X-CSRF-Token' },
+      },
+    },
+  };
+}
