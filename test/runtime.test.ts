@@ -298,10 +298,11 @@ describe('versions and recovery', () => {
       },
     });
     await expect(crashing.complete(task._id, { score: 60 }, officer)).rejects.toThrow('simulated crash');
-    // The step is committed; its derived records are not written yet.
-    const committed = await database.db.collection('instances').findOne({ _id: instance._id as never });
-    expect(committed!.outbox.length).toBeGreaterThan(0);
-    expect(committed!.variables.score).toBe(60);
+    // The step is committed in the log; the instance view and the derived records are not written yet.
+    const [commit] = await database.db.collection('commits').find({ instanceId: instance._id, pending: true }).toArray();
+    expect(commit.set.variables.score).toBe(60);
+    expect(commit.set.outbox.length).toBeGreaterThan(0);
+    expect((await database.db.collection('instances').findOne({ _id: instance._id as never }))!.variables.score).toBeUndefined();
     expect((await runtime.getTask(task._id)).status).toBe('open');
 
     await newRuntime(); // start-up applies pending outboxes

@@ -1,6 +1,7 @@
 import type { Collection, CreateIndexesOptions, Db, IndexSpecification } from 'mongodb';
 import type {
   AuditDoc,
+  CommitDoc,
   DefinitionDoc,
   InstanceDoc,
   NoticeDoc,
@@ -20,6 +21,7 @@ export const COLLECTION_NAMES = {
   users: 'users',
   /** Owned by connect-mongo (express-session store); no typed accessor here. */
   sessions: 'sessions',
+  commits: 'commits',
 } as const;
 
 export interface Collections {
@@ -30,6 +32,7 @@ export interface Collections {
   notices: Collection<NoticeDoc>;
   signoffs: Collection<SignoffDoc>;
   users: Collection<UserDoc>;
+  commits: Collection<CommitDoc>;
 }
 
 export function collections(db: Db): Collections {
@@ -41,6 +44,7 @@ export function collections(db: Db): Collections {
     notices: db.collection<NoticeDoc>(COLLECTION_NAMES.notices),
     signoffs: db.collection<SignoffDoc>(COLLECTION_NAMES.signoffs),
     users: db.collection<UserDoc>(COLLECTION_NAMES.users),
+    commits: db.collection<CommitDoc>(COLLECTION_NAMES.commits),
   };
 }
 
@@ -83,6 +87,8 @@ export const INDEXES: readonly IndexDef[] = [
   { collection: 'signoffs', key: { instanceId: 1 }, options: { name: 'instanceId' } },
 
   { collection: 'users', key: { username: 1 }, options: { name: 'username', unique: true } },
+  { collection: 'commits', key: { instanceId: 1, rev: -1 }, options: { name: 'instanceId_rev' } },
+  { collection: 'commits', key: { pending: 1 }, options: { name: 'pending' } },
 ];
 
 /**

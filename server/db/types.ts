@@ -53,7 +53,24 @@ export type OutboxOp =
   | { op: 'closeTasks'; taskIds: string[]; status: 'completed' | 'cancelled'; at: Date; by: string | null }
   | { op: 'insertAudit'; entries: AuditDoc[] }
   | { op: 'insertNotice'; notice: NoticeDoc }
-  | { op: 'insertSignoff'; signoff: SignoffDoc };
+  | { op: 'insertSignoff'; signoff: SignoffDoc }
+  | { op: 'assignTask'; taskId: string; assignee: string | null; rev: number };
+
+/**
+ * The commit log of instance steps: `_id = <instanceId>:<rev>`. Inserting it is what commits a step — the unique
+ * `_id` is the one atomic guard FerretDB 1.24 (SQLite) gives across connections (its conditional updates are
+ * not atomic: several `updateOne({_id, rev})` racing all succeed). The instance document is the materialized
+ * view of the newest commit. `set` is dropped from a commit once a newer one exists.
+ */
+export interface CommitDoc {
+  _id: string;
+  instanceId: string;
+  rev: number;
+  at: Date;
+  /** True until the view is updated and the step's derived writes are applied; found again at start-up. */
+  pending: boolean;
+  set?: Partial<InstanceDoc>;
+}
 
 export interface InstanceDoc {
   _id: string;
@@ -78,7 +95,7 @@ export interface InstanceDoc {
   incident: IncidentInfo | null;
   incidents: IncidentInfo[];
   /** User tasks waiting in the engine; the task records are rebuilt from these and the engine state. */
-  openTasks: { taskId: string; executionId: string; elementId: string; createdAt: Date }[];
+  openTasks: { taskId: string; executionId: string; elementId: string; createdAt: Date; assignee?: string | null }[];
   /** Pending derived writes; empty when everything has been applied. Query pending ones with `{ 'outbox.0': { $exists: true } }`. */
   outbox: OutboxOp[];
   startedBy: string | null;

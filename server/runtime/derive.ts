@@ -17,6 +17,8 @@ export interface OpenTaskRef {
   executionId: string;
   elementId: string;
   createdAt: Date;
+  /** Who holds the task: set by the process (assignee) or by a claim; null while it sits in the group pool. */
+  assignee?: string | null;
 }
 
 export interface StepContext {
@@ -26,6 +28,8 @@ export interface StepContext {
   actorGroups?: string[];
   /** The task this step completed, if any. */
   completed?: { task: TaskDoc; values: Record<string, unknown> };
+  /** A claim, release or reassignment made by this step. */
+  assign?: { taskId: string; assignee: string | null };
   /** Extra audit entries of the step (instance started, admin action). */
   audit?: { type: string; elementId?: string | null; taskId?: string | null; data?: Record<string, unknown> }[];
 }
@@ -67,12 +71,23 @@ export function deriveStep(
   for (const wait of result.tasks) {
     const known = previous.get(wait.executionId);
     if (known) {
-      openTasks.push(known);
+      if (ctx.assign?.taskId === known.taskId) {
+        openTasks.push({ ...known, assignee: ctx.assign.assignee });
+        outbox.push({ op: 'assignTask', taskId: known.taskId, assignee: ctx.assign.assignee, rev });
+      } else {
+        openTasks.push(known);
+      }
       previous.delete(wait.executionId);
       continue;
     }
     const task = createTaskDoc(instanceId, wait, definition, result.variables, before.businessKey, ctx.now);
-    openTasks.push({ taskId: task._id, executionId: wait.executionId, elementId: wait.elementId, createdAt: ctx.now });
+    openTasks.push({
+      taskId: task._id,
+      executionId: wait.executionId,
+      elementId: wait.elementId,
+      createdAt: ctx.now,
+      assignee: task.assignee,
+    });
     outbox.push({ op: 'upsertTask', task });
     addAudit({
       at: ctx.now,

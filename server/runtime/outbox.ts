@@ -1,16 +1,20 @@
 import type { Collections } from '../db/collections.js';
+import type { Collection, Document, OptionalUnlessRequiredId } from 'mongodb';
 import type { OutboxOp } from '../db/types.js';
 
 /**
- * Applies the derived writes of a committed step. Every write is idempotent (upsert with $setOnInsert, or a
- * conditional update), so applying the same outbox twice — after a crash between commit and clean-up — changes
- * nothing the second time, and claims made on a task record survive a rebuild of that record.
+ * Applies the derived writes of a committed step. Every write is idempotent (an insert that ignores an existing
+ * document with the same deterministic `_id`, or a conditional update), so applying the same outbox twice — after a
+ * crash between commit and clean-up — changes nothing the second time, and a claim made on a task record survives.
+ *
+ * Inserts are used rather than upserts with `$setOnInsert`, because FerretDB 1.24 drops top-level null and
+ * empty-array fields from `$setOnInsert` documents.
  */
 export async function applyOutbox(collections: Collections, ops: OutboxOp[]): Promise<void> {
   for (const op of ops) {
     switch (op.op) {
       case 'upsertTask':
-        await collections.tasks.updateOne({ _id: op.task._id }, { $setOnInsert: op.task }, { upsert: true });
+        await insertOnce(collections.tasks, op.task);
         break;
       case 'closeTasks':
         await collections.tasks.updateMany(
@@ -18,16 +22,19 @@ export async function applyOutbox(collections: Collections, ops: OutboxOp[]): Pr
           { $set: { status: op.status, completedAt: op.at, completedBy: op.by } },
         );
         break;
+      case 'assignTask':
+        await collections.tasks.updateOne({ _id: op.taskId, status: 'open' }, { $set: { assignee: op.assignee } });
+        break;
       case 'insertAudit':
         for (const entry of op.entries) {
-          await collections.audit.updateOne({ _id: entry._id }, { $setOnInsert: entry }, { upsert: true });
+          await insertOnce(collections.audit, entry);
         }
         break;
       case 'insertNotice':
-        await collections.notices.updateOne({ _id: op.notice._id }, { $setOnInsert: op.notice }, { upsert: true });
+        await insertOnce(collections.notices, op.notice);
         break;
       case 'insertSignoff':
-        await collections.signoffs.updateOne({ _id: op.signoff._id }, { $setOnInsert: op.signoff }, { upsert: true });
+        await insertOnce(collections.signoffs, op.signoff);
         break;
     }
   }
@@ -52,4 +59,13 @@ export async function flushAllPending(collections: Collections): Promise<number>
     count++;
   }
   return count;
+}
+
+/** Insert a document with a deterministic id unless it is already there. */
+async function insertOnce<T extends Document>(collection: Collection<T>, doc: T): Promise<void> {
+  try {
+    await collection.insertOne(doc as OptionalUnlessRequiredId<T>);
+  } catch (err) {
+    if ((err as { code?: number }).code !== 11000) throw err;
+  }
 }

@@ -50,6 +50,7 @@ export class Runtime implements RuntimeApi {
 
   static async create(options: RuntimeOptions): Promise<Runtime> {
     const runtime = new Runtime(options);
+    await runtime.recoverPendingCommits();
     await flushAllPending(runtime.collections);
     return runtime;
   }
@@ -264,35 +265,66 @@ export class Runtime implements RuntimeApi {
 
   async claim(taskId: string, actor: Actor): Promise<TaskDoc> {
     const task = await this.getTask(taskId);
-    if (task.status !== 'open') throw new RuntimeError('conflict', '该任务已办结，不能再签收');
-    if (task.assignee === actor.id) return task;
-    if (task.assignee) throw new RuntimeError('conflict', '该任务已被他人签收');
-    if (!this.canAct(task, actor)) throw new RuntimeError('forbidden', '您不在该任务的候选人或候选组中');
-    const claimed = await this.collections.tasks.findOneAndUpdate(
-      { _id: taskId, status: 'open', assignee: null },
-      { $set: { assignee: actor.id } },
-      { returnDocument: 'after' },
-    );
-    if (!claimed) throw new RuntimeError('conflict', '该任务刚被他人签收或已办结');
-    await this.audit(task, 'task.claimed', actor.id, {});
-    return claimed;
+    if (!this.canAct(task, actor) && task.assignee !== actor.id) {
+      throw new RuntimeError('forbidden', '您不在该任务的候选人或候选组中');
+    }
+    await this.assign(task, actor, 'task.claimed', (holder) => {
+      if (holder === actor.id) return null; // already mine
+      if (holder) throw new RuntimeError('conflict', '该任务已被他人签收');
+      return actor.id;
+    });
+    return this.getTask(taskId);
   }
 
   async unclaim(taskId: string, actor: Actor): Promise<TaskDoc> {
     const task = await this.getTask(taskId);
-    if (task.status !== 'open') throw new RuntimeError('conflict', '该任务已办结');
-    if (task.assignee !== actor.id) throw new RuntimeError('forbidden', '只能退回自己签收的任务');
     const definition = await this.definitions.runnableById(`${task.processKey}:${task.version}`);
-    const spec = definition.model.userTasks.get(task.elementId);
-    if (spec?.assignee) throw new RuntimeError('conflict', '该任务由流程直接指派，不能退回任务池');
-    const released = await this.collections.tasks.findOneAndUpdate(
-      { _id: taskId, status: 'open', assignee: actor.id },
-      { $set: { assignee: null } },
-      { returnDocument: 'after' },
-    );
-    if (!released) throw new RuntimeError('conflict', '任务状态已变化，请刷新');
-    await this.audit(task, 'task.unclaimed', actor.id, {});
-    return released;
+    if (definition.model.userTasks.get(task.elementId)?.assignee) {
+      throw new RuntimeError('conflict', '该任务由流程直接指派，不能退回任务池');
+    }
+    await this.assign(task, actor, 'task.unclaimed', (holder) => {
+      if (holder !== actor.id) throw new RuntimeError('forbidden', '只能退回自己签收的任务');
+      return { release: true };
+    });
+    return this.getTask(taskId);
+  }
+
+  async reassign(taskId: string, assignee: string | null, actor: Actor, reason: string): Promise<TaskDoc> {
+    requireReason(reason);
+    const task = await this.getTask(taskId);
+    await this.assign(task, actor, 'admin.reassign', (holder) => ({ to: assignee, data: { from: holder, to: assignee, reason } }));
+    return this.getTask(taskId);
+  }
+
+  /**
+   * Change who holds an open task. The holder lives in the instance document (the source of truth), so a claim
+   * commits through the same log as every step and cannot race a completion or another claim.
+   */
+  private async assign(
+    task: TaskDoc,
+    actor: Actor,
+    auditType: string,
+    decide: (holder: string | null) => string | null | { release: true } | { to: string | null; data: Record<string, unknown> },
+  ) {
+    if (task.status !== 'open') throw new RuntimeError('conflict', '该任务已办结');
+    const definition = await this.definitions.runnableById(`${task.processKey}:${task.version}`);
+    await this.mutate(task.instanceId, definition, async (doc) => {
+      const entry = (doc.openTasks ?? []).find((t) => t.taskId === task._id);
+      if (!entry || doc.status === 'cancelled' || doc.status === 'completed') throw new RuntimeError('conflict', '该任务已办结或已被取消');
+      const decision = decide(entry.assignee ?? null);
+      if (decision === null) return null;
+      const to = typeof decision === 'string' ? decision : 'release' in decision ? null : decision.to;
+      const data = typeof decision === 'object' && decision && 'data' in decision ? decision.data : {};
+      return {
+        result: unchangedResult(doc),
+        ctx: {
+          now: this.clock.now(),
+          actor: actor.id,
+          assign: { taskId: task._id, assignee: to },
+          audit: [{ type: auditType, elementId: task.elementId, taskId: task._id, data }],
+        },
+      };
+    });
   }
 
   async complete(taskId: string, input: unknown, actor: Actor) {
@@ -303,6 +335,9 @@ export class Runtime implements RuntimeApi {
     const values = await this.validateTaskInput(task, input);
     await this.mutate(task.instanceId, definition, async (doc) => {
       if (doc.status === 'cancelled' || doc.status === 'completed') throw new RuntimeError('conflict', '流程已结束');
+      const entry = (doc.openTasks ?? []).find((t) => t.taskId === task._id);
+      if (!entry) throw new RuntimeError('conflict', '该任务已办结或已被取消');
+      if (entry.assignee && entry.assignee !== actor.id) throw new RuntimeError('forbidden', '该任务已由他人签收');
       const result = await this.step(definition, doc, { type: 'complete', executionId: task.executionId, values, user: actor.id });
       return {
         result,
@@ -370,20 +405,6 @@ export class Runtime implements RuntimeApi {
     return this.getInstance(instanceId);
   }
 
-  async reassign(taskId: string, assignee: string | null, actor: Actor, reason: string): Promise<TaskDoc> {
-    requireReason(reason);
-    const task = await this.getTask(taskId);
-    if (task.status !== 'open') throw new RuntimeError('conflict', '该任务已办结');
-    const updated = await this.collections.tasks.findOneAndUpdate(
-      { _id: taskId, status: 'open' },
-      { $set: { assignee } },
-      { returnDocument: 'after' },
-    );
-    if (!updated) throw new RuntimeError('conflict', '任务状态已变化，请刷新');
-    await this.audit(task, 'admin.reassign', actor.id, { from: task.assignee, to: assignee, reason });
-    return updated;
-  }
-
   async fireDueTimers(): Promise<number> {
     let advanced = 0;
     for (let batch = 0; batch < 100; batch++) {
@@ -428,15 +449,52 @@ export class Runtime implements RuntimeApi {
 
   // ── the unit of work ─────────────────────────────────────────────────────
 
+  /**
+   * The instance as of its newest commit. The document is a materialized view; when a committer died (or lost a
+   * write race) before updating it, the newer commit is applied to the view here.
+   */
   private async loadInstance(id: string): Promise<StoredInstance> {
     const doc = (await this.collections.instances.findOne({ _id: id })) as StoredInstance | null;
     if (!doc) throw new RuntimeError('not_found', `流程实例不存在：${id}`);
+    const latest = await this.collections.commits.find({ instanceId: id }).sort({ rev: -1 }).limit(1).next();
+    if (latest && latest.rev > doc.rev && latest.set) {
+      await this.materialize(id, latest.rev, latest.set);
+      return { ...doc, ...latest.set, rev: latest.rev } as StoredInstance;
+    }
     return doc;
   }
 
   /**
-   * Load, step, commit with `{ _id, rev }`; on a lost race start again from a fresh read. A pending outbox of the
-   * previous step is applied before anything else, so derived records never fall behind by more than one step.
+   * After a commit: apply its derived writes and mark it done. Only the newest commit needs its payload; older
+   * ones stay as small markers that keep their revision taken.
+   */
+  private async settleCommit(instanceId: string, rev: number, outbox: StoredInstance['outbox'], previousRev: number) {
+    await flushOutbox(this.collections, instanceId, rev, outbox);
+    await this.collections.commits.updateOne({ _id: `${instanceId}:${rev}` }, { $set: { pending: false } });
+    if (previousRev > 0) await this.collections.commits.updateOne({ _id: `${instanceId}:${previousRev}` }, { $unset: { set: '' } });
+  }
+
+  /** At start-up: finish every step whose server died between its commit and its derived writes. */
+  private async recoverPendingCommits(): Promise<number> {
+    let count = 0;
+    const pending = await this.collections.commits.find({ pending: true }, { projection: { instanceId: 1, rev: 1 } }).toArray();
+    for (const { instanceId, rev } of pending) {
+      const doc = await this.loadInstance(instanceId);
+      if (doc.rev === rev) await this.settleCommit(instanceId, rev, doc.outbox ?? [], rev - 1);
+      else await this.collections.commits.updateOne({ _id: `${instanceId}:${rev}` }, { $set: { pending: false } });
+      count++;
+    }
+    return count;
+  }
+
+  private async materialize(id: string, rev: number, set: Partial<StoredInstance>) {
+    await this.collections.instances.updateOne({ _id: id, rev: { $lt: rev } }, { $set: { ...set, rev } });
+  }
+
+  /**
+   * Load, step, commit. The commit is the insert of `commits/<id>:<rev+1>`: a unique key, the one guard that is
+   * atomic across server processes on FerretDB; whoever loses the insert starts again from a fresh read. Then the
+   * instance document is updated and the derived writes of the step (its outbox) applied, idempotently.
    */
   private async mutate(
     instanceId: string,
@@ -453,13 +511,18 @@ export class Runtime implements RuntimeApi {
       if (outcome.status === 'cancelled') {
         Object.assign(set, { status: 'cancelled', endedAt: outcome.ctx.now, nextTimerAt: null, timers: [], activeElements: [] });
       }
-      const committed = await this.collections.instances.updateOne({ _id: instanceId, rev: doc.rev }, { $set: set });
-      if (committed.modifiedCount === 1) {
-        this.options.faults?.afterCommit?.();
-        await flushOutbox(this.collections, instanceId, doc.rev + 1, derived.outbox);
-        return true;
+      const rev = doc.rev + 1;
+      try {
+        await this.collections.commits.insertOne({ _id: `${instanceId}:${rev}`, instanceId, rev, at: outcome.ctx.now, pending: true, set });
+      } catch (err) {
+        if ((err as { code?: number }).code !== 11000) throw err;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * (attempt + 1)));
+        continue; // another step took this revision
       }
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * (attempt + 1)));
+      this.options.faults?.afterCommit?.();
+      await this.materialize(instanceId, rev, set);
+      await this.settleCommit(instanceId, rev, derived.outbox, doc.rev);
+      return true;
     }
     throw new RuntimeError('conflict', '流程实例正被频繁更新，请稍后重试');
   }
@@ -501,23 +564,6 @@ export class Runtime implements RuntimeApi {
       throw err;
     }
   }
-
-  private async audit(task: TaskDoc, type: string, actor: string, data: Record<string, unknown>) {
-    const at = this.clock.now();
-    await this.collections.audit.insertOne({
-      _id: `${task.instanceId}:task:${randomUUID()}`,
-      instanceId: task.instanceId,
-      processKey: task.processKey,
-      rev: -1,
-      n: 0,
-      at,
-      type,
-      elementId: task.elementId,
-      taskId: task._id,
-      actor,
-      data,
-    });
-  }
 }
 
 function requireReason(reason: string) {
@@ -530,4 +576,18 @@ function normalizeBusinessKey(value: unknown): string | null {
   const trimmed = value.trim();
   if (trimmed.length > 200) throw new RuntimeError('bad_request', '业务编号过长（最多 200 个字符）', { fields: { businessKey: '业务编号过长' } });
   return trimmed || null;
+}
+
+/** A step that changes no engine state (claims, cancellation): everything waiting stays as it is. */
+function unchangedResult(doc: StoredInstance): StepResult {
+  return {
+    state: doc.engineState as Record<string, unknown>,
+    status: doc.status === 'incident' ? 'incident' : 'running',
+    variables: doc.variables,
+    tasks: (doc.openTasks ?? []).map((t) => ({ executionId: t.executionId, elementId: t.elementId, loopIndex: null, elementValue: null })),
+    timers: (doc.timers ?? []).map((t) => ({ executionId: t.executionId, elementId: t.elementId, dueAt: new Date(t.dueAt).toISOString() })),
+    incidents: (doc.incidents ?? []).map((i) => ({ elementId: i.elementId, executionId: i.detail ?? '', message: i.message, at: new Date(i.at).toISOString() })),
+    events: [],
+    notices: [],
+  };
 }
