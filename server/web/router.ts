@@ -1,7 +1,525 @@
-import express from 'express';
+import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import type { AppDeps } from '../app.js';
+import { groupName } from '../auth/groups.js';
+import { hasGroup, isAdmin } from '../auth/middleware.js';
+import { authenticateUser } from '../auth/users.js';
+import type { AuditDoc, InstanceStatus, SignoffDoc, TaskDoc } from '../db/types.js';
+import { APPROVAL_DECISIONS, type FormSchema } from '../forms/schema.js';
+import { csrfToken, requireCsrf, rotateCsrfToken, verifyCsrf } from '../http/csrf.js';
+import { RuntimeError, statusOf, type Actor, type InstanceView, type RuntimeApi } from '../runtime/api.js';
+import { asSchema, fieldViews, orphanErrors, submittedValues } from './form-view.js';
+import { formatDateTime, Views, type PageData } from './views.js';
 
-/** Staff and public pages (placeholder: replaced by the web pages' implementation). */
-export function createWebRouter(_deps: AppDeps): express.Router {
-  return express.Router();
+declare module 'express-session' {
+  interface SessionData {
+    /** One-time message shown on the next page (e.g. 「已提交」). */
+    flash?: string;
+  }
+}
+
+/** Largest urlencoded form accepted by the pages. */
+const MAX_FORM_BYTES = 256 * 1024;
+
+const STATUS_NAMES: Record<InstanceStatus, string> = {
+  running: '进行中',
+  completed: '已完成',
+  incident: '异常',
+  cancelled: '已取消',
+};
+
+const AUDIT_NAMES: Record<string, string> = {
+  'instance.started': '发起流程',
+  'task.created': '待办生成',
+  'task.claimed': '签收',
+  'task.unclaimed': '退回签收',
+  'task.completed': '办理完成',
+  'task.reassigned': '改派',
+  'timer.fired': '计时到期',
+  incident: '发生异常',
+  'instance.completed': '流程结束',
+  'instance.cancelled': '流程取消',
+  'notice.published': '发布公示',
+};
+
+class PageError extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function param(req: Request, name: string): string {
+  const value = req.params[name];
+  return typeof value === 'string' ? value : '';
+}
+
+function queryText(req: Request, name: string): string {
+  const value = (req.query as Record<string, unknown>)[name];
+  return typeof value === 'string' ? value.trim().slice(0, 200) : '';
+}
+
+function body(req: Request): Record<string, unknown> {
+  const b: unknown = req.body;
+  return b && typeof b === 'object' && !Array.isArray(b) ? (b as Record<string, unknown>) : {};
+}
+
+function bodyText(req: Request, name: string): string {
+  const value = body(req)[name];
+  return typeof value === 'string' ? value : '';
+}
+
+/** A local path to return to after login (never another site). */
+function safeNext(value: unknown): string {
+  return typeof value === 'string' && /^\/(?![/\\])[\x21-\x7e]*$/.test(value) && !value.startsWith('/login') ? value : '/tasks';
+}
+
+function canViewTask(runtime: RuntimeApi, task: TaskDoc, actor: Actor): boolean {
+  return (
+    isAdmin(actor) ||
+    runtime.canAct(task, actor) ||
+    task.completedBy === actor.id ||
+    task.assignee === actor.id ||
+    task.candidateUsers.includes(actor.id) ||
+    hasGroup(actor, ...task.candidateGroups)
+  );
+}
+
+function canStart(starterGroups: string[], actor: Actor): boolean {
+  return starterGroups.length === 0 || isAdmin(actor) || hasGroup(actor, ...starterGroups);
+}
+
+function session<T>(req: Request, op: 'regenerate' | 'save' | 'destroy'): Promise<T | void> {
+  return new Promise((resolve, reject) => req.session[op]((err: unknown) => (err ? reject(err) : resolve())));
+}
+
+/** Citation (first line) and sentence (the rest) of a step's documentation. */
+function policyOf(documentation: string | null | undefined): { citation: string; sentence: string } | null {
+  const text = documentation?.trim();
+  if (!text) return null;
+  const [first, ...rest] = text.split(/\r?\n/);
+  return { citation: first!.trim(), sentence: rest.join('\n').trim() };
+}
+
+export function createWebRouter(deps: AppDeps): express.Router {
+  const { runtime, clock } = deps;
+  const views = new Views();
+  const router = express.Router();
+  // Form bodies are parsed only on the pages' own routes (not for routers mounted after this one).
+  const form = express.urlencoded({ extended: false, limit: MAX_FORM_BYTES, parameterLimit: 500 });
+
+  /** Page data shared by every page: the user, the navigation counts, the CSRF token, a pending flash. */
+  async function common(req: Request, title: string, active: string): Promise<PageData> {
+    const actor = req.actor ?? null;
+    let counts = { mine: 0, candidate: 0, total: 0 };
+    if (actor) {
+      const c = await runtime.countTasks(actor);
+      counts = { ...c, total: c.mine + c.candidate };
+    }
+    const flash = req.session?.flash;
+    if (flash) delete req.session.flash;
+    return {
+      title,
+      active: { [active]: true },
+      user: actor ? { id: actor.id, name: actor.displayName || actor.id } : null,
+      isAdmin: isAdmin(actor),
+      counts,
+      csrf: req.session ? csrfToken(req) : '',
+      flash,
+    };
+  }
+
+  async function page(req: Request, res: Response, name: string, title: string, active: string, data: PageData, status = 200) {
+    const base = await common(req, title, active);
+    res.status(status).type('html').set('Cache-Control', 'no-store').send(views.render(name, { ...base, ...data }));
+  }
+
+  const signedIn: RequestHandler = (req, res, next) => {
+    if (req.actor) return next();
+    if (req.method === 'GET') return res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
+    next(new PageError(401, '请先登录', '登录已失效，请重新登录后再操作。'));
+  };
+  const auth: RequestHandler[] = [signedIn, form, verifyCsrf];
+
+  function actorOf(req: Request): Actor {
+    if (!req.actor) throw new PageError(401, '请先登录', '请先登录。');
+    return req.actor;
+  }
+
+  // ── login / logout ──────────────────────────────────────────────────────────
+
+  router.get('/', (req, res) => res.redirect(303, req.actor ? '/tasks' : '/notices'));
+
+  router.get('/login', async (req, res) => {
+    if (req.actor) return res.redirect(303, safeNext(req.query.next));
+    await page(req, res, 'login', '登录', 'login', { next: safeNext(req.query.next), username: '' });
+  });
+
+  router.post('/login', form, requireCsrf, async (req, res) => {
+    const username = bodyText(req, 'username').trim();
+    const password = bodyText(req, 'password');
+    const next = safeNext(body(req).next);
+    const user = username && password ? await authenticateUser(deps.db, username, password) : null;
+    if (!user) {
+      const error = !username || !password ? '请输入用户名和密码' : '用户名或密码错误';
+      return page(req, res, 'login', '登录', 'login', { next, username, error }, 401);
+    }
+    // A fresh session id at login (no session fixation), as POST /api/auth/login does.
+    await session(req, 'regenerate');
+    req.session.userId = user._id;
+    rotateCsrfToken(req);
+    await session(req, 'save');
+    res.redirect(303, next);
+  });
+
+  router.post('/logout', ...auth, async (req, res) => {
+    await session(req, 'destroy');
+    res.clearCookie('cg.sid', { path: '/' });
+    res.redirect(303, '/login');
+  });
+
+  // ── inbox ───────────────────────────────────────────────────────────────────
+
+  function taskRow(task: TaskDoc, claimable: boolean) {
+    const now = clock.now();
+    return {
+      id: task._id,
+      name: task.name,
+      processName: task.processName || task.processKey,
+      businessKey: task.businessKey,
+      createdAt: task.createdAt,
+      dueAt: task.dueAt,
+      completedAt: task.completedAt,
+      overdue: task.status === 'open' && !!task.dueAt && new Date(task.dueAt).getTime() < now.getTime(),
+      claimable,
+      groups: task.candidateGroups.map(groupName).join('、'),
+      instanceId: task.instanceId,
+    };
+  }
+
+  router.get('/tasks', ...auth, async (req, res) => {
+    const actor = actorOf(req);
+    const processKey = queryText(req, 'process');
+    const search = queryText(req, 'q');
+    const [mine, candidate, processes] = await Promise.all([
+      runtime.listTasks(actor, { scope: 'mine', status: 'open', processKey: processKey || undefined, limit: 200 }),
+      runtime.listTasks(actor, { scope: 'candidate', status: 'open', processKey: processKey || undefined, limit: 200 }),
+      runtime.listProcesses(),
+    ]);
+    const seen = new Set<string>();
+    const rows = [...mine.map((t) => taskRow(t, false)), ...candidate.map((t) => taskRow(t, true))]
+      .filter((row) => (seen.has(row.id) ? false : (seen.add(row.id), true)))
+      .filter((row) => !search || (row.businessKey ?? '').toLowerCase().includes(search.toLowerCase()))
+      .sort((a, b) => new Date(b.createdAt).getTime() - new Date(a.createdAt).getTime());
+    await page(req, res, 'tasks', '我的待办', 'tasks', {
+      rows,
+      search,
+      processes: processes.map((p) => ({ key: p.key, name: p.name || p.key, selected: p.key === processKey })),
+      filtered: !!(search || processKey),
+    });
+  });
+
+  router.get('/done', ...auth, async (req, res) => {
+    const actor = actorOf(req);
+    const tasks = await runtime.listTasks(actor, { scope: 'mine', status: 'completed', limit: 200 });
+    await page(req, res, 'done', '已办', 'done', { rows: tasks.map((t) => taskRow(t, false)) });
+  });
+
+  router.get('/mine', ...auth, async (req, res) => {
+    const actor = actorOf(req);
+    const { items } = await runtime.listInstances({ startedBy: actor.id, limit: 200 });
+    const rows = items
+      .map((i) => ({
+        id: i._id,
+        processName: i.processName || i.processKey,
+        businessKey: i.businessKey,
+        status: STATUS_NAMES[i.status] ?? i.status,
+        statusClass: i.status,
+        startedAt: i.startedAt,
+        endedAt: i.endedAt,
+      }))
+      .sort((a, b) => new Date(b.startedAt).getTime() - new Date(a.startedAt).getTime());
+    await page(req, res, 'mine', '我发起的', 'mine', { rows });
+  });
+
+  // ── one task ────────────────────────────────────────────────────────────────
+
+  async function loadTask(req: Request): Promise<{ actor: Actor; task: TaskDoc }> {
+    const actor = actorOf(req);
+    const task = await runtime.getTask(param(req, 'id'));
+    if (!canViewTask(runtime, task, actor)) {
+      throw new PageError(403, '无权办理', '这项待办不属于您或您所在的用户组，您无权查看或办理。');
+    }
+    return { actor, task };
+  }
+
+  async function historyOf(instanceId: string): Promise<{ audit: AuditDoc[]; signoffs: SignoffDoc[]; rows: unknown[] }> {
+    const [audit, signoffs] = await Promise.all([runtime.getAudit(instanceId), runtime.getSignoffs(instanceId)]);
+    const byTask = new Map(signoffs.map((s) => [s.taskId, s]));
+    const rows = audit
+      .filter((e) => e.type !== 'task.created')
+      .map((e) => {
+        const signoff = e.taskId ? byTask.get(e.taskId) : undefined;
+        const withSignoff = e.type === 'task.completed' && signoff;
+        const step = typeof e.data?.name === 'string' ? e.data.name : withSignoff ? signoff.stepName : e.elementId;
+        return {
+          at: e.at,
+          what: AUDIT_NAMES[e.type] ?? e.type,
+          step,
+          who: withSignoff ? signoff.byName || signoff.by : e.actor ? e.actor : '系统',
+          decision: withSignoff ? APPROVAL_DECISIONS[signoff.decision] ?? signoff.decision : null,
+          decisionClass: withSignoff ? signoff.decision : null,
+          opinion: withSignoff ? signoff.opinion : null,
+          source: withSignoff ? signoff.source : null,
+          message: e.type === 'incident' && typeof e.data?.message === 'string' ? e.data.message : null,
+        };
+      });
+    return { audit, signoffs, rows };
+  }
+
+  function keyFacts(view: InstanceView) {
+    const i = view.instance;
+    return {
+      id: i._id,
+      processName: i.processName || i.processKey,
+      processKey: i.processKey,
+      version: i.version,
+      businessKey: i.businessKey,
+      status: STATUS_NAMES[i.status] ?? i.status,
+      statusClass: i.status,
+      startedBy: i.startedBy,
+      startedAt: i.startedAt,
+      endedAt: i.endedAt,
+    };
+  }
+
+  async function renderTask(
+    req: Request,
+    res: Response,
+    actor: Actor,
+    task: TaskDoc,
+    submitted: Record<string, unknown> | null,
+    errors: Record<string, string>,
+    message: string | null,
+    status = 200,
+  ) {
+    const view = await runtime.getInstance(task.instanceId);
+    const history = await historyOf(task.instanceId);
+    if (task.status !== 'open') {
+      return page(req, res, 'task-done', task.name, 'tasks', {
+        task: taskRow(task, false),
+        completedBy: task.completedBy,
+        cancelled: task.status === 'cancelled',
+        instance: keyFacts(view),
+      });
+    }
+    const schema = asSchema(task.formSchema);
+    const variables: Record<string, unknown> = { ...(view.instance.variables ?? {}) };
+    if (task.elementVariable) variables[task.elementVariable.name] = task.elementVariable.value;
+    const fields = schema ? fieldViews(schema, variables, submitted, errors) : [];
+    await page(
+      req,
+      res,
+      'task',
+      task.name,
+      'tasks',
+      {
+        task: taskRow(task, !task.assignee),
+        mayAct: runtime.canAct(task, actor),
+        assignee: task.assignee,
+        assignedToMe: task.assignee === actor.id,
+        instance: keyFacts(view),
+        policy: policyOf(task.documentation),
+        fields,
+        approval: !!schema?.approval,
+        message,
+        otherErrors: orphanErrors(schema, errors),
+        history: history.rows,
+      },
+      status,
+    );
+  }
+
+  router.get('/tasks/:id', ...auth, async (req, res) => {
+    const { actor, task } = await loadTask(req);
+    await renderTask(req, res, actor, task, null, {}, null);
+  });
+
+  router.post('/tasks/:id', ...auth, async (req, res) => {
+    const { actor, task } = await loadTask(req);
+    if (task.status !== 'open') return renderTask(req, res, actor, task, null, {}, null);
+    if (!runtime.canAct(task, actor)) throw new PageError(403, '无权办理', '这项待办不属于您，您无权办理。');
+    const schema: FormSchema = asSchema(task.formSchema) ?? { fields: [], approval: false };
+    const submitted = submittedValues(schema, body(req));
+    try {
+      await runtime.complete(task._id, submitted, actor);
+    } catch (err) {
+      if (err instanceof RuntimeError && err.code === 'validation_failed') {
+        return renderTask(req, res, actor, task, submitted, err.details.fields ?? {}, err.message, 400);
+      }
+      throw err;
+    }
+    req.session.flash = `已提交：${task.name}${task.businessKey ? `（${task.businessKey}）` : ''}`;
+    res.redirect(303, '/tasks');
+  });
+
+  router.post('/tasks/:id/claim', ...auth, async (req, res) => {
+    const { actor, task } = await loadTask(req);
+    await runtime.claim(task._id, actor);
+    req.session.flash = `已签收：${task.name}`;
+    res.redirect(303, `/tasks/${encodeURIComponent(task._id)}`);
+  });
+
+  // ── starting a process ──────────────────────────────────────────────────────
+
+  async function startable(actor: Actor) {
+    return (await runtime.listProcesses()).filter((p) => canStart(p.starterGroups, actor));
+  }
+
+  async function renderStart(
+    req: Request,
+    res: Response,
+    actor: Actor,
+    failed: { key: string; businessKey: string; submitted: Record<string, unknown>; errors: Record<string, string>; message: string } | null,
+  ) {
+    const processes = (await startable(actor)).map((p) => {
+      const schema = asSchema(p.startForm);
+      const mine = failed?.key === p.key ? failed : null;
+      return {
+        key: p.key,
+        name: p.name || p.key,
+        version: p.latestVersion,
+        fields: schema ? fieldViews(schema, {}, mine ? mine.submitted : null, mine?.errors ?? {}, `s_${p.key.replace(/[^A-Za-z0-9_-]/g, '_')}`) : [],
+        businessKey: mine?.businessKey ?? '',
+        businessKeyError: mine?.errors.businessKey,
+        message: mine?.message,
+        otherErrors: mine ? orphanErrors(schema, { ...mine.errors, businessKey: '' }).filter(Boolean) : [],
+        open: !!mine,
+      };
+    });
+    await page(req, res, 'start', '发起流程', 'start', { processes }, failed ? 400 : 200);
+  }
+
+  router.get('/start', ...auth, async (req, res) => {
+    await renderStart(req, res, actorOf(req), null);
+  });
+
+  router.post('/start/:key', ...auth, async (req, res) => {
+    const actor = actorOf(req);
+    const key = param(req, 'key');
+    const summary = (await startable(actor)).find((p) => p.key === key);
+    if (!summary) throw new PageError(404, '流程不存在', '该流程不存在，或您所在的用户组不能发起该流程。');
+    const schema: FormSchema = asSchema(summary.startForm) ?? { fields: [], approval: false };
+    const submitted = submittedValues(schema, body(req));
+    const businessKey = bodyText(req, 'businessKey').trim().slice(0, 200);
+    try {
+      const view = await runtime.startInstance(key, { businessKey: businessKey || null, variables: submitted }, actor);
+      req.session.flash = `已发起：${summary.name || key}${businessKey ? `（${businessKey}）` : ''}`;
+      res.redirect(303, `/instances/${encodeURIComponent(view.instance._id)}`);
+    } catch (err) {
+      if (err instanceof RuntimeError && (err.code === 'validation_failed' || err.code === 'bad_request')) {
+        return renderStart(req, res, actor, { key, businessKey, submitted, errors: err.details.fields ?? {}, message: err.message });
+      }
+      throw err;
+    }
+  });
+
+  // ── instance ────────────────────────────────────────────────────────────────
+
+  router.get('/instances/:id', ...auth, async (req, res) => {
+    const actor = actorOf(req);
+    const view = await runtime.getInstance(param(req, 'id'));
+    const history = await historyOf(view.instance._id);
+    const mayView =
+      isAdmin(actor) ||
+      view.instance.startedBy === actor.id ||
+      view.openTasks.some((t) => canViewTask(runtime, t, actor)) ||
+      history.audit.some((e) => e.actor === actor.id);
+    if (!mayView) throw new PageError(403, '无权查看', '您无权查看该流程实例。');
+    const notices = (await runtime.listNotices({ limit: 200 })).filter((n) => n.instanceId === view.instance._id);
+    const active = view.instance.activeElements ?? [];
+    const incident = (view.instance.incidents ?? []).map((i) => i.elementId);
+    const completed = [...new Set(history.audit.map((e) => e.elementId).filter((id): id is string => !!id && !active.includes(id)))];
+    await page(req, res, 'instance', `${view.instance.processName || view.instance.processKey}`, 'mine', {
+      instance: keyFacts(view),
+      openTasks: view.openTasks.map((t) => ({ ...taskRow(t, !t.assignee), assignee: t.assignee, mayOpen: canViewTask(runtime, t, actor) })),
+      incidents: (view.instance.incidents ?? []).map((i) => ({ message: i.message, at: i.at, elementId: i.elementId })),
+      history: history.rows,
+      notices: notices.map((n) => ({ id: n._id, title: n.title, publishedAt: n.publishedAt, endAt: n.endAt })),
+      diagram: {
+        xmlUrl: `/api/processes/${encodeURIComponent(view.instance.processKey)}/versions/${view.instance.version}/xml`,
+        completed: completed.join(','),
+        active: active.join(','),
+        incident: incident.join(','),
+      },
+    });
+  });
+
+  // ── public notice board ─────────────────────────────────────────────────────
+
+  router.get('/notices', async (req, res) => {
+    const now = clock.now().getTime();
+    const notices = await runtime.listNotices({ current: true, limit: 200 });
+    const rows = notices.map((n) => ({
+      id: n._id,
+      title: n.title,
+      kind: n.kind,
+      businessKey: n.businessKey,
+      publishedAt: n.publishedAt,
+      endAt: n.endAt,
+      days: n.days,
+      workingDays: n.workingDays,
+      current: new Date(n.endAt).getTime() >= now,
+    }));
+    await page(req, res, 'notices', '公示栏', 'notices', { rows });
+  });
+
+  router.get('/notices/:id', async (req, res) => {
+    const n = await runtime.getNotice(param(req, 'id'));
+    await page(req, res, 'notice', n.title, 'notices', {
+      notice: {
+        id: n._id,
+        title: n.title,
+        kind: n.kind,
+        businessKey: n.businessKey,
+        publishedAt: n.publishedAt,
+        endAt: n.endAt,
+        days: n.days,
+        workingDays: n.workingDays,
+        html: views.safe(n.html),
+        ended: new Date(n.endAt).getTime() < clock.now().getTime(),
+      },
+    });
+  });
+
+  // ── errors as pages ─────────────────────────────────────────────────────────
+
+  const pageErrors: ErrorRequestHandler = (err, req, res, next) => {
+    if (res.headersSent || req.originalUrl.startsWith('/api/') || req.originalUrl.startsWith('/admin')) return next(err);
+    let status = 500;
+    let title = '出错了';
+    let message = '服务器暂时无法处理您的请求，请稍后重试。';
+    if (err instanceof PageError) {
+      ({ status, title, message } = err);
+    } else if (err instanceof RuntimeError) {
+      status = statusOf(err.code);
+      title = status === 404 ? '找不到' : status === 403 ? '无权操作' : status === 409 ? '操作冲突' : '无法完成';
+      message = err.message;
+    } else if (err && typeof err === 'object' && typeof (err as { status?: unknown }).status === 'number') {
+      const e = err as { status: number; message?: string; expose?: boolean; code?: string };
+      status = e.status;
+      if (status === 403) title = e.code === 'csrf_failed' ? '页面已过期' : '无权操作';
+      else if (status === 401) title = '请先登录';
+      else if (status === 413) title = '提交内容过大';
+      else title = '请求有误';
+      message = e.expose && e.message ? e.message : status === 413 ? '提交的内容过大。' : '请求无法处理。';
+    }
+    if (status >= 500) console.error(`[web] ${req.method} ${req.originalUrl}:`, err);
+    page(req, res, 'error', title, '', { status, heading: title, message, at: formatDateTime(new Date()) }, status).catch(next);
+  };
+  router.use(pageErrors);
+
+  return router;
 }

@@ -1,0 +1,158 @@
+import { isExpression, resolve } from '../expressions/feel.js';
+import { APPROVAL_DECISIONS, type FormField, type FormSchema } from '../forms/schema.js';
+import { formatDateTime } from './views.js';
+
+/** What a field template needs: everything already decided here, so templates stay plain. */
+export interface FieldView {
+  id: string;
+  inputId: string;
+  label: string;
+  type: string;
+  isText: boolean;
+  isTextarea: boolean;
+  isLong: boolean;
+  isDate: boolean;
+  isBoolean: boolean;
+  isEnum: boolean;
+  isDecision: boolean;
+  readonly: boolean;
+  required: boolean;
+  /** Required mark shown only while the decision is not 通过 (the approval opinion). */
+  requiredUnlessApprove: boolean;
+  value: string;
+  checked: boolean;
+  display: string;
+  options: { id: string; name: string; selected: boolean; inputId: string }[];
+  help?: string;
+  source?: string;
+  error?: string;
+  min?: number | string;
+  max?: number | string;
+  minlength?: number;
+  maxlength?: number;
+  describedBy: string;
+}
+
+export function asSchema(value: unknown): FormSchema | null {
+  if (!value || typeof value !== 'object') return null;
+  const schema = value as FormSchema;
+  return Array.isArray(schema.fields) ? schema : null;
+}
+
+function safeResolve(text: unknown, variables: Record<string, unknown>): unknown {
+  try {
+    return resolve(text, variables);
+  } catch {
+    return null;
+  }
+}
+
+function displayOf(field: FormField, value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (field.type === 'boolean') return value === true || value === 'true' ? '是' : '否';
+  if (field.type === 'enum') {
+    const option = field.values?.find((v) => v.id === value);
+    return option ? option.name : String(value);
+  }
+  if (value instanceof Date) return formatDateTime(value);
+  if (Array.isArray(value)) return value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join('、');
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+function inputText(field: FormField, value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (field.type === 'date') {
+    if (value instanceof Date) return value.toISOString().slice(0, 10);
+    const text = String(value);
+    return /^\d{4}-\d{2}-\d{2}/.test(text) ? text.slice(0, 10) : text;
+  }
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/**
+ * The fields of a form ready to render. `submitted` (the raw posted strings) wins over defaults, so a form
+ * refused by validation comes back with what the user typed. Defaults written as `${FEEL}` are evaluated over the
+ * instance variables; a readonly field shows its default or, lacking one, the variable of the same name.
+ */
+export function fieldViews(
+  schema: FormSchema,
+  variables: Record<string, unknown>,
+  submitted: Record<string, unknown> | null,
+  errors: Record<string, string>,
+  prefix = 'f',
+): FieldView[] {
+  return schema.fields.map((field) => {
+    const inputId = `${prefix}_${field.id}`;
+    let value: unknown;
+    if (field.defaultValue !== undefined && field.defaultValue !== null) {
+      value = isExpression(field.defaultValue) ? safeResolve(field.defaultValue, variables) : field.defaultValue;
+    } else if (field.constraints.readonly) {
+      value = Object.prototype.hasOwnProperty.call(variables, field.id) ? variables[field.id] : null;
+    }
+    if (submitted && !field.constraints.readonly) {
+      const raw = Object.prototype.hasOwnProperty.call(submitted, field.id) ? submitted[field.id] : undefined;
+      value = field.type === 'boolean' ? raw !== undefined && raw !== '' && raw !== 'false' : raw ?? '';
+    }
+    const isDecision = schema.approval && field.id === 'decision' && field.type === 'enum';
+    const requiredUnlessApprove = schema.approval && field.id === 'opinion' && !field.constraints.required;
+    const help = field.help;
+    const describedBy = [help ? `${inputId}_help` : '', errors[field.id] ? `${inputId}_error` : ''].filter(Boolean).join(' ');
+    const c = field.constraints;
+    return {
+      id: field.id,
+      inputId,
+      label: field.label || field.id,
+      type: field.type,
+      isText: field.type === 'string' && field.widget !== 'textarea' && !requiredUnlessApprove,
+      isTextarea: field.type === 'string' && (field.widget === 'textarea' || requiredUnlessApprove),
+      isLong: field.type === 'long',
+      isDate: field.type === 'date',
+      isBoolean: field.type === 'boolean',
+      isEnum: field.type === 'enum' && !isDecision,
+      isDecision,
+      readonly: !!c.readonly,
+      required: !!c.required,
+      requiredUnlessApprove,
+      value: inputText(field, value),
+      checked: value === true || value === 'true' || value === 'on',
+      display: displayOf(field, value),
+      options: (field.values ?? []).map((option) => ({
+        id: option.id,
+        name: option.name || APPROVAL_DECISIONS[option.id] || option.id,
+        selected: value === option.id,
+        inputId: `${inputId}_${option.id}`,
+      })),
+      help,
+      source: field.source,
+      error: errors[field.id],
+      min: field.type === 'date' ? c.minDate?.slice(0, 10) : c.min,
+      max: field.type === 'date' ? c.maxDate?.slice(0, 10) : c.max,
+      minlength: c.minlength,
+      maxlength: c.maxlength,
+      describedBy,
+    };
+  });
+}
+
+/** The posted values of a form's editable fields (strings as posted; an unticked checkbox stays absent). */
+export function submittedValues(schema: FormSchema, body: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const field of schema.fields) {
+    if (field.constraints.readonly) continue;
+    if (!Object.prototype.hasOwnProperty.call(body, field.id)) continue;
+    let value = body[field.id];
+    if (Array.isArray(value)) value = value[value.length - 1];
+    if (typeof value !== 'string') continue;
+    out[field.id] = value;
+  }
+  return out;
+}
+
+/** Field errors of fields the form does not show (so they are not lost). */
+export function orphanErrors(schema: FormSchema | null, errors: Record<string, string>): string[] {
+  const ids = new Set((schema?.fields ?? []).map((f) => f.id));
+  return Object.entries(errors)
+    .filter(([id]) => !ids.has(id))
+    .map(([, message]) => message);
+}

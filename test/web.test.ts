@@ -1,0 +1,306 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import type { Database } from '../server/db/connect.js';
+import { formatDateTime } from '../server/web/views.js';
+import { insertNotice, WEB_PROCESS_KEY, webFixture, type WebFixture } from './browser/fixture.js';
+import { testDatabase } from './support/db.js';
+
+let database: Database;
+let fx: WebFixture;
+
+function csrfOf(html: string): string {
+  const m = /name="_csrf" value="([^"]+)"/.exec(html);
+  if (!m) throw new Error('no _csrf field in page');
+  return m[1]!;
+}
+
+async function signIn(username: string, password = 'demo') {
+  const agent = request.agent(fx.app);
+  const page = await agent.get('/login');
+  expect(page.status).toBe(200);
+  const res = await agent.post('/login').type('form').send({ _csrf: csrfOf(page.text), username, password, next: '/tasks' });
+  expect(res.status).toBe(303);
+  expect(res.headers.location).toBe('/tasks');
+  const inbox = await agent.get('/tasks');
+  return { agent, csrf: csrfOf(inbox.text) };
+}
+
+let instanceId = '';
+let fillTaskId = '';
+
+beforeAll(async () => {
+  database = await testDatabase();
+  fx = await webFixture(database);
+  const view = await fx.runtime.startInstance(
+    WEB_PROCESS_KEY,
+    { businessKey: 'YS-2026-001', variables: { topic: '3 号楼加装电梯 <b>' } },
+    { id: 'residents-committee', groups: ['residents-committee'] },
+  );
+  instanceId = view.instance._id;
+  fillTaskId = view.openTasks[0]!._id;
+});
+
+afterAll(async () => {
+  await database.close();
+});
+
+describe('dates', () => {
+  it('are shown in Asia/Shanghai time as YYYY-MM-DD HH:mm', () => {
+    expect(formatDateTime(new Date('2026-03-01T16:05:00Z'))).toBe('2026-03-02 00:05');
+    expect(formatDateTime(null)).toBe('');
+  });
+});
+
+describe('login', () => {
+  it('shows the login page in Chinese with a CSRF field', async () => {
+    const res = await request(fx.app).get('/login');
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('<html lang="zh-CN">');
+    expect(res.text).toContain('用户名');
+    expect(res.text).toMatch(/name="_csrf" value="[^"]+"/);
+    expect(res.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(res.text).not.toMatch(/<script>(?!<\/script>)|\son[a-z]+="/);
+  });
+
+  it('refuses a bad password with a Chinese message and keeps the user name', async () => {
+    const agent = request.agent(fx.app);
+    const page = await agent.get('/login');
+    const res = await agent.post('/login').type('form').send({ _csrf: csrfOf(page.text), username: 'street-office', password: 'wrong' });
+    expect(res.status).toBe(401);
+    expect(res.text).toContain('用户名或密码错误');
+    expect(res.text).toContain('value="street-office"');
+  });
+
+  it('refuses a login post without the CSRF token', async () => {
+    const agent = request.agent(fx.app);
+    await agent.get('/login');
+    const res = await agent.post('/login').type('form').send({ username: 'street-office', password: 'demo' });
+    expect(res.status).toBe(403);
+    expect(res.text).toContain('页面已过期');
+  });
+
+  it('sends pages to the login form when nobody is signed in', async () => {
+    const res = await request(fx.app).get('/tasks');
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/login?next=%2Ftasks');
+  });
+
+  it('only returns to local paths after login', async () => {
+    const agent = request.agent(fx.app);
+    const page = await agent.get('/login?next=//evil.example');
+    expect(page.text).toContain('name="next" value="/tasks"');
+  });
+
+  it('shares the session with POST /api/auth/login', async () => {
+    const agent = request.agent(fx.app);
+    const res = await agent.post('/api/auth/login').send({ username: 'street-office', password: 'demo' });
+    expect(res.status).toBe(200);
+    const inbox = await agent.get('/tasks');
+    expect(inbox.status).toBe(200);
+    expect(inbox.text).toContain('我的待办');
+  });
+
+  it('logs out', async () => {
+    const { agent, csrf } = await signIn('street-office');
+    const res = await agent.post('/logout').type('form').send({ _csrf: csrf });
+    expect(res.status).toBe(303);
+    expect((await agent.get('/tasks')).status).toBe(303);
+  });
+});
+
+describe('inbox and task', () => {
+  it('lists the claimable task with process, business key and a 签收 button; counts in the navigation', async () => {
+    const { agent } = await signIn('street-office');
+    const res = await agent.get('/tasks');
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('填写议事记录');
+    expect(res.text).toContain('社区议事测试流程');
+    expect(res.text).toContain('YS-2026-001');
+    expect(res.text).toContain('签收');
+    expect(res.text).toContain('2026-03-01 09:00');
+    expect(res.text).toMatch(/我的待办 <span class="badge"[^>]*>1<\/span>/);
+    expect(res.text).not.toContain('/admin/processes');
+    // filters
+    expect((await agent.get('/tasks?q=YS-2026')).text).toContain('填写议事记录');
+    expect((await agent.get('/tasks?q=nothing')).text).toContain('没有符合条件的待办');
+  });
+
+  it('marks overdue tasks by the runtime clock', async () => {
+    const { agent } = await signIn('street-office');
+    expect((await agent.get('/tasks')).text).not.toContain('已逾期');
+    fx.clock.advance('P2D');
+    try {
+      const res = await agent.get('/tasks');
+      expect(res.text).toContain('已逾期');
+      expect(res.text).toContain('class="overdue"');
+    } finally {
+      fx.clock.set(new Date('2026-03-01T01:00:00Z'));
+    }
+  });
+
+  it('renders every field type as its control, with labels, required marks, help, sources and the policy', async () => {
+    const { agent } = await signIn('street-office');
+    const res = await agent.get(`/tasks/${encodeURIComponent(fillTaskId)}`);
+    expect(res.status).toBe(200);
+    const html = res.text;
+    expect(html).toContain('《城乡社区协商议事规则》第五条');
+    expect(html).toContain('议事会议应当有过半数成员到会');
+    // readonly default resolved against the variables, escaped, and not submitted
+    expect(html).toContain('3 号楼加装电梯 &lt;b&gt;');
+    expect(html).not.toContain('name="topicShown"');
+    expect(html).toMatch(/<label for="f_attendees">到会人数 <span class="req"/);
+    expect(html).toMatch(/<input type="number"[^>]*id="f_attendees"/);
+    expect(html).toMatch(/<input type="date" id="f_meetingDate"/);
+    expect(html).toMatch(/<textarea id="f_summary" name="summary"/);
+    expect(html).toMatch(/<input type="checkbox" id="f_publicized" name="publicized"/);
+    expect(html).toMatch(/<select id="f_category" name="category"/);
+    expect(html).toContain('<option value="facility">公共设施</option>');
+    expect(html).toContain('按签到表填写');
+    expect(html).toContain('依据：《议事规则》第五条');
+    expect(html).toMatch(/name="_csrf" value="[^"]+"/);
+  });
+
+  it('shows Chinese messages at the fields and keeps the values when validation fails', async () => {
+    const { agent, csrf } = await signIn('street-office');
+    const res = await agent
+      .post(`/tasks/${encodeURIComponent(fillTaskId)}`)
+      .type('form')
+      .send({ _csrf: csrf, attendees: '0', meetingDate: '', summary: '会议纪要内容<script>', publicized: 'true', category: 'env' });
+    expect(res.status).toBe(400);
+    expect(res.text).toMatch(/id="f_attendees_error">“到会人数”不能小于 1</);
+    expect(res.text).toMatch(/id="f_meetingDate_error">[^<]*会议日期[^<]*</);
+    expect(res.text).toContain('value="0"');
+    expect(res.text).toContain('会议纪要内容&lt;script&gt;</textarea>');
+    expect(res.text).toMatch(/id="f_publicized" name="publicized" value="true" checked/);
+    expect(res.text).toContain('<option value="env" selected>');
+  });
+
+  it('refuses a post without the CSRF token', async () => {
+    const { agent } = await signIn('street-office');
+    const res = await agent.post(`/tasks/${encodeURIComponent(fillTaskId)}`).type('form').send({ attendees: '5' });
+    expect(res.status).toBe(403);
+    expect(res.text).toContain('页面已过期');
+  });
+
+  it('gives a Chinese 403 page, not the form, to someone else', async () => {
+    const { agent } = await signIn('expert1');
+    const res = await agent.get(`/tasks/${encodeURIComponent(fillTaskId)}`);
+    expect(res.status).toBe(403);
+    expect(res.text).toContain('无权办理');
+    expect(res.text).not.toContain('name="attendees"');
+  });
+
+  it('404s an unknown task with a Chinese page', async () => {
+    const { agent } = await signIn('street-office');
+    const res = await agent.get('/tasks/nope');
+    expect(res.status).toBe(404);
+    expect(res.text).toContain('找不到');
+  });
+
+  it('claims, completes with a flash, then shows the task as done', async () => {
+    const { agent, csrf } = await signIn('street-office');
+    const claim = await agent.post(`/tasks/${encodeURIComponent(fillTaskId)}/claim`).type('form').send({ _csrf: csrf });
+    expect(claim.status).toBe(303);
+    const page = await agent.get(`/tasks/${encodeURIComponent(fillTaskId)}`);
+    expect(page.text).toContain('已签收');
+    expect(page.text).toContain('办理人：street-office');
+    const res = await agent
+      .post(`/tasks/${encodeURIComponent(fillTaskId)}`)
+      .type('form')
+      .send({ _csrf: csrf, attendees: '23', meetingDate: '2026-03-01', summary: '同意加装电梯', category: 'facility' });
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/tasks');
+    const inbox = await agent.get('/tasks');
+    expect(inbox.text).toContain('已提交');
+    const done = await agent.get(`/tasks/${encodeURIComponent(fillTaskId)}`);
+    expect(done.status).toBe(200);
+    expect(done.text).toContain('已办理完成');
+    expect(done.text).toContain(`/instances/${encodeURIComponent(instanceId)}`);
+    const list = await agent.get('/done');
+    expect(list.text).toContain('填写议事记录');
+  });
+
+  it('shows the approval step with decision radios and an opinion required unless 通过', async () => {
+    const { agent, csrf } = await signIn('party-committee');
+    const signTask = (await fx.runtime.getInstance(instanceId)).openTasks[0]!;
+    const url = `/tasks/${encodeURIComponent(signTask._id)}`;
+    const page = await agent.get(url);
+    expect(page.text).toMatch(/<input type="radio" id="f_decision_approve" name="decision" value="approve"/);
+    expect(page.text).toContain('退回修改');
+    expect(page.text).toContain('（结论不是“通过”时必填）');
+    const refused = await agent.post(url).type('form').send({ _csrf: csrf, decision: 'reject', opinion: '' });
+    expect(refused.status).toBe(400);
+    expect(refused.text).toMatch(/id="f_opinion_error">审核意见不能为空/);
+    expect(refused.text).toMatch(/value="reject" checked/);
+    const ok = await agent.post(url).type('form').send({ _csrf: csrf, decision: 'approve', opinion: '同意' });
+    expect(ok.status).toBe(303);
+  });
+});
+
+describe('instance, start and mine', () => {
+  it('shows the timeline with who, decision and opinion, the diagram placeholder and notices', async () => {
+    await insertNotice(database, fx.runtime, instanceId, fx.clock);
+    const { agent } = await signIn('residents-committee');
+    const res = await agent.get(`/instances/${encodeURIComponent(instanceId)}`);
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('已完成');
+    expect(res.text).toContain('党组织审核');
+    expect(res.text).toContain('结论：<span class="tag d-approve">通过</span>');
+    expect(res.text).toContain('意见：同意');
+    expect(res.text).toContain(`data-xml-url="/api/processes/${WEB_PROCESS_KEY}/versions/1/xml"`);
+    expect(res.text).toMatch(/data-completed="[^"]*fill[^"]*"/);
+    expect(res.text).toContain('<script src="/assets/modeler/viewer.js" defer></script>');
+    expect(res.text).toContain('关于加装电梯议题的协商结果公示');
+    expect((await agent.get('/mine')).text).toContain('YS-2026-001');
+  });
+
+  it('refuses the instance page to an outsider', async () => {
+    const { agent } = await signIn('expert2');
+    const res = await agent.get(`/instances/${encodeURIComponent(instanceId)}`);
+    expect(res.status).toBe(403);
+    expect(res.text).toContain('无权查看');
+  });
+
+  it('starts a process from its start form, with errors at the fields', async () => {
+    const { agent, csrf } = await signIn('street-office');
+    const page = await agent.get('/start');
+    expect(page.text).toContain('社区议事测试流程');
+    expect(page.text).toMatch(/<label for="s_web_review_topic">议题名称 <span class="req"/);
+    const refused = await agent.post(`/start/${WEB_PROCESS_KEY}`).type('form').send({ _csrf: csrf, businessKey: 'YS-2', topic: '' });
+    expect(refused.status).toBe(400);
+    expect(refused.text).toContain('“议题名称”不能为空');
+    expect(refused.text).toContain('value="YS-2"');
+    const ok = await agent.post(`/start/${WEB_PROCESS_KEY}`).type('form').send({ _csrf: csrf, businessKey: 'YS-2', topic: '小区停车' });
+    expect(ok.status).toBe(303);
+    expect(ok.headers.location).toMatch(/^\/instances\//);
+    const instance = await agent.get(ok.headers.location!);
+    expect(instance.text).toContain('已发起');
+    expect(instance.text).toContain('填写议事记录');
+  });
+});
+
+describe('public notice board', () => {
+  it('lists current notices without login, with the publicity period', async () => {
+    const res = await request(fx.app).get('/notices');
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('关于加装电梯议题的协商结果公示');
+    expect(res.text).toContain('公示期');
+    expect(res.text).toContain('5 个工作日');
+    expect(res.text).not.toContain('我的待办');
+  });
+
+  it('shows one notice, its body as published', async () => {
+    const list = await request(fx.app).get('/notices');
+    const href = /href="(\/notices\/[^"]+)"/.exec(list.text)![1]!;
+    const res = await request(fx.app).get(href);
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('<p>经居民议事会协商，同意在 3 号楼加装电梯。</p>');
+    expect(res.text).toContain('data-print');
+  });
+
+  it('serves the stylesheet with print rules', async () => {
+    const res = await request(fx.app).get('/assets/web.css');
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('@media print');
+  });
+});
