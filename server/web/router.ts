@@ -95,6 +95,16 @@ function session<T>(req: Request, op: 'regenerate' | 'save' | 'destroy'): Promis
   return new Promise((resolve, reject) => req.session[op]((err: unknown) => (err ? reject(err) : resolve())));
 }
 
+/**
+ * Sets a one-time message and redirects. The session is saved before the redirect is sent: express-session
+ * otherwise starts the response before its own save, and a browser following the 303 at once reads the old session.
+ */
+async function redirectWithFlash(req: Request, res: Response, flash: string, location: string): Promise<void> {
+  req.session.flash = flash;
+  await session(req, 'save');
+  res.redirect(303, location);
+}
+
 /** Citation (first line) and sentence (the rest) of a step's documentation. */
 function policyOf(documentation: string | null | undefined): { citation: string; sentence: string } | null {
   const text = documentation?.trim();
@@ -361,15 +371,13 @@ export function createWebRouter(deps: AppDeps): express.Router {
       }
       throw err;
     }
-    req.session.flash = `已提交：${task.name}${task.businessKey ? `（${task.businessKey}）` : ''}`;
-    res.redirect(303, '/tasks');
+    await redirectWithFlash(req, res, `已提交：${task.name}${task.businessKey ? `（${task.businessKey}）` : ''}`, '/tasks');
   });
 
   router.post('/tasks/:id/claim', ...auth, async (req, res) => {
     const { actor, task } = await loadTask(req);
     await runtime.claim(task._id, actor);
-    req.session.flash = `已签收：${task.name}`;
-    res.redirect(303, `/tasks/${encodeURIComponent(task._id)}`);
+    await redirectWithFlash(req, res, `已签收：${task.name}`, `/tasks/${encodeURIComponent(task._id)}`);
   });
 
   // ── starting a process ──────────────────────────────────────────────────────
@@ -416,8 +424,12 @@ export function createWebRouter(deps: AppDeps): express.Router {
     const businessKey = bodyText(req, 'businessKey').trim().slice(0, 200);
     try {
       const view = await runtime.startInstance(key, { businessKey: businessKey || null, variables: submitted }, actor);
-      req.session.flash = `已发起：${summary.name || key}${businessKey ? `（${businessKey}）` : ''}`;
-      res.redirect(303, `/instances/${encodeURIComponent(view.instance._id)}`);
+      await redirectWithFlash(
+        req,
+        res,
+        `已发起：${summary.name || key}${businessKey ? `（${businessKey}）` : ''}`,
+        `/instances/${encodeURIComponent(view.instance._id)}`,
+      );
     } catch (err) {
       if (err instanceof RuntimeError && (err.code === 'validation_failed' || err.code === 'bad_request')) {
         return renderStart(req, res, actor, { key, businessKey, submitted, errors: err.details.fields ?? {}, message: err.message });
