@@ -39,7 +39,20 @@ const AUDIT_NAMES: Record<string, string> = {
   'instance.completed': '流程结束',
   'instance.cancelled': '流程取消',
   'notice.published': '发布公示',
+  'element.completed': '环节完成',
 };
+
+/** Names of a definition's elements (`id` → `name`), read from its XML for the timeline. */
+function elementNames(xml: string): Map<string, string> {
+  const names = new Map<string, string>();
+  const decode = (t: string) =>
+    t.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#10;/g, ' ').replace(/&amp;/g, '&');
+  for (const m of xml.matchAll(/<(?:bpmn:)?\w+\s[^>]*?\bid="([^"]+)"[^>]*?\bname="([^"]*)"/g)) names.set(m[1]!, decode(m[2]!));
+  for (const m of xml.matchAll(/<(?:bpmn:)?\w+\s[^>]*?\bname="([^"]*)"[^>]*?\bid="([^"]+)"/g)) {
+    if (!names.has(m[2]!)) names.set(m[2]!, decode(m[1]!));
+  }
+  return names;
+}
 
 class PageError extends Error {
   constructor(
@@ -265,15 +278,40 @@ export function createWebRouter(deps: AppDeps): express.Router {
     return { actor, task };
   }
 
-  async function historyOf(instanceId: string): Promise<{ audit: AuditDoc[]; signoffs: SignoffDoc[]; rows: unknown[] }> {
-    const [audit, signoffs] = await Promise.all([runtime.getAudit(instanceId), runtime.getSignoffs(instanceId)]);
+  const namesByDefinition = new Map<string, Map<string, string>>();
+  async function namesOf(view: InstanceView): Promise<Map<string, string>> {
+    const key = `${view.instance.processKey}:${view.instance.version}`;
+    let names = namesByDefinition.get(key);
+    if (!names) {
+      try {
+        names = elementNames((await runtime.getDefinition(view.instance.processKey, view.instance.version)).xml);
+      } catch {
+        names = new Map();
+      }
+      if (namesByDefinition.size > 200) namesByDefinition.clear();
+      namesByDefinition.set(key, names);
+    }
+    return names;
+  }
+
+  async function historyOf(view: InstanceView): Promise<{ audit: AuditDoc[]; signoffs: SignoffDoc[]; rows: unknown[] }> {
+    const instanceId = view.instance._id;
+    const [audit, signoffs, names] = await Promise.all([runtime.getAudit(instanceId), runtime.getSignoffs(instanceId), namesOf(view)]);
     const byTask = new Map(signoffs.map((s) => [s.taskId, s]));
+    const taskElements = new Set(audit.filter((e) => e.type.startsWith('task.')).map((e) => e.elementId));
     const rows = audit
-      .filter((e) => e.type !== 'task.created')
+      .filter((e) => e.type !== 'task.created' && !(e.type === 'element.completed' && taskElements.has(e.elementId)))
       .map((e) => {
         const signoff = e.taskId ? byTask.get(e.taskId) : undefined;
         const withSignoff = e.type === 'task.completed' && signoff;
-        const step = typeof e.data?.name === 'string' ? e.data.name : withSignoff ? signoff.stepName : e.elementId;
+        const step =
+          typeof e.data?.name === 'string'
+            ? e.data.name
+            : withSignoff
+              ? signoff.stepName
+              : e.elementId
+                ? names.get(e.elementId) || e.elementId
+                : null;
         return {
           at: e.at,
           what: AUDIT_NAMES[e.type] ?? e.type,
@@ -316,7 +354,7 @@ export function createWebRouter(deps: AppDeps): express.Router {
     status = 200,
   ) {
     const view = await runtime.getInstance(task.instanceId);
-    const history = await historyOf(task.instanceId);
+    const history = await historyOf(view);
     if (task.status !== 'open') {
       return page(req, res, 'task-done', task.name, 'tasks', {
         task: taskRow(task, false),
@@ -443,7 +481,7 @@ export function createWebRouter(deps: AppDeps): express.Router {
   router.get('/instances/:id', ...auth, async (req, res) => {
     const actor = actorOf(req);
     const view = await runtime.getInstance(param(req, 'id'));
-    const history = await historyOf(view.instance._id);
+    const history = await historyOf(view);
     const mayView =
       isAdmin(actor) ||
       view.instance.startedBy === actor.id ||
