@@ -1,0 +1,101 @@
+// Light diagram viewer for instance pages: bpmn-js NavigatedViewer (pan and zoom, no editing) with
+// markers for completed, active and incident elements.
+//
+//   window.renderDiagram(container, xml, { completed: [ids], active: [ids], incident: [ids] })
+//     → Promise<{ viewer, warnings, missing }>   (`missing`: marked ids not in the diagram)
+//
+// Pages under a strict Content-Security-Policy (no inline scripts) can instead mark a container
+//   <div data-bpmn-viewer data-xml-url="/api/…/xml" data-markers='{"completed":[…],"active":[…],"incident":[…]}'>
+// and it is rendered when this script loads.
+
+import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
+
+import './viewer.css';
+
+const FONT_FAMILY = '"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei", Arial, sans-serif';
+
+const MARKERS = {
+  completed: 'bpmn-completed',
+  active: 'bpmn-active',
+  incident: 'bpmn-incident'
+};
+
+const STATE_LABELS = {
+  completed: '已完成',
+  active: '进行中',
+  incident: '故障'
+};
+
+const viewers = new WeakMap();
+
+async function renderDiagram(container, xml, states = {}) {
+  if (typeof container === 'string') container = document.querySelector(container);
+  if (!container) throw new Error('renderDiagram: container not found');
+
+  let viewer = viewers.get(container);
+  if (!viewer) {
+    container.classList.add('bpmn-viewer');
+    viewer = new NavigatedViewer({
+      container,
+      textRenderer: { defaultStyle: { fontFamily: FONT_FAMILY }, externalStyle: { fontFamily: FONT_FAMILY } }
+    });
+    viewers.set(container, viewer);
+  }
+
+  const { warnings } = await viewer.importXML(xml);
+  const canvas = viewer.get('canvas');
+  const registry = viewer.get('elementRegistry');
+  const overlays = viewer.get('overlays');
+  canvas.zoom('fit-viewport', 'auto');
+
+  const missing = [];
+  for (const [ state, marker ] of Object.entries(MARKERS)) {
+    for (const id of states[state] || []) {
+      const element = registry.get(id);
+      if (!element) {
+        missing.push(id);
+        continue;
+      }
+      canvas.addMarker(id, marker);
+      if (state !== 'completed' && element.type !== 'label' && !element.waypoints) {
+        const badge = document.createElement('span');
+        badge.className = `bpmn-state-badge bpmn-state-${state}`;
+        badge.textContent = STATE_LABELS[state];
+        overlays.add(id, 'bpmn-state', { position: { bottom: 4, left: -4 }, html: badge });
+      }
+    }
+  }
+  return { viewer, warnings, missing };
+}
+
+function parseMarkers(text) {
+  if (!text) return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    return {};
+  }
+}
+
+async function autoRender(container) {
+  const url = container.getAttribute('data-xml-url');
+  if (!url) return;
+  try {
+    const res = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/xml, text/xml, */*' } });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    await renderDiagram(container, await res.text(), parseMarkers(container.getAttribute('data-markers')));
+    container.setAttribute('data-rendered', 'true');
+  } catch (err) {
+    container.textContent = `流程图无法显示：${err.message}`;
+    container.setAttribute('data-rendered', 'error');
+  }
+}
+
+window.renderDiagram = renderDiagram;
+
+function init() {
+  document.querySelectorAll('[data-bpmn-viewer]').forEach(autoRender);
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+else init();
