@@ -75,8 +75,11 @@ async function compileLintConfig() {
     console.warn('modeler build: no .bpmnlintrc at the repository root; packing bpmnlint:recommended');
     config = { extends: 'bpmnlint:recommended' };
   }
-  // the "//" key holds comments in our .bpmnlintrc
-  const { '//': _comments, ...lintConfig } = config;
+  // as server/bpmn/lint-core.ts reads it: `extends` and `rules` ("//" holds comments)
+  const lintConfig = {
+    ...(config.extends !== undefined ? { extends: config.extends } : {}),
+    ...(config.rules ? { rules: config.rules } : {})
+  };
 
   const NodeResolver = require('bpmnlint/lib/resolver/node-resolver');
   const compileConfig = require('bpmnlint/lib/support/compile-config');
