@@ -1,0 +1,253 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MongoClient, type Db } from 'mongodb';
+import { startEmbeddedFerretDB } from '../server/db/embedded-ferretdb.js';
+
+/** Shared helpers of bench.ts and chaos.ts: arguments, seeded randomness, statistics, database, child servers. */
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const MAIN = path.join(ROOT, 'build/server/main.js');
+
+export interface Args {
+  quick: boolean;
+  json: string | null;
+  seed: number;
+}
+
+export function parseArgs(argv = process.argv.slice(2)): Args {
+  const args: Args = { quick: false, json: null, seed: 20260301 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--quick') args.quick = true;
+    else if (a === '--json') args.json = argv[++i] ?? null;
+    else if (a.startsWith('--json=')) args.json = a.slice(7);
+    else if (a === '--seed') args.seed = Number(argv[++i]);
+    else if (a.startsWith('--seed=')) args.seed = Number(a.slice(7));
+    else throw new Error(`unknown argument: ${a} (use --quick, --json PATH, --seed N)`);
+  }
+  return args;
+}
+
+/** mulberry32: a small seeded PRNG so every run makes the same choices. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function percentile(values: number[], p: number): number {
+  if (!values.length) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[idx]!;
+}
+
+export const median = (values: number[]) => percentile(values, 50);
+
+/** Median of the rounds and their spread ((max − min) / median, in %). */
+export function summarize(values: number[]) {
+  const med = median(values);
+  const spread = values.length > 1 ? ((Math.max(...values) - Math.min(...values)) / med) * 100 : 0;
+  return { median: med, min: Math.min(...values), max: Math.max(...values), spreadPct: spread, rounds: values };
+}
+
+export const round = (n: number, digits = 1) => (Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : n);
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A fixed-width table. */
+export function table(headers: string[], rows: (string | number)[][]): string {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => [...(r[i] ?? '')].reduce((w, ch) => w + (ch.charCodeAt(0) > 0x2e80 ? 2 : 1), 0))));
+  const pad = (s: string, w: number) => s + ' '.repeat(Math.max(0, w - [...s].reduce((x, ch) => x + (ch.charCodeAt(0) > 0x2e80 ? 2 : 1), 0)));
+  const line = (r: string[]) => '| ' + r.map((c, i) => pad(c, widths[i]!)).join(' | ') + ' |';
+  return [line(headers), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...cells.slice(1).map(line)].join('\n');
+}
+
+// ── database ──────────────────────────────────────────────────────────────
+
+export interface BenchDatabase {
+  /** Base URI (without a database name). */
+  uri: string;
+  embedded: boolean;
+  client: MongoClient;
+  db(name: string): Db;
+  /** The URI naming a database, for a child server's MONGODB_URI. */
+  uriFor(name: string): string;
+  close(): Promise<void>;
+}
+
+/** MONGODB_URI when set, else an embedded FerretDB in a temporary directory. */
+export async function startDatabase(): Promise<BenchDatabase> {
+  const given = process.env.MONGODB_URI?.trim();
+  let stop: (() => Promise<void>) | null = null;
+  let uri: string;
+  if (given) uri = given;
+  else {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cg-bench-db-'));
+    const embedded = await startEmbeddedFerretDB({ dataDir });
+    uri = embedded.uri;
+    stop = () => embedded.stop();
+  }
+  const client = new MongoClient(uri, given ? {} : { directConnection: true, retryWrites: false });
+  await client.connect();
+  const uriFor = (name: string) => {
+    const m = /^(mongodb(?:\+srv)?:\/\/[^/?]+)\/?([^?]*)(\?.*)?$/.exec(uri);
+    if (!m) throw new Error(`unexpected MongoDB URI: ${uri}`);
+    return `${m[1]}/${name}${m[3] ?? ''}`;
+  };
+  return {
+    uri,
+    embedded: !given,
+    client,
+    db: (name) => client.db(name),
+    uriFor,
+    async close() {
+      await client.close().catch(() => {});
+      await stop?.();
+    },
+  };
+}
+
+// ── child servers ─────────────────────────────────────────────────────────
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ServerProcess {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  output: () => string;
+  rssBytes(): number;
+  kill(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const emptyProcessesDir = mkdtempSync(path.join(os.tmpdir(), 'cg-bench-processes-'));
+
+/** Runs `node build/server/main.js` on loopback with the given database; resolves once it listens. */
+export async function startServer(mongodbUri: string, port?: number, extraEnv: Record<string, string> = {}): Promise<ServerProcess> {
+  const chosen = port ?? (await freePort());
+  const child = spawn(process.execPath, [MAIN], {
+    env: {
+      ...process.env,
+      DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'cg-bench-server-')),
+      MONGODB_URI: mongodbUri,
+      NODE_ENV: 'development',
+      // The bench deploys its own processes; an empty folder keeps restarts fast.
+      PROCESSES_DIR: emptyProcessesDir,
+      ...extraEnv,
+      PORT: String(chosen),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  const keep = (chunk: Buffer) => {
+    log += chunk;
+    if (log.length > 200_000) log = log.slice(-100_000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start in 60 s:\n${log.slice(-3000)}`)), 60_000);
+    const check = () => {
+      if (/listening on/.test(log)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} during start-up:\n${log.slice(-3000)}`));
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${chosen}`,
+    port: chosen,
+    child,
+    output: () => log,
+    rssBytes() {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+      return kb * 1024;
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+// ── HTTP ──────────────────────────────────────────────────────────────────
+
+export interface ApiResult {
+  status: number;
+  body: any;
+  ms: number;
+}
+
+export async function api(url: string, token: string | null, method: string, p: string, body?: unknown, timeoutMs = 30_000): Promise<ApiResult> {
+  const started = performance.now();
+  const res = await fetch(`${url}${p}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body === undefined ? {} : typeof body === 'string' ? { 'content-type': 'application/xml' } : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const text = await res.text();
+  let parsed: unknown = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = { raw: text.slice(0, 200) };
+  }
+  return { status: res.status, body: parsed, ms: performance.now() - started };
+}
+
+export async function login(url: string, username: string): Promise<string> {
+  const res = await api(url, null, 'POST', '/api/auth/login', { username, password: 'demo' });
+  if (res.status !== 200) throw new Error(`login ${username}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.token as string;
+}
+
+/** Runs `worker(i)` for i in 0..n-1 with at most `concurrency` at once. */
+export async function pool<T>(n: number, concurrency: number, worker: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = new Array(n);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, n) }, async () => {
+      while (next < n) {
+        const i = next++;
+        out[i] = await worker(i);
+      }
+    }),
+  );
+  return out;
+}
