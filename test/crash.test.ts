@@ -1,4 +1,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { startServer, uriForDatabase, type ServerProcess } from './support/server-process.js';
 
@@ -45,7 +48,8 @@ const loopXml = `<?xml version="1.0" encoding="UTF-8"?>
 
 let server: ServerProcess | null = null;
 const dbName = 'test_crash';
-const env = { MONGODB_URI: uriForDatabase(dbName), NODE_ENV: 'development' };
+// The loop process is deployed by the test; the policy processes are tested elsewhere.
+const env = { MONGODB_URI: uriForDatabase(dbName), NODE_ENV: 'development', PROCESSES_DIR: mkdtempSync(path.join(os.tmpdir(), 'cg-no-processes-')) };
 
 afterAll(async () => {
   await server?.stop().catch(() => {});
@@ -164,7 +168,8 @@ describe('crash safety', () => {
     }
     // Every instance is still runnable.
     const view = await api(current.url, staff, 'GET', `/api/instances/${instanceIds[0]}`);
-    const next = await api(current.url, staff, 'POST', `/api/tasks/${encodeURIComponent(view.body.openTasks[0]._id)}/complete`, {
+    const nextTask = view.body.openTasks[0];
+    const next = await api(current.url, staff, 'POST', `/api/tasks/${encodeURIComponent(nextTask._id ?? nextTask.id)}/complete`, {
       variables: { round: 1 },
     });
     expect(next.status).toBe(200);
