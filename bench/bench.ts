@@ -38,14 +38,14 @@ const Q = args.quick;
 const cfg = {
   rounds: Q ? 3 : 5,
   bareInstances: Q ? 30 : 300,
-  durableInstances: Q ? 4 : 40,
-  httpSeconds: Q ? 3 : 12,
-  httpWarmupSeconds: Q ? 1 : 3,
+  durableInstances: Q ? 3 : 40,
+  httpSeconds: Q ? 2 : 12,
+  httpWarmupSeconds: Q ? 0.5 : 3,
   httpRounds: Q ? 1 : 3,
   concurrency: [1, 4, 16, 64],
-  inboxSizes: Q ? [1_000, 5_000] : [1_000, 10_000, 100_000],
-  inboxSamples: Q ? 15 : 200,
-  loopSteps: Q ? 40 : 300,
+  inboxSizes: Q ? [1_000, 3_000] : [1_000, 10_000, 100_000],
+  inboxSamples: Q ? 10 : 200,
+  loopSteps: Q ? 30 : 300,
 };
 
 const officer: Actor = { id: 'street-office', groups: ['street-office'], displayName: '街道办事处' };

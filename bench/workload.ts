@@ -191,6 +191,9 @@ export const timerXml = (duration: string) => `<?xml version="1.0" encoding="UTF
     </bpmn:intermediateCatchEvent>
     <bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="after" />
     <bpmn:userTask id="after" name="到期办理" camunda:candidateGroups="street-office">
+      <bpmn:extensionElements><camunda:formData>
+        <camunda:formField id="note" label="办理意见" type="string" />
+      </camunda:formData></bpmn:extensionElements>
       <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
     </bpmn:userTask>
     <bpmn:sequenceFlow id="f3" sourceRef="after" targetRef="end" />
