@@ -35,3 +35,12 @@ declare module 'bpmn-moddle' {
   }
   export default BpmnModdle;
 }
+
+declare module 'bpmnlint-plugin-platform/lib/feel.js' {
+  export const MAX_EXPRESSION_LENGTH: number;
+  export const MAX_RANGE_BOUND: number;
+  export function isExpression(text: unknown): text is string;
+  export function unwrap(text: string): string | null;
+  export function checkFeel(source: string): string | null;
+  export function checkExpressionText(text: string): string | null;
+}

@@ -4,8 +4,7 @@ import { evaluate as feelEvaluate, parseExpression } from 'feelin';
  * FEEL syntax checking shared by the bpmnlint rules (server and, later, the browser modeler).
  *
  * This file must stay free of Node-only modules. Its behaviour and messages are the same as
- * `checkFeel` / `checkExpressionText` in server/expressions/feel.ts, which could import it from here
- * (`bpmnlint-plugin-platform/lib/feel.js`); test/bpmn-validate.test.ts checks the two agree.
+ * server/expressions/feel.ts re-exports it, so the server, the deploy lint and the browser modeler apply one check.
  */
 
 const WRAPPED = /^\s*\$\{([\s\S]*)\}\s*$/;
@@ -39,6 +38,10 @@ export function unwrap(text) {
 export function checkFeel(source) {
   if (source.length > MAX_EXPRESSION_LENGTH) return `表达式过长（超过 ${MAX_EXPRESSION_LENGTH} 个字符）`;
   if (/\bfunction\s*\(/.test(source)) return '表达式中不允许定义函数';
+  // feelin tolerates some JavaScript operators that FEEL does not have; refuse them rather than guess.
+  const code = source.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+  const foreign = /===?|&&|\|\||>>|<<|!(?!=)/.exec(code);
+  if (foreign) return `表达式使用了 FEEL 不支持的运算符“${foreign[0]}”（相等用 =，并且用 and，或者用 or，否定用 not()）`;
   for (const match of source.matchAll(/(-?\d+(?:\.\d+)?)\s*\.\.\s*(-?\d+(?:\.\d+)?)/g)) {
     if (Math.abs(Number(match[2]) - Number(match[1])) > MAX_RANGE_BOUND) {
       return `表达式中的范围过大（不得超过 ${MAX_RANGE_BOUND}）`;

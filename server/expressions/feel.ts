@@ -1,4 +1,12 @@
-import { evaluate as feelEvaluate, parseExpression } from 'feelin';
+import { evaluate as feelEvaluate } from 'feelin';
+import {
+  checkExpressionText,
+  checkFeel,
+  isExpression,
+  MAX_EXPRESSION_LENGTH,
+  MAX_RANGE_BOUND,
+  unwrap,
+} from 'bpmnlint-plugin-platform/lib/feel.js';
 
 /**
  * The platform's one expression language: FEEL, evaluated by feelin.
@@ -8,66 +16,14 @@ import { evaluate as feelEvaluate, parseExpression } from 'feelin';
  * it as an expression); anything else is a literal.
  */
 
-const WRAPPED = /^\s*\$\{([\s\S]*)\}\s*$/;
-
-/** Longest expression accepted; protects the parser from hostile diagrams. */
-export const MAX_EXPRESSION_LENGTH = 2000;
-
-/** Integer range literals (`1..n`) above this bound are refused: `for i in 1..1e9` would hang the server. */
-export const MAX_RANGE_BOUND = 10000;
+// The syntax check is shared with the bpmnlint plugin, so deploy lint, browser lint and runtime agree.
+export { checkExpressionText, checkFeel, isExpression, MAX_EXPRESSION_LENGTH, MAX_RANGE_BOUND, unwrap };
 
 export class ExpressionError extends Error {
   constructor(message: string, readonly expression: string) {
     super(message);
     this.name = 'ExpressionError';
   }
-}
-
-export function isExpression(text: unknown): text is string {
-  return typeof text === 'string' && WRAPPED.test(text);
-}
-
-/** The FEEL source inside `${…}`, or null for a literal. */
-export function unwrap(text: string): string | null {
-  const match = WRAPPED.exec(text);
-  return match ? match[1].trim() : null;
-}
-
-/** Returns a message describing why the FEEL source cannot be used, or null when it can. */
-export function checkFeel(source: string): string | null {
-  if (source.length > MAX_EXPRESSION_LENGTH) return `表达式过长（超过 ${MAX_EXPRESSION_LENGTH} 个字符）`;
-  if (/\bfunction\s*\(/.test(source)) return '表达式中不允许定义函数';
-  for (const match of source.matchAll(/(-?\d+(?:\.\d+)?)\s*\.\.\s*(-?\d+(?:\.\d+)?)/g)) {
-    if (Math.abs(Number(match[2]) - Number(match[1])) > MAX_RANGE_BOUND) {
-      return `表达式中的范围过大（不得超过 ${MAX_RANGE_BOUND}）`;
-    }
-  }
-  try {
-    const tree = parseExpression(source, {}, undefined);
-    let error: string | null = null;
-    tree.iterate({
-      enter(node) {
-        if (node.type.isError && !error) error = `表达式语法错误（位置 ${node.from}）`;
-      },
-    });
-    if (error) return error;
-    // feelin reports some problems only while building its evaluation tree.
-    feelEvaluate(source, {});
-    return null;
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    if (/Incomplete|Unexpected|Syntax|Unrecognized/i.test(message)) return `表达式语法错误：${message}`;
-    // A runtime error against an empty context (unknown variables and the like) is not a syntax problem.
-    return null;
-  }
-}
-
-/** Check a BPMN attribute value: literals are fine, `${…}` must hold usable FEEL. */
-export function checkExpressionText(text: string): string | null {
-  const source = unwrap(text);
-  if (source === null) return null;
-  if (!source) return '表达式为空';
-  return checkFeel(source);
 }
 
 /** Evaluate FEEL source against a context of variables. Throws ExpressionError on a syntax or evaluation error. */
