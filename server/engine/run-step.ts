@@ -272,6 +272,8 @@ export async function runStep(input: StepInput): Promise<StepResult> {
     }
     const payload: SignalPayload = { id: task.elementId, executionId: task.executionId, form: values, by: action.user, at };
     engine.execution.signal(payload);
+    // A multi-instance iteration reports no end event of its own until the instance is resumed again.
+    tasks.delete(task.executionId);
     await settle();
     if (failure) throw failure;
   }

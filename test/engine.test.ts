@@ -1,0 +1,69 @@
+import { describe, expect, it } from '@jest/globals';
+import { ManualClock } from '../server/engine/clock.js';
+import { setEngineClock } from '../server/engine/clock-timer.js';
+import { compileSource } from '../server/engine/compile.js';
+import { runStep, TaskNotWaiting, type StepResult } from '../server/engine/run-step.js';
+
+/** The engine adapter alone: one step at a time from stored state, no database. */
+const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d1" targetNamespace="x">
+<process id="p" isExecutable="true">
+ <startEvent id="s"/>
+ <sequenceFlow id="f1" sourceRef="s" targetRef="split"/>
+ <parallelGateway id="split"/>
+ <sequenceFlow id="f2" sourceRef="split" targetRef="training"/>
+ <sequenceFlow id="f3" sourceRef="split" targetRef="other"/>
+ <userTask id="training" camunda:assignee="\${member}">
+   <multiInstanceLoopCharacteristics camunda:collection="\${members}" camunda:elementVariable="member" />
+ </userTask>
+ <userTask id="other"/>
+ <boundaryEvent id="late" attachedToRef="other" cancelActivity="true"><timerEventDefinition><timeDuration>P45D</timeDuration></timerEventDefinition></boundaryEvent>
+ <sequenceFlow id="f7" sourceRef="late" targetRef="join"/>
+ <sequenceFlow id="f4" sourceRef="training" targetRef="join"/>
+ <sequenceFlow id="f5" sourceRef="other" targetRef="join"/>
+ <parallelGateway id="join"/>
+ <sequenceFlow id="f6" sourceRef="join" targetRef="e"/>
+ <endEvent id="e"/>
+</process></definitions>`;
+
+describe('engine step', () => {
+  it('tracks parallel multi-instance iterations, element values and a clock-driven boundary timer', async () => {
+    const compiled = await compileSource(xml);
+    const clock = new ManualClock(new Date('2026-01-01T00:00:00Z'));
+    setEngineClock(clock);
+    const base = {
+      sourceContext: compiled.sourceContext,
+      model: { key: 'p', name: 'P', userTasks: new Map(), serviceTasks: new Map(), elementVariables: compiled.elementVariables },
+      clock,
+      services: {},
+      incidents: [],
+      instance: { id: 'i', processKey: 'p', processName: 'P', businessKey: null },
+    };
+    const step = (prev: StepResult, action: Parameters<typeof runStep>[0]['action']) =>
+      runStep({ ...base, state: prev.state, variables: prev.variables, action });
+    let r = await runStep({ ...base, state: null, variables: { members: ['a', 'b', 'c'] }, action: { type: 'start' } });
+    const members = () => r.tasks.filter((t) => t.elementId === 'training').map((t) => t.elementValue);
+    expect(members()).toEqual(['a', 'b', 'c']);
+    expect(r.timers.map((t) => [t.elementId, t.dueAt])).toEqual([['late', '2026-02-15T00:00:00.000Z']]);
+
+    const taskOf = (value: string) => r.tasks.find((t) => t.elementValue === value)!.executionId;
+    r = await step(r, { type: 'complete', executionId: taskOf('a'), values: { done: true }, user: 'a' });
+    expect(members()).toEqual(['b', 'c']);
+    expect(r.variables.trainingResults).toEqual([{ done: true, by: 'a', at: '2026-01-01T00:00:00.000Z', index: 0 }]);
+    await expect(step(r, { type: 'complete', executionId: `${taskOf('b').slice(0, -2)}_0`, values: {}, user: 'a' })).rejects.toBeInstanceOf(
+      TaskNotWaiting,
+    );
+
+    clock.advance('P44D');
+    r = await step(r, { type: 'resume' });
+    expect(r.tasks.some((t) => t.elementId === 'other')).toBe(true);
+    clock.advance('P1D');
+    r = await step(r, { type: 'resume' });
+    expect(r.tasks.some((t) => t.elementId === 'other')).toBe(false);
+    expect(r.events.some((e) => e.type === 'timer.fired' && e.elementId === 'late')).toBe(true);
+
+    r = await step(r, { type: 'complete', executionId: taskOf('b'), values: {}, user: 'b' });
+    r = await step(r, { type: 'complete', executionId: taskOf('c'), values: {}, user: 'c' });
+    expect(r.status).toBe('completed');
+  });
+});
