@@ -1,7 +1,521 @@
-import express from 'express';
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import type { AppDeps } from '../app.js';
+import { groupName } from '../auth/groups.js';
+import { isAdmin } from '../auth/middleware.js';
+import { findUserByUsername } from '../auth/users.js';
+import type { AuditDoc, InstanceDoc, InstanceStatus, TaskDoc } from '../db/types.js';
+import { csrfToken, verifyCsrf } from '../http/csrf.js';
+import { RuntimeError, statusOf, type Actor, type InstanceQuery, type RuntimeApi } from '../runtime/api.js';
+import { formatDateTime, formatDay, type PageData } from '../web/views.js';
+import { AdminViews } from './views.js';
 
-/** Admin console pages and the modeler (placeholder: replaced by the admin console's implementation). */
-export function createAdminRouter(_deps: AppDeps): express.Router {
-  return express.Router();
+/**
+ * The admin console (group `admin` only): processes with their versions and instance counts, the BPMN modeler,
+ * the instance list with filters, and an instance's diagram, variables, tasks and audit trail with the admin
+ * actions cancel / retry / reassign (each with a required reason, CSRF-protected, audited by the runtime).
+ */
+
+const PAGE_SIZE = 50;
+/** The processes page counts instances per version by reading them; beyond this many per process it gives up. */
+const VERSION_SCAN_LIMIT = 5000;
+const MAX_REASON = 500;
+const KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
+
+const STATUSES: InstanceStatus[] = ['running', 'incident', 'completed', 'cancelled'];
+export const STATUS_NAMES: Record<InstanceStatus, string> = {
+  running: '进行中',
+  incident: '异常',
+  completed: '已完成',
+  cancelled: '已取消',
+};
+
+export const AUDIT_NAMES: Record<string, string> = {
+  'instance.started': '发起流程',
+  'task.created': '待办生成',
+  'task.claimed': '签收',
+  'task.unclaimed': '退回签收',
+  'task.completed': '办理完成',
+  'task.reassigned': '改派',
+  'timer.fired': '计时到期',
+  incident: '发生异常',
+  'instance.completed': '流程结束',
+  'instance.cancelled': '流程取消',
+  'notice.published': '发布公示',
+  'element.completed': '环节完成',
+  'service.completed': '自动环节完成',
+  'task.cancelled': '待办关闭',
+  'admin.cancel': '管理员取消流程',
+  'admin.retry': '管理员重试异常',
+  'admin.reassign': '管理员改派任务',
+};
+
+class AdminPageError extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function param(req: Request, name: string): string {
+  const value = req.params[name];
+  return typeof value === 'string' ? value : '';
+}
+
+function queryText(req: Request, name: string): string {
+  const value = (req.query as Record<string, unknown>)[name];
+  return typeof value === 'string' ? value.trim().slice(0, 200) : '';
+}
+
+function bodyText(req: Request, name: string): string {
+  const b: unknown = req.body;
+  const value = b && typeof b === 'object' ? (b as Record<string, unknown>)[name] : undefined;
+  return typeof value === 'string' ? value : '';
+}
+
+/** `YYYY-MM-DD` as the start (or end) of that day in Asia/Shanghai; null when empty; 'invalid' otherwise. */
+function parseDay(value: string, endOfDay: boolean): Date | null | 'invalid' {
+  if (!value) return null;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return 'invalid';
+  const date = new Date(`${value}T${endOfDay ? '23:59:59.999' : '00:00:00.000'}+08:00`);
+  return Number.isNaN(date.getTime()) || formatDay(date) !== value ? 'invalid' : date;
+}
+
+/** Names of a definition's elements (`id` → `name`), read from its XML. */
+function elementNames(xml: string): Map<string, string> {
+  const names = new Map<string, string>();
+  const decode = (t: string) =>
+    t.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#10;/g, ' ').replace(/&amp;/g, '&');
+  for (const m of xml.matchAll(/<[\w:]+\s[^>]*?>/g)) {
+    const id = /\sid="([^"]+)"/.exec(m[0]);
+    const name = /\sname="([^"]*)"/.exec(m[0]);
+    if (id && name && !names.has(id[1]!)) names.set(id[1]!, decode(name[1]!));
+  }
+  return names;
+}
+
+function session(req: Request, op: 'save'): Promise<void> {
+  return new Promise((resolve, reject) => req.session[op]((err: unknown) => (err ? reject(err) : resolve())));
+}
+
+function staticDir(): string | null {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = path.join(dir, 'server', 'admin', 'public');
+    if (existsSync(candidate)) return candidate;
+    const parent = path.dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
+}
+
+function variableRows(variables: Record<string, unknown>) {
+  return Object.keys(variables)
+    .sort()
+    .map((name) => {
+      const value = variables[name];
+      const text = typeof value === 'string' ? value : JSON.stringify(value, null, 2) ?? 'null';
+      return { name, value: text.length > 4000 ? `${text.slice(0, 4000)}…（已截断）` : text, long: text.includes('\n') };
+    });
+}
+
+function auditDetail(entry: AuditDoc): string {
+  const data = entry.data ?? {};
+  const parts: string[] = [];
+  if (typeof data.reason === 'string') parts.push(`原因：${data.reason}`);
+  if ('from' in data || 'to' in data) parts.push(`由 ${data.from ?? '候选组'} 改派给 ${data.to ?? '候选组'}`);
+  if (typeof data.message === 'string') parts.push(data.message);
+  if (typeof data.decision === 'string') parts.push(`结论：${data.decision}`);
+  return parts.join('；');
+}
+
+export function createAdminRouter(deps: AppDeps): express.Router {
+  const { runtime } = deps;
+  const views = new AdminViews();
+  const router = express.Router();
+  const form = express.urlencoded({ extended: false, limit: 64 * 1024, parameterLimit: 50 });
+
+  const assets = staticDir();
+  if (assets) router.use('/assets/admin', express.static(assets, { index: false, fallthrough: true }));
+
+  async function common(req: Request, title: string): Promise<PageData> {
+    const actor = req.actor ?? null;
+    let counts = { mine: 0, candidate: 0, total: 0 };
+    if (actor) {
+      const c = await runtime.countTasks(actor);
+      counts = { ...c, total: c.mine + c.candidate };
+    }
+    const flash = req.session?.flash;
+    if (flash) delete req.session.flash;
+    return {
+      title,
+      active: { admin: true },
+      user: actor ? { id: actor.id, name: actor.displayName || actor.id } : null,
+      isAdmin: isAdmin(actor),
+      counts,
+      csrf: req.session ? csrfToken(req) : '',
+      flash,
+    };
+  }
+
+  async function page(req: Request, res: Response, name: string, title: string, data: PageData, status = 200) {
+    const base = await common(req, title);
+    res.status(status).type('html').set('Cache-Control', 'no-store').send(views.render(name, { ...base, ...data }));
+  }
+
+  /** Not signed in: to the login form (GET) or 401; signed in without the admin group: 403. */
+  const adminOnly: RequestHandler = (req, res, next) => {
+    if (!req.actor) {
+      if (req.method === 'GET' || req.method === 'HEAD') return res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
+      return next(new AdminPageError(401, '请先登录', '登录已失效，请重新登录后再操作。'));
+    }
+    if (!isAdmin(req.actor)) return next(new AdminPageError(403, '无权访问', '管理后台仅限系统管理员使用。'));
+    next();
+  };
+  router.use('/admin', adminOnly, form, verifyCsrf);
+
+  function actorOf(req: Request): Actor {
+    if (!req.actor) throw new AdminPageError(401, '请先登录', '请先登录。');
+    return req.actor;
+  }
+
+  router.get('/admin', (_req, res) => res.redirect(303, '/admin/processes'));
+
+  // ── processes ───────────────────────────────────────────────────────────────
+
+  /** Instances of one process counted per version and status (reads them page by page, up to a limit). */
+  async function countsByVersion(key: string, total: number): Promise<Map<number, Record<InstanceStatus, number>> | null> {
+    if (total > VERSION_SCAN_LIMIT) return null;
+    const counts = new Map<number, Record<InstanceStatus, number>>();
+    for (let skip = 0; skip < total; skip += 200) {
+      const { items } = await runtime.listInstances({ processKey: key, limit: 200, skip });
+      if (!items.length) break;
+      for (const item of items) {
+        const row = counts.get(item.version) ?? { running: 0, incident: 0, completed: 0, cancelled: 0 };
+        row[item.status] += 1;
+        counts.set(item.version, row);
+      }
+    }
+    return counts;
+  }
+
+  router.get('/admin/processes', async (req, res) => {
+    const processes = await runtime.listProcesses();
+    const rows = await Promise.all(
+      processes.map(async (p) => {
+        const [versions, ...totals] = await Promise.all([
+          runtime.getProcessVersions(p.key),
+          ...STATUSES.map((status) => runtime.listInstances({ processKey: p.key, status, limit: 1 }).then((r) => r.total)),
+        ]);
+        const byStatus = Object.fromEntries(STATUSES.map((s, i) => [s, totals[i]!])) as Record<InstanceStatus, number>;
+        const total = totals.reduce((a, b) => a + b, 0);
+        const perVersion = await countsByVersion(p.key, total);
+        return {
+          key: p.key,
+          name: p.name || p.key,
+          latestVersion: p.latestVersion,
+          deployedAt: p.deployedAt,
+          starterGroups: p.starterGroups.map(groupName).join('、'),
+          total,
+          counts: STATUSES.map((s) => ({ status: s, name: STATUS_NAMES[s], count: byStatus[s] })),
+          versionCountsKnown: !!perVersion,
+          versions: versions
+            .slice()
+            .sort((a, b) => b.version - a.version)
+            .map((v) => {
+              const c = perVersion?.get(v.version) ?? { running: 0, incident: 0, completed: 0, cancelled: 0 };
+              return {
+                version: v.version,
+                deployedAt: v.deployedAt,
+                deployedBy: v.deployedBy,
+                hash: v.hash.slice(0, 12),
+                xmlUrl: `/api/processes/${encodeURIComponent(p.key)}/versions/${v.version}/xml`,
+                counts: STATUSES.map((s) => c[s]),
+                total: STATUSES.reduce((a, s) => a + c[s], 0),
+              };
+            }),
+        };
+      }),
+    );
+    await page(req, res, 'processes', '流程管理', {
+      processes: rows,
+      statusNames: STATUSES.map((s) => STATUS_NAMES[s]),
+      section: { processes: true },
+    });
+  });
+
+  // ── modeler ─────────────────────────────────────────────────────────────────
+
+  async function modeler(req: Request, res: Response, key: string) {
+    await page(req, res, 'modeler-page', key ? `流程建模 · ${key}` : '流程建模', {
+      processKey: key,
+      csrfToken: csrfToken(req),
+      section: { modeler: !key, processes: !!key },
+    });
+  }
+  router.get('/admin/modeler', (req, res) => modeler(req, res, ''));
+  router.get('/admin/modeler/:key', async (req, res) => {
+    const key = param(req, 'key');
+    if (!KEY_PATTERN.test(key)) throw new AdminPageError(404, '流程不存在', '流程标识无效。');
+    await modeler(req, res, key);
+  });
+
+  // ── instances ───────────────────────────────────────────────────────────────
+
+  router.get('/admin/instances', async (req, res) => {
+    const filter = {
+      process: queryText(req, 'process'),
+      status: queryText(req, 'status'),
+      businessKey: queryText(req, 'businessKey'),
+      from: queryText(req, 'from'),
+      to: queryText(req, 'to'),
+    };
+    const pageNo = Math.max(1, Math.min(100_000, Number.parseInt(queryText(req, 'page') || '1', 10) || 1));
+    const errors: string[] = [];
+    const query: InstanceQuery = { limit: PAGE_SIZE, skip: (pageNo - 1) * PAGE_SIZE };
+    if (filter.process) query.processKey = filter.process;
+    if (filter.status) {
+      if ((STATUSES as string[]).includes(filter.status)) query.status = filter.status as InstanceStatus;
+      else errors.push('状态无效。');
+    }
+    if (filter.businessKey) query.businessKey = filter.businessKey;
+    const from = parseDay(filter.from, false);
+    const to = parseDay(filter.to, true);
+    if (from === 'invalid') errors.push('开始日期格式应为 年-月-日，例如 2026-03-01。');
+    else if (from) query.startedFrom = from;
+    if (to === 'invalid') errors.push('结束日期格式应为 年-月-日，例如 2026-03-31。');
+    else if (to) query.startedTo = to;
+    if (from instanceof Date && to instanceof Date && from > to) errors.push('开始日期不能晚于结束日期。');
+
+    const processes = await runtime.listProcesses();
+    const result = errors.length ? { items: [] as Omit<InstanceDoc, 'engineState' | 'outbox'>[], total: 0 } : await runtime.listInstances(query);
+    const pages = Math.max(1, Math.ceil(result.total / PAGE_SIZE));
+    const link = (n: number) => {
+      const qs = new URLSearchParams();
+      for (const [k, v] of Object.entries(filter)) if (v) qs.set(k, v);
+      if (n > 1) qs.set('page', String(n));
+      const s = qs.toString();
+      return `/admin/instances${s ? `?${s}` : ''}`;
+    };
+    await page(
+      req,
+      res,
+      'instances',
+      '流程实例',
+      {
+        section: { instances: true },
+        filter,
+        errors,
+        processes: processes.map((p) => ({ key: p.key, name: p.name || p.key, selected: p.key === filter.process })),
+        statuses: STATUSES.map((s) => ({ id: s, name: STATUS_NAMES[s], selected: s === filter.status })),
+        rows: result.items.map((i) => ({
+          id: i._id,
+          processName: i.processName || i.processKey,
+          processKey: i.processKey,
+          version: i.version,
+          businessKey: i.businessKey,
+          status: STATUS_NAMES[i.status],
+          statusClass: i.status,
+          incident: i.status === 'incident',
+          startedBy: i.startedBy,
+          startedAt: i.startedAt,
+          endedAt: i.endedAt,
+        })),
+        total: result.total,
+        paging: {
+          page: pageNo,
+          pages,
+          prev: pageNo > 1 ? link(pageNo - 1) : null,
+          next: pageNo < pages ? link(pageNo + 1) : null,
+        },
+      },
+      errors.length ? 400 : 200,
+    );
+  });
+
+  interface ActionState {
+    error?: string;
+    /** Which form the error belongs to: 'cancel', 'retry' or a task id. */
+    form?: string;
+    reason?: string;
+    assignee?: string;
+  }
+
+  async function renderInstance(req: Request, res: Response, id: string, state: ActionState = {}, status = 200) {
+    const view = await runtime.getInstance(id);
+    const inst = view.instance;
+    const [audit, signoffs, definition] = await Promise.all([
+      runtime.getAudit(id),
+      runtime.getSignoffs(id),
+      runtime.getDefinition(inst.processKey, inst.version).catch(() => null),
+    ]);
+    const names = definition ? elementNames(definition.xml) : new Map<string, string>();
+    const active = inst.activeElements ?? [];
+    const incidents = inst.incidents ?? (inst.incident ? [inst.incident] : []);
+    const incidentIds = [...new Set(incidents.map((i) => i.elementId))];
+    const completed = [
+      ...new Set(audit.map((e) => e.elementId).filter((e): e is string => !!e && !active.includes(e) && !incidentIds.includes(e))),
+    ];
+    const label = (elementId: string | null) => (elementId ? names.get(elementId) || elementId : '');
+    const taskRow = (t: TaskDoc) => ({
+      id: t._id,
+      name: t.name,
+      elementId: t.elementId,
+      assignee: t.assignee,
+      groups: t.candidateGroups.map(groupName).join('、'),
+      users: t.candidateUsers.join('、'),
+      createdAt: t.createdAt,
+      dueAt: t.dueAt,
+      error: state.form === t._id ? state.error : undefined,
+      reason: state.form === t._id ? state.reason : '',
+      assigneeValue: state.form === t._id ? state.assignee : t.assignee ?? '',
+    });
+    const open = inst.status === 'running' || inst.status === 'incident';
+    // An error for a form the page no longer shows (e.g. retry after the incident was resolved) goes on top.
+    const formShown =
+      state.form === 'cancel' ? open : state.form === 'retry' ? inst.status === 'incident' : view.openTasks.some((t) => t._id === state.form);
+    await page(
+      req,
+      res,
+      'instance',
+      `流程实例 · ${inst.processName || inst.processKey}`,
+      {
+        section: { instances: true },
+        instance: {
+          id: inst._id,
+          processKey: inst.processKey,
+          processName: inst.processName || inst.processKey,
+          version: inst.version,
+          businessKey: inst.businessKey,
+          status: STATUS_NAMES[inst.status],
+          statusClass: inst.status,
+          startedBy: inst.startedBy,
+          startedAt: inst.startedAt,
+          endedAt: inst.endedAt,
+          updatedAt: inst.updatedAt,
+          rev: inst.rev,
+        },
+        diagram: {
+          xmlUrl: `/api/processes/${encodeURIComponent(inst.processKey)}/versions/${inst.version}/xml`,
+          markers: JSON.stringify({ completed, active, incident: incidentIds }),
+        },
+        incidents: incidents.map((i) => ({ elementId: i.elementId, element: label(i.elementId), message: i.message, at: i.at, topic: i.topic })),
+        variables: variableRows(inst.variables ?? {}),
+        openTasks: view.openTasks.map(taskRow),
+        signoffs: signoffs.map((s) => ({
+          stepName: s.stepName,
+          decision: s.decision === 'approve' ? '通过' : s.decision === 'reject' ? '不通过' : '退回修改',
+          decisionClass: `d-${s.decision}`,
+          opinion: s.opinion,
+          by: s.byName || s.by,
+          at: s.at,
+        })),
+        audit: audit.map((e) => ({
+          at: e.at,
+          type: AUDIT_NAMES[e.type] ?? e.type,
+          admin: e.type.startsWith('admin.'),
+          element: label(e.elementId),
+          actor: e.actor ?? '系统',
+          detail: auditDetail(e),
+        })),
+        actionError: state.error && !formShown ? state.error : undefined,
+        mayCancel: open,
+        mayRetry: inst.status === 'incident',
+        cancel: { error: state.form === 'cancel' ? state.error : undefined, reason: state.form === 'cancel' ? state.reason : '' },
+        retry: { error: state.form === 'retry' ? state.error : undefined, reason: state.form === 'retry' ? state.reason : '' },
+      },
+      status,
+    );
+  }
+
+  router.get('/admin/instances/:id', async (req, res) => {
+    await renderInstance(req, res, param(req, 'id'));
+  });
+
+  /** Runs an admin action; a refusal (no reason, conflict…) re-renders the instance page with the message. */
+  async function action(
+    req: Request,
+    res: Response,
+    instanceId: string,
+    formId: string,
+    run: (actor: Actor, reason: string) => Promise<string>,
+  ) {
+    const actor = actorOf(req);
+    const reason = bodyText(req, 'reason').trim();
+    const assignee = bodyText(req, 'assignee').trim();
+    try {
+      if (!reason) throw new RuntimeError('bad_request', '请填写操作原因');
+      if (reason.length > MAX_REASON) throw new RuntimeError('bad_request', `操作原因不能超过 ${MAX_REASON} 个字`);
+      const done = await run(actor, reason);
+      req.session.flash = done;
+      await session(req, 'save');
+      res.redirect(303, `/admin/instances/${encodeURIComponent(instanceId)}`);
+    } catch (err) {
+      if (err instanceof RuntimeError && err.code !== 'not_found') {
+        return renderInstance(req, res, instanceId, { error: err.message, form: formId, reason, assignee }, statusOf(err.code));
+      }
+      throw err;
+    }
+  }
+
+  router.post('/admin/instances/:id/cancel', async (req, res) => {
+    const id = param(req, 'id');
+    await action(req, res, id, 'cancel', async (actor, reason) => {
+      await runtime.cancel(id, actor, reason);
+      return '流程已取消。';
+    });
+  });
+
+  router.post('/admin/instances/:id/retry', async (req, res) => {
+    const id = param(req, 'id');
+    await action(req, res, id, 'retry', async (actor, reason) => {
+      const view = await runtime.retry(id, actor, reason);
+      return view.instance.status === 'incident' ? '已重试，但仍然出现异常，请查看异常信息。' : '已重试，流程继续运行。';
+    });
+  });
+
+  router.post('/admin/tasks/:taskId/reassign', async (req, res) => {
+    const task = await runtime.getTask(param(req, 'taskId'));
+    await action(req, res, task.instanceId, task._id, async (actor, reason) => {
+      const assignee = bodyText(req, 'assignee').trim();
+      if (assignee && !(await findUserByUsername(deps.db, assignee))) throw new RuntimeError('bad_request', `用户“${assignee.slice(0, 64)}”不存在`);
+      await runtime.reassign(task._id, assignee || null, actor, reason);
+      return assignee ? `任务“${task.name}”已改派给 ${assignee}。` : `任务“${task.name}”已退回候选组，等待签收。`;
+    });
+  });
+
+  // ── errors as Chinese pages ────────────────────────────────────────────────
+
+  const adminErrors: ErrorRequestHandler = (err, req, res, next) => {
+    if (res.headersSent || !req.originalUrl.startsWith('/admin')) return next(err);
+    let status = 500;
+    let title = '出错了';
+    let message = '服务器暂时无法处理您的请求，请稍后重试。';
+    if (err instanceof AdminPageError) {
+      ({ status, title, message } = err);
+    } else if (err instanceof RuntimeError) {
+      status = statusOf(err.code);
+      title = status === 404 ? '找不到' : status === 403 ? '无权操作' : status === 409 ? '操作冲突' : '无法完成';
+      message = err.message;
+    } else if (err && typeof err === 'object' && typeof (err as { status?: unknown }).status === 'number') {
+      const e = err as { status: number; message?: string; expose?: boolean; code?: string };
+      status = e.status;
+      if (status === 403) title = e.code === 'csrf_failed' ? '页面已过期' : '无权操作';
+      else if (status === 401) title = '请先登录';
+      else if (status === 413) title = '提交内容过大';
+      else title = '请求有误';
+      message = e.expose && e.message ? e.message : status === 413 ? '提交的内容过大。' : '请求无法处理。';
+    }
+    if (status >= 500) console.error(`[admin] ${req.method} ${req.originalUrl}:`, err);
+    page(req, res, 'error', title, { status, heading: title, message, at: formatDateTime(new Date()) }, status).catch(next);
+  };
+  router.use('/admin', (_req, _res, next) => next(new AdminPageError(404, '页面不存在', '管理后台没有这个页面。')));
+  router.use(adminErrors);
+
+  return router;
 }
