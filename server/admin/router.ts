@@ -99,6 +99,16 @@ function elementNames(xml: string): Map<string, string> {
   return names;
 }
 
+/**
+ * Who may start a process: the summary's list, else `camunda:candidateStarterGroups` of the latest version's
+ * process element (the runtime's summary leaves the list empty today).
+ */
+function starterGroupsOf(fromSummary: string[], xml: string): string[] {
+  if (fromSummary.length) return fromSummary;
+  const m = /<(?:bpmn:)?process\s[^>]*?camunda:candidateStarterGroups="([^"]*)"/.exec(xml);
+  return m ? m[1]!.split(',').map((g) => g.trim()).filter(Boolean) : [];
+}
+
 function session(req: Request, op: 'save'): Promise<void> {
   return new Promise((resolve, reject) => req.session[op]((err: unknown) => (err ? reject(err) : resolve())));
 }
@@ -220,7 +230,9 @@ export function createAdminRouter(deps: AppDeps): express.Router {
           name: p.name || p.key,
           latestVersion: p.latestVersion,
           deployedAt: p.deployedAt,
-          starterGroups: p.starterGroups.map(groupName).join('、'),
+          starterGroups: starterGroupsOf(p.starterGroups, versions.find((v) => v.version === p.latestVersion)?.xml ?? '')
+            .map(groupName)
+            .join('、'),
           total,
           counts: STATUSES.map((s) => ({ status: s, name: STATUS_NAMES[s], count: byStatus[s] })),
           versionCountsKnown: !!perVersion,
