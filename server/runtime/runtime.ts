@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, Filter } from 'mongodb';
 import { collections as collectionsOf, type Collections } from '../db/collections.js';
-import type { InstanceDoc, TaskDoc } from '../db/types.js';
+import type { CommitDoc, InstanceDoc, TaskDoc } from '../db/types.js';
 import type { Clock } from '../engine/clock.js';
 import { EngineFailure, runStep, sanitizeVariables, TaskNotWaiting, type StepAction, type StepResult } from '../engine/run-step.js';
 import type { FormSchema } from '../forms/schema.js';
@@ -168,11 +168,17 @@ export class Runtime implements RuntimeApi {
   }
 
   async getInstance(id: string): Promise<InstanceView> {
-    const doc = await this.collections.instances.findOne({ _id: id }, { projection: { engineState: 0 } });
+    const doc = (await this.collections.instances.findOne({ _id: id }, { projection: { engineState: 0 } })) as StoredInstance | null;
     if (!doc) throw new RuntimeError('not_found', `流程实例不存在：${id}`);
     if (doc.outbox?.length) await flushOutbox(this.collections, doc._id, doc.rev, doc.outbox);
-    const { outbox: _outbox, ...instance } = doc as StoredInstance;
-    const openTasks = await this.collections.tasks.find({ instanceId: id, status: 'open' }).sort({ createdAt: 1 }).toArray();
+    const { outbox: _outbox, ...instance } = doc;
+    // The instance names its open tasks; fetch them by key rather than querying the whole task collection.
+    const openTasks: TaskDoc[] = [];
+    for (const ref of doc.openTasks ?? []) {
+      const task = await this.collections.tasks.findOne({ _id: ref.taskId });
+      if (task && task.status === 'open') openTasks.push(task);
+    }
+    openTasks.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
     return { instance, openTasks };
   }
 
@@ -456,8 +462,15 @@ export class Runtime implements RuntimeApi {
   private async loadInstance(id: string): Promise<StoredInstance> {
     const doc = (await this.collections.instances.findOne({ _id: id })) as StoredInstance | null;
     if (!doc) throw new RuntimeError('not_found', `流程实例不存在：${id}`);
-    const latest = await this.collections.commits.find({ instanceId: id }).sort({ rev: -1 }).limit(1).next();
-    if (latest && latest.rev > doc.rev && latest.set) {
+    // Newer commits than the view are found by key (`<id>:<rev>`), never by a scan: FerretDB serves _id lookups
+    // from its primary key, other filters mostly by scanning.
+    let latest: CommitDoc | null = null;
+    for (let rev = doc.rev + 1; ; rev++) {
+      const next = await this.collections.commits.findOne({ _id: `${id}:${rev}` });
+      if (!next) break;
+      if (next.set) latest = next;
+    }
+    if (latest && latest.set) {
       await this.materialize(id, latest.rev, latest.set);
       return { ...doc, ...latest.set, rev: latest.rev } as StoredInstance;
     }
