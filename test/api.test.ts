@@ -559,6 +559,13 @@ describe('instances and tasks', () => {
     const missing = await as('street-office').post(`/api/tasks/${taskId}/complete`).send({ variables: {} });
     expect(missing.status).toBe(400);
     expect(missing.body.error.fields.score).toBeTruthy();
+    // Unknown and prototype keys are refused, not silently dropped; nothing is stored.
+    for (const raw of ['{"variables":{"score":50,"approvedBy":"x"}}', '{"variables":{"score":50,"__proto__":{"admin":true}}}']) {
+      const hostile = await as('street-office').post(`/api/tasks/${taskId}/complete`).set('content-type', 'application/json').send(raw);
+      expect(hostile.status).toBe(400);
+      expect(hostile.body.error.code).toBe('validation_failed');
+    }
+    expect((await as('street-office').get(`/api/tasks/${taskId}`)).body.status).toBe('open');
 
     const notYours = await as('provider').post(`/api/tasks/${taskId}/complete`).send({ variables: { score: 50 } });
     expect(notYours.status).toBe(403);

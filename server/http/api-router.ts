@@ -438,6 +438,7 @@ export function createApiRouter(deps: AppDeps, settings: HttpSettings): Router {
         variables: body.variables as Record<string, unknown> | undefined,
       },
       actor,
+      { rejectUnknownFields: true },
     );
     res
       .status(201)
@@ -570,7 +571,7 @@ export function createApiRouter(deps: AppDeps, settings: HttpSettings): Router {
     if (body.variables !== undefined && body.variables !== null && !isPlainObject(body.variables)) {
       throw badRequest('variables 必须是对象', { variables: 'variables 必须是对象' });
     }
-    const result = await runtime.complete(param(req, 'id'), body.variables ?? {}, actor);
+    const result = await runtime.complete(param(req, 'id'), body.variables ?? {}, actor, { rejectUnknownFields: true });
     res.json({ task: taskJson(result.task), instance: instanceDetailJson(result.instance, actor) });
   });
 

@@ -108,6 +108,7 @@ export interface RuntimeApi {
     key: string,
     input: { businessKey?: string | null; variables?: Record<string, unknown> },
     actor: Actor,
+    options?: { rejectUnknownFields?: boolean },
   ): Promise<InstanceView>;
   getInstance(id: string): Promise<InstanceView>;
   listInstances(query: InstanceQuery): Promise<{ items: Omit<InstanceDoc, 'engineState' | 'outbox'>[]; total: number }>;
@@ -121,7 +122,12 @@ export interface RuntimeApi {
   canAct(task: TaskDoc, actor: Actor): boolean;
   claim(taskId: string, actor: Actor): Promise<TaskDoc>;
   unclaim(taskId: string, actor: Actor): Promise<TaskDoc>;
-  complete(taskId: string, input: unknown, actor: Actor): Promise<{ task: TaskDoc; instance: InstanceView }>;
+  complete(
+    taskId: string,
+    input: unknown,
+    actor: Actor,
+    options?: { rejectUnknownFields?: boolean },
+  ): Promise<{ task: TaskDoc; instance: InstanceView }>;
 
   retry(instanceId: string, actor: Actor, reason: string): Promise<InstanceView>;
   cancel(instanceId: string, actor: Actor, reason: string): Promise<InstanceView>;

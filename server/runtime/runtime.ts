@@ -104,10 +104,12 @@ export class Runtime implements RuntimeApi {
     key: string,
     input: { businessKey?: string | null; variables?: Record<string, unknown> },
     actor: Actor,
+    options: { rejectUnknownFields?: boolean } = {},
   ): Promise<InstanceView> {
     const definition = await this.definitions.runnable(await this.definitions.latest(key));
     const businessKey = normalizeBusinessKey(input.businessKey);
     const startForm = definition.model.startForm as FormSchema | null;
+    if (options.rejectUnknownFields && startForm?.fields?.length) refuseUnknownFields(startForm, input.variables);
     let variables: Record<string, unknown>;
     if (startForm && startForm.fields?.length) {
       const checked = validateFormValues(startForm, input.variables ?? {}, {});
@@ -116,6 +118,10 @@ export class Runtime implements RuntimeApi {
     } else {
       if (input.variables !== undefined && (typeof input.variables !== 'object' || input.variables === null || Array.isArray(input.variables))) {
         throw new RuntimeError('bad_request', 'variables 必须是对象');
+      }
+      if (options.rejectUnknownFields) {
+        const hostile = Object.keys(input.variables ?? {}).filter((k) => k === '__proto__' || k === 'constructor' || k === 'prototype');
+        if (hostile.length) throw new RuntimeError('validation_failed', `不允许的变量名：${hostile.join('、')}`, { fields: Object.fromEntries(hostile.map((k) => [k, '不允许的变量名'])) });
       }
       variables = sanitizeVariables(input.variables ?? {});
     }
@@ -333,10 +339,11 @@ export class Runtime implements RuntimeApi {
     });
   }
 
-  async complete(taskId: string, input: unknown, actor: Actor) {
+  async complete(taskId: string, input: unknown, actor: Actor, options: { rejectUnknownFields?: boolean } = {}) {
     const task = await this.getTask(taskId);
     if (task.status !== 'open') throw new RuntimeError('conflict', '该任务已办结，不能重复提交');
     if (!this.canAct(task, actor)) throw new RuntimeError('forbidden', '这不是您的任务');
+    if (options.rejectUnknownFields) refuseUnknownFields(task.formSchema as FormSchema | null, input);
     const definition = await this.definitions.runnableById(`${task.processKey}:${task.version}`);
     const values = await this.validateTaskInput(task, input);
     await this.mutate(task.instanceId, definition, async (doc) => {
@@ -576,6 +583,20 @@ export class Runtime implements RuntimeApi {
       }
       throw err;
     }
+  }
+}
+
+/**
+ * API clients get a 400 for fields the form does not have (typos, `__proto__`, injected keys) instead of having
+ * them silently dropped; the web pages, whose forms carry their own hidden fields, whitelist instead.
+ */
+function refuseUnknownFields(schema: FormSchema | null, input: unknown) {
+  if (!input || typeof input !== 'object' || Array.isArray(input)) return;
+  const known = new Set((schema?.fields ?? []).filter((f) => !f.constraints?.readonly).map((f) => f.id));
+  const unknown = Object.keys(input).filter((key) => !known.has(key));
+  if (unknown.length) {
+    const fields = Object.fromEntries(unknown.slice(0, 20).map((key) => [key.slice(0, 100), '表单中没有该字段']));
+    throw new RuntimeError('validation_failed', `表单中没有这些字段：${unknown.slice(0, 5).join('、').slice(0, 200)}`, { fields });
   }
 }
 
