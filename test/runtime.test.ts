@@ -281,6 +281,13 @@ describe('versions and recovery', () => {
     const fresh = await runtime.startInstance('review', { businessKey: 'R-7' }, officer);
     expect(fresh.instance.version).toBe(2);
     expect(fresh.openTasks[0].name).toBe('复核');
+
+    // camunda:candidateStarterGroups decides who may start a version.
+    await runtime.deploy(reviewXml('复核').replace('isExecutable="true"', 'isExecutable="true" camunda:candidateStarterGroups="county"'), null);
+    await expect(runtime.startInstance('review', {}, officer)).rejects.toMatchObject({ code: 'forbidden' });
+    expect((await runtime.startInstance('review', {}, { id: 'county', groups: ['county'] })).instance.version).toBe(3);
+    expect((await runtime.listProcesses()).find((p) => p.key === 'review')!.starterGroups).toEqual(['county']);
+    await runtime.deploy(reviewXml('复审'), null); // open to everyone again for the tests below
   });
 
   it('finishes the derived writes of a step whose server died right after the commit', async () => {

@@ -18,6 +18,8 @@ export interface CompiledSource {
   sourceContext: SourceContext;
   /** Multi-instance activities' `camunda:elementVariable`, by activity id. */
   elementVariables: Map<string, string>;
+  /** `camunda:candidateStarterGroups` of the executable process: who may start it (empty: anyone signed in). */
+  starterGroups: string[];
 }
 
 export async function compileSource(xml: string): Promise<CompiledSource> {
@@ -29,5 +31,13 @@ export async function compileSource(xml: string): Promise<CompiledSource> {
     const name = loop?.elementVariable ?? loop?.$attrs?.['camunda:elementVariable'];
     if (element.id && typeof name === 'string' && name) elementVariables.set(element.id, name);
   }
-  return { sourceContext: serializer(context as never, typeResolver()), elementVariables };
+  const process = (context.rootElement.rootElements ?? []).find(
+    (e: { $type: string; isExecutable?: boolean }) => e.$type === 'bpmn:Process' && e.isExecutable,
+  );
+  const starters = process?.candidateStarterGroups ?? process?.$attrs?.['camunda:candidateStarterGroups'] ?? '';
+  const starterGroups = String(starters)
+    .split(',')
+    .map((g: string) => g.trim())
+    .filter(Boolean);
+  return { sourceContext: serializer(context as never, typeResolver()), elementVariables, starterGroups };
 }

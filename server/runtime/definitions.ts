@@ -11,7 +11,7 @@ import { RuntimeError, type Actor } from './api.js';
 export interface RunnableDefinition {
   doc: DefinitionDoc;
   sourceContext: SourceContext;
-  model: ProcessModelInfo & { elementVariables: Map<string, string>; startForm: unknown };
+  model: ProcessModelInfo & { elementVariables: Map<string, string>; startForm: unknown; starterGroups: string[] };
 }
 
 type ParsedModel = Awaited<ReturnType<typeof validateDeployment>> extends infer R
@@ -104,11 +104,15 @@ export class DefinitionStore {
     const result = await validateDeployment(doc.xml);
     if (!result.ok) throw new Error(`deployed version ${doc._id} no longer validates: ${result.problems[0]?.message}`);
     const compiled = await compileSource(doc.xml);
-    return { doc, sourceContext: compiled.sourceContext, model: toModel(result.model, compiled.elementVariables) };
+    return {
+      doc,
+      sourceContext: compiled.sourceContext,
+      model: { ...toModel(result.model, compiled.elementVariables), starterGroups: compiled.starterGroups },
+    };
   }
 }
 
-function toModel(model: ParsedModel, elementVariables: Map<string, string>): RunnableDefinition['model'] {
+function toModel(model: ParsedModel, elementVariables: Map<string, string>): Omit<RunnableDefinition['model'], 'starterGroups'> {
   return {
     key: model.key,
     name: model.name ?? model.key,

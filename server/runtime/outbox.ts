@@ -26,9 +26,7 @@ export async function applyOutbox(collections: Collections, ops: OutboxOp[]): Pr
         await collections.tasks.updateOne({ _id: op.taskId, status: 'open' }, { $set: { assignee: op.assignee } });
         break;
       case 'insertAudit':
-        for (const entry of op.entries) {
-          await insertOnce(collections.audit, entry);
-        }
+        await insertAllOnce(collections.audit, op.entries);
         break;
       case 'insertNotice':
         await insertOnce(collections.notices, op.notice);
@@ -67,5 +65,17 @@ async function insertOnce<T extends Document>(collection: Collection<T>, doc: T)
     await collection.insertOne(doc as OptionalUnlessRequiredId<T>);
   } catch (err) {
     if ((err as { code?: number }).code !== 11000) throw err;
+  }
+}
+
+/** Insert many documents with deterministic ids in one round trip; those already there are left as they are. */
+async function insertAllOnce<T extends Document>(collection: Collection<T>, docs: T[]): Promise<void> {
+  if (!docs.length) return;
+  try {
+    await collection.insertMany(docs as OptionalUnlessRequiredId<T>[], { ordered: false });
+  } catch (err) {
+    const writeErrors = (err as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
+    const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+    if (!list.length || list.some((e) => e.code !== 11000)) throw err;
   }
 }

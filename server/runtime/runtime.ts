@@ -82,7 +82,7 @@ export class Runtime implements RuntimeApi {
         latestVersion: doc.version,
         deployedAt: doc.deployedAt,
         startForm: runnable.model.startForm,
-        starterGroups: [],
+        starterGroups: runnable.model.starterGroups,
       });
     }
     return out;
@@ -107,6 +107,10 @@ export class Runtime implements RuntimeApi {
     options: { rejectUnknownFields?: boolean } = {},
   ): Promise<InstanceView> {
     const definition = await this.definitions.runnable(await this.definitions.latest(key));
+    const starters = definition.model.starterGroups;
+    if (starters.length && !actor.groups.includes('admin') && !starters.some((g) => actor.groups.includes(g))) {
+      throw new RuntimeError('forbidden', '您所在的用户组不能发起该流程');
+    }
     const businessKey = normalizeBusinessKey(input.businessKey);
     const startForm = definition.model.startForm as FormSchema | null;
     if (options.rejectUnknownFields && startForm?.fields?.length) refuseUnknownFields(startForm, input.variables);
