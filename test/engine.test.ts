@@ -66,4 +66,43 @@ describe('engine step', () => {
     r = await step(r, { type: 'complete', executionId: taskOf('c'), values: {}, user: 'c' });
     expect(r.status).toBe('completed');
   });
+
+  it('runs a non-interrupting cycle timer (a reminder) without cancelling the task it is attached to', async () => {
+    const reminderXml = `<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d2" targetNamespace="x">
+<process id="r" isExecutable="true">
+ <startEvent id="s"/>
+ <sequenceFlow id="f1" sourceRef="s" targetRef="inspect"/>
+ <userTask id="inspect"/>
+ <boundaryEvent id="remind" attachedToRef="inspect" cancelActivity="false"><timerEventDefinition><timeCycle>R2/P30D</timeCycle></timerEventDefinition></boundaryEvent>
+ <sequenceFlow id="f2" sourceRef="remind" targetRef="chase"/>
+ <userTask id="chase"/>
+ <sequenceFlow id="f3" sourceRef="chase" targetRef="e2"/>
+ <endEvent id="e2"/>
+ <sequenceFlow id="f4" sourceRef="inspect" targetRef="e"/>
+ <endEvent id="e"/>
+</process></definitions>`;
+    const compiled = await compileSource(reminderXml);
+    const clock = new ManualClock(new Date('2026-06-01T00:00:00Z'));
+    setEngineClock(clock);
+    const base = {
+      sourceContext: compiled.sourceContext,
+      model: { key: 'r', name: 'R', userTasks: new Map(), serviceTasks: new Map(), elementVariables: compiled.elementVariables },
+      clock,
+      services: {},
+      incidents: [],
+      instance: { id: 'j', processKey: 'r', processName: 'R', businessKey: null },
+    };
+    let r = await runStep({ ...base, state: null, variables: {}, action: { type: 'start' } });
+    expect(r.timers.map((t) => t.dueAt)).toEqual(['2026-07-01T00:00:00.000Z']);
+    clock.advance('P30D');
+    r = await runStep({ ...base, state: r.state, variables: r.variables, action: { type: 'resume' } });
+    const open = () => r.tasks.map((t) => t.elementId).sort();
+    expect(open()).toEqual(['chase', 'inspect']);
+    expect(r.timers.map((t) => t.dueAt)).toEqual(['2026-07-31T00:00:00.000Z']);
+    const inspect = r.tasks.find((t) => t.elementId === 'inspect')!.executionId;
+    r = await runStep({ ...base, state: r.state, variables: r.variables, action: { type: 'complete', executionId: inspect, values: {}, user: 'u' } });
+    expect(open()).toEqual(['chase']);
+    expect(r.timers).toEqual([]);
+  });
 });
