@@ -252,7 +252,7 @@ describe('P4 mental-health-contract', () => {
     const inst = await d.start('district-dpf', 'mental-health-contract', startForm, 'P4-site');
     const returned = await d.complete('city-dpf', inst.id, 'siteApproval', { decision: 'return', opinion: '场地面积不足' });
     expect(returned.openTasks.map((t) => t.elementId)).toEqual(['reviseSite']);
-    await d.complete('district-dpf', inst.id, 'reviseSite', { ...startForm, venueArea: 450, serviceCapacity: 200 });
+    await d.complete('district-dpf', inst.id, 'reviseSite', { siteStreet: '石牌街', siteAddress: '石牌东路 3 号', siteReason: startForm.siteReason, venueArea: 450, serviceCapacity: 200 });
     const ended = await d.complete('city-dpf', inst.id, 'siteApproval', { decision: 'reject', opinion: '该街已有中心' });
     expect(ended.status).toBe('completed');
     expect((await d.signoffs(inst.id)).map((s) => s.decision)).toEqual(['return', 'reject']);
