@@ -205,10 +205,7 @@ describe('P3 four-deliberations', () => {
     expect(start.fields?.publicityWorkingDays).toMatch(/5/);
   });
 
-  // RUNTIME GAP (docs/PROCESSES.md "What the runtime has to provide" item 4): Runtime.listProcesses
-  // (server/runtime/runtime.ts) returns `starterGroups: []` for every process, so the API's canStart check lets
-  // anyone start P3: POST /api/processes/four-deliberations/instances as residents-committee answers 201, not 403.
-  it.skip('only the party committee may start it (camunda:candidateStarterGroups)', async () => {
+  it('only the party committee may start it (camunda:candidateStarterGroups)', async () => {
     const err = await d.startRefused('residents-committee', 'four-deliberations', proposal, 403);
     expect(err.code).toBe('forbidden');
   });
