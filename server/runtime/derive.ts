@@ -138,18 +138,19 @@ export function deriveStep(
 
   result.notices.forEach((notice, index) => {
     const id = `${instanceId}:${rev}:${index}`;
-    const days = Math.max(0, Math.round((notice.endAt.getTime() - notice.publishedAt.getTime()) / 86_400_000));
+    const days =
+      notice.period?.days ?? Math.max(0, Math.round((notice.endAt.getTime() - notice.publishedAt.getTime()) / 86_400_000));
     const record: NoticeDoc = {
       _id: id,
       instanceId,
       processKey: doc.key,
       businessKey: before.businessKey,
-      template: notice.kind,
+      template: notice.template ?? notice.kind,
       title: notice.title,
       kind: notice.kind,
       html: notice.body,
       days,
-      workingDays: false,
+      workingDays: notice.period?.workingDays ?? false,
       publishedAt: notice.publishedAt,
       endAt: notice.endAt,
       elementId: null,

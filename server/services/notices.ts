@@ -66,7 +66,15 @@ export const publishNotice: ServiceHandler = (ctx) => {
     source: ctx.element.documentation ? ctx.element.documentation.split('\n')[0].trim() : null,
   };
   const body = renderNotice(template, { ...ctx.variables, ...extra, notice });
-  ctx.publishNotice({ kind, title, body, publishedAt, endAt });
+  ctx.publishNotice({
+    kind,
+    title,
+    body,
+    publishedAt,
+    endAt,
+    template,
+    period: workingDays !== null ? { days: workingDays, workingDays: true } : { days: days!, workingDays: false },
+  });
   return {
     noticePublishedAt: notice.publishedAt,
     noticeEndsAt: notice.endAt,

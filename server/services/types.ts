@@ -14,6 +14,10 @@ export interface NoticeDraft {
   publishedAt: Date;
   /** End of the publicity period. */
   endAt: Date;
+  /** The publicity period as the policy states it: a number of days, counted as working days or calendar days. */
+  period?: { days: number; workingDays: boolean };
+  /** Template file name in forms/notices/ (without `.hbs`). */
+  template?: string;
 }
 
 export interface ServiceContext {
