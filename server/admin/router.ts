@@ -1,3 +1,4 @@
+import { describePageError, PageError } from '../web/page-errors.js';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -52,15 +53,6 @@ export const AUDIT_NAMES: Record<string, string> = {
   'admin.reassign': '管理员改派任务',
 };
 
-class AdminPageError extends Error {
-  constructor(
-    readonly status: number,
-    readonly title: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 function param(req: Request, name: string): string {
   const value = req.params[name];
@@ -182,15 +174,15 @@ export function createAdminRouter(deps: AppDeps): express.Router {
   const adminOnly: RequestHandler = (req, res, next) => {
     if (!req.actor) {
       if (req.method === 'GET' || req.method === 'HEAD') return res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
-      return next(new AdminPageError(401, '请先登录', '登录已失效，请重新登录后再操作。'));
+      return next(new PageError(401, '请先登录', '登录已失效，请重新登录后再操作。'));
     }
-    if (!isAdmin(req.actor)) return next(new AdminPageError(403, '无权访问', '管理后台仅限系统管理员使用。'));
+    if (!isAdmin(req.actor)) return next(new PageError(403, '无权访问', '管理后台仅限系统管理员使用。'));
     next();
   };
   router.use('/admin', adminOnly, form, verifyCsrf);
 
   function actorOf(req: Request): Actor {
-    if (!req.actor) throw new AdminPageError(401, '请先登录', '请先登录。');
+    if (!req.actor) throw new PageError(401, '请先登录', '请先登录。');
     return req.actor;
   }
 
@@ -273,7 +265,7 @@ export function createAdminRouter(deps: AppDeps): express.Router {
   router.get('/admin/modeler', (req, res) => modeler(req, res, ''));
   router.get('/admin/modeler/:key', async (req, res) => {
     const key = param(req, 'key');
-    if (!KEY_PATTERN.test(key)) throw new AdminPageError(404, '流程不存在', '流程标识无效。');
+    if (!KEY_PATTERN.test(key)) throw new PageError(404, '流程不存在', '流程标识无效。');
     await modeler(req, res, key);
   });
 
@@ -505,28 +497,11 @@ export function createAdminRouter(deps: AppDeps): express.Router {
 
   const adminErrors: ErrorRequestHandler = (err, req, res, next) => {
     if (res.headersSent || !req.originalUrl.startsWith('/admin')) return next(err);
-    let status = 500;
-    let title = '出错了';
-    let message = '服务器暂时无法处理您的请求，请稍后重试。';
-    if (err instanceof AdminPageError) {
-      ({ status, title, message } = err);
-    } else if (err instanceof RuntimeError) {
-      status = statusOf(err.code);
-      title = status === 404 ? '找不到' : status === 403 ? '无权操作' : status === 409 ? '操作冲突' : '无法完成';
-      message = err.message;
-    } else if (err && typeof err === 'object' && typeof (err as { status?: unknown }).status === 'number') {
-      const e = err as { status: number; message?: string; expose?: boolean; code?: string };
-      status = e.status;
-      if (status === 403) title = e.code === 'csrf_failed' ? '页面已过期' : '无权操作';
-      else if (status === 401) title = '请先登录';
-      else if (status === 413) title = '提交内容过大';
-      else title = '请求有误';
-      message = e.expose && e.message ? e.message : status === 413 ? '提交的内容过大。' : '请求无法处理。';
-    }
+    const { status, title, message } = describePageError(err);
     if (status >= 500) console.error(`[admin] ${req.method} ${req.originalUrl}:`, err);
     page(req, res, 'error', title, { status, heading: title, message, at: formatDateTime(new Date()) }, status).catch(next);
   };
-  router.use('/admin', (_req, _res, next) => next(new AdminPageError(404, '页面不存在', '管理后台没有这个页面。')));
+  router.use('/admin', (_req, _res, next) => next(new PageError(404, '页面不存在', '管理后台没有这个页面。')));
   router.use(adminErrors);
 
   return router;

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
-import { formatDateTime, formatDay, type PageData } from '../web/views.js';
+import { registerViewHelpers, type PageData } from '../web/views.js';
 
 /**
  * The admin console's templates: `forms/admin/*.hbs` rendered inside the staff app's layout
@@ -28,13 +28,7 @@ export class AdminViews {
 
   constructor(dir: string = formsDir()) {
     const hbs = this.hbs;
-    hbs.registerHelper('datetime', (value: unknown) => formatDateTime(value));
-    hbs.registerHelper('day', (value: unknown) => formatDay(value));
-    hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
-    hbs.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
-    hbs.registerHelper('not', (a: unknown) => !a);
-    hbs.registerHelper('json', (value: unknown) => JSON.stringify(value ?? null));
-    hbs.registerHelper('uri', (value: unknown) => encodeURIComponent(value == null ? '' : String(value)));
+    registerViewHelpers(hbs);
     const partials = path.join(dir, 'web', 'partials');
     if (existsSync(partials)) {
       for (const file of readdirSync(partials)) {

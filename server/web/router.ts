@@ -1,3 +1,4 @@
+import { describePageError, PageError } from './page-errors.js';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import type { AppDeps } from '../app.js';
 import { groupName } from '../auth/groups.js';
@@ -54,15 +55,6 @@ function elementNames(xml: string): Map<string, string> {
   return names;
 }
 
-class PageError extends Error {
-  constructor(
-    readonly status: number,
-    readonly title: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 function param(req: Request, name: string): string {
   const value = req.params[name];
@@ -548,24 +540,7 @@ export function createWebRouter(deps: AppDeps): express.Router {
 
   const pageErrors: ErrorRequestHandler = (err, req, res, next) => {
     if (res.headersSent || req.originalUrl.startsWith('/api/') || req.originalUrl.startsWith('/admin')) return next(err);
-    let status = 500;
-    let title = '出错了';
-    let message = '服务器暂时无法处理您的请求，请稍后重试。';
-    if (err instanceof PageError) {
-      ({ status, title, message } = err);
-    } else if (err instanceof RuntimeError) {
-      status = statusOf(err.code);
-      title = status === 404 ? '找不到' : status === 403 ? '无权操作' : status === 409 ? '操作冲突' : '无法完成';
-      message = err.message;
-    } else if (err && typeof err === 'object' && typeof (err as { status?: unknown }).status === 'number') {
-      const e = err as { status: number; message?: string; expose?: boolean; code?: string };
-      status = e.status;
-      if (status === 403) title = e.code === 'csrf_failed' ? '页面已过期' : '无权操作';
-      else if (status === 401) title = '请先登录';
-      else if (status === 413) title = '提交内容过大';
-      else title = '请求有误';
-      message = e.expose && e.message ? e.message : status === 413 ? '提交的内容过大。' : '请求无法处理。';
-    }
+    const { status, title, message } = describePageError(err);
     if (status >= 500) console.error(`[web] ${req.method} ${req.originalUrl}:`, err);
     page(req, res, 'error', title, '', { status, heading: title, message, at: formatDateTime(new Date()) }, status).catch(next);
   };

@@ -55,19 +55,24 @@ export function formatDay(value: unknown): string {
   return formatDateTime(value).slice(0, 10);
 }
 
+/** The display helpers every page template may use (web pages and admin console alike). */
+export function registerViewHelpers(hbs: typeof Handlebars): void {
+  hbs.registerHelper('datetime', (value: unknown) => formatDateTime(value));
+  hbs.registerHelper('day', (value: unknown) => formatDay(value));
+  hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+  hbs.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
+  hbs.registerHelper('not', (a: unknown) => !a);
+  hbs.registerHelper('json', (value: unknown) => JSON.stringify(value ?? null));
+  hbs.registerHelper('uri', (value: unknown) => encodeURIComponent(value == null ? '' : String(value)));
+}
+
 export class Views {
   private readonly hbs = Handlebars.create();
   private readonly templates = new Map<string, Handlebars.TemplateDelegate>();
 
   constructor(dir: string = templateDir()) {
     const hbs = this.hbs;
-    hbs.registerHelper('datetime', (value: unknown) => formatDateTime(value));
-    hbs.registerHelper('day', (value: unknown) => formatDay(value));
-    hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
-    hbs.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
-    hbs.registerHelper('not', (a: unknown) => !a);
-    hbs.registerHelper('json', (value: unknown) => JSON.stringify(value ?? null));
-    hbs.registerHelper('uri', (value: unknown) => encodeURIComponent(value == null ? '' : String(value)));
+    registerViewHelpers(hbs);
     const partials = path.join(dir, 'partials');
     if (existsSync(partials)) {
       for (const file of readdirSync(partials)) {
