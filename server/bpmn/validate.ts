@@ -35,6 +35,11 @@ export interface UserTaskModel {
   form: FormSchema | null;
   documentation: string | null;
   multiInstance: boolean;
+  /**
+   * `<camunda:property name="distinctPerformers" value="true" />`: the iterations of this multi-instance task
+   * within one sub-process iteration must each be done by a different person (independent expert scores).
+   */
+  distinctPerformers?: boolean;
 }
 
 export interface ServiceTaskModel {
@@ -73,6 +78,15 @@ function is(element: ModdleElement, type: string): boolean {
 
 function extensions(element: ModdleElement, type: string): ModdleElement[] {
   return (element?.extensionElements?.values ?? []).filter((value: ModdleElement) => is(value, type));
+}
+
+/** `<camunda:properties><camunda:property name value>` directly on an element (not a form field's). */
+function taskProperty(element: ModdleElement, name: string): string | null {
+  for (const properties of extensions(element, 'camunda:Properties')) {
+    const found = (properties.values ?? []).find((p: ModdleElement) => p?.name === name);
+    if (found) return str(found.value);
+  }
+  return null;
 }
 
 function str(value: unknown): string | null {
@@ -223,6 +237,7 @@ export async function validateDeployment(xml: string, knownTopics?: Set<string>)
         form,
         documentation: documentationOf(element),
         multiInstance: is(element.loopCharacteristics, 'bpmn:MultiInstanceLoopCharacteristics'),
+        distinctPerformers: taskProperty(element, 'distinctPerformers') === 'true',
       });
     } else if (is(element, 'bpmn:StartEvent')) {
       const form = extractFormSchema(element);

@@ -4,6 +4,8 @@
  * re-applying a write (outbox, audit) is idempotent.
  */
 
+import type { Scopes } from '../engine/scopes.js';
+
 /** One deployed version of a process: `_id = <key>:<version>`. */
 export interface DefinitionDoc {
   _id: string;
@@ -86,6 +88,8 @@ export interface InstanceDoc {
   /** bpmn-engine state (`engine.getState()`) without the source XML. */
   engineState: unknown;
   variables: Record<string, unknown>;
+  /** Iteration scopes of multi-instance sub-processes, by iteration execution id (server/engine/scopes.ts). */
+  scopes?: Scopes;
   /** Ids of the elements currently waiting (user tasks, timers, …). */
   activeElements: string[];
   timers: PendingTimer[];
@@ -136,6 +140,10 @@ export interface TaskDoc {
   loopIndex: number | null;
   /** The multi-instance element variable of this iteration (e.g. `expert` = the expert's user id). */
   elementVariable?: { name: string; value: unknown };
+  /** The sub-process iteration the task waits in: its variables overlay the instance's (server/engine/scopes.ts). */
+  scopeId?: string | null;
+  /** Who or what that iteration is about (the community in a P1 track), shown beside the step name. */
+  subject?: string | null;
 }
 
 /** Append-only history: `_id = <instanceId>:<rev>:<n>`. */

@@ -2,18 +2,20 @@ import { evaluateFeel, isExpression, unwrap } from '../expressions/feel.js';
 
 /**
  * The expression handler given to bpmn-elements. Every `${…}` in a diagram is FEEL evaluated against the
- * instance variables held by the adapter (never against engine internals), extended for multi-instance
+ * instance variables held by the adapter (never against engine internals), as seen from the sub-process iteration
+ * the evaluating element runs in, extended for multi-instance
  * activities with the loop figures the completion condition needs.
  */
 export interface SignalPayload {
-  id: string;
+  /** Not `id`: bpmn-elements would then complete the element's wait in every sub-process iteration. */
+  elementId: string;
   executionId: string;
   form: Record<string, unknown>;
   by: string;
   at: string;
 }
 
-export function createExpressionHandler(getVariables: () => Record<string, unknown>) {
+export function createExpressionHandler(getVariables: (content: Record<string, unknown> | undefined) => Record<string, unknown>) {
   return {
     isExpression: (text: unknown) => isExpression(text),
     hasExpression: (text: unknown) => isExpression(text),
@@ -21,7 +23,7 @@ export function createExpressionHandler(getVariables: () => Record<string, unkno
       if (typeof expression !== 'string') return expression;
       const source = unwrap(expression);
       if (source === null) return expression;
-      return evaluateFeel(source, { ...getVariables(), ...loopContext(from?.content) });
+      return evaluateFeel(source, { ...getVariables(from?.content), ...loopContext(from?.content) });
     },
   };
 }

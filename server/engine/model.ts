@@ -13,6 +13,8 @@ export interface UserTaskModel {
   form: unknown;
   documentation: string | null;
   multiInstance: boolean;
+  /** Each iteration of this multi-instance task (within one sub-process iteration) by a different person. */
+  distinctPerformers?: boolean;
 }
 
 export interface ServiceTaskModel {

@@ -195,6 +195,7 @@ function taskJson(task: TaskDoc) {
     completedBy: task.completedBy,
     isMultiInstance: task.isMultiInstance,
     loopIndex: task.loopIndex,
+    subject: task.subject ?? null,
   };
 }
 

@@ -257,6 +257,8 @@ const schemas: Record<string, Schema> = {
       completedBy: nullable('string'),
       isMultiInstance: { type: 'boolean' },
       loopIndex: nullable('integer'),
+      /** The sub-process iteration the task belongs to, e.g. the community of a P1 track. */
+      subject: nullable('string'),
     },
   },
   TaskDetail: {

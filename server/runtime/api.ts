@@ -120,6 +120,8 @@ export interface RuntimeApi {
   getTask(id: string): Promise<TaskDoc>;
   /** Whether the actor may see / act on the task (assignee, candidate user, candidate group, or admin for viewing). */
   canAct(task: TaskDoc, actor: Actor): boolean;
+  /** The variables the task's form is shown and checked against (its sub-process iteration's included). */
+  taskContext(task: TaskDoc): Promise<Record<string, unknown>>;
   claim(taskId: string, actor: Actor): Promise<TaskDoc>;
   unclaim(taskId: string, actor: Actor): Promise<TaskDoc>;
   complete(

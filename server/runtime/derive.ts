@@ -181,6 +181,7 @@ export function deriveStep(
     status,
     engineState: result.state,
     variables: result.variables,
+    scopes: result.scopes,
     activeElements: [...new Set([...result.tasks.map((t) => t.elementId), ...timers.map((t) => t.elementId), ...incidents.map((i) => i.elementId)])],
     timers,
     nextTimerAt,
@@ -204,7 +205,7 @@ function createTaskDoc(
   const { model, doc } = definition;
   const spec: UserTaskModel | undefined = model.userTasks.get(wait.elementId);
   const elementVariable = model.elementVariables.get(wait.elementId);
-  const context = elementVariable ? { ...variables, [elementVariable]: wait.elementValue } : variables;
+  const context = { ...variables, ...(wait.scopeVariables ?? {}), ...(elementVariable ? { [elementVariable]: wait.elementValue } : {}) };
   const text = (value: unknown) => (value === null || value === undefined ? null : String(resolveFeel(value, context) ?? '') || null);
   const list = (values: string[] | undefined) =>
     (values ?? []).flatMap((v) => {
@@ -235,6 +236,8 @@ function createTaskDoc(
     isMultiInstance: wait.loopIndex !== null,
     loopIndex: wait.loopIndex,
     ...(elementVariable ? { elementVariable: { name: elementVariable, value: wait.elementValue } } : {}),
+    scopeId: wait.scopeId ?? null,
+    subject: wait.scopeLabel ?? null,
   } as TaskDoc;
 }
 

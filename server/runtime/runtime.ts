@@ -4,6 +4,7 @@ import { collections as collectionsOf, type Collections } from '../db/collection
 import type { CommitDoc, InstanceDoc, TaskDoc } from '../db/types.js';
 import type { Clock } from '../engine/clock.js';
 import { EngineFailure, runStep, sanitizeVariables, TaskNotWaiting, type StepAction, type StepResult } from '../engine/run-step.js';
+import { scopedVariables } from '../engine/scopes.js';
 import type { FormSchema } from '../forms/schema.js';
 import { validateFormValues } from '../forms/validate.js';
 import type { ServiceHandler } from '../services/types.js';
@@ -284,6 +285,9 @@ export class Runtime implements RuntimeApi {
     if (!this.canAct(task, actor) && task.assignee !== actor.id) {
       throw new RuntimeError('forbidden', '您不在该任务的候选人或候选组中');
     }
+    const definition = await this.definitions.runnableById(`${task.processKey}:${task.version}`);
+    const instance = await this.collections.instances.findOne({ _id: task.instanceId }, { projection: { variables: 1, scopes: 1 } });
+    if (instance) refuseRepeatPerformer(definition, instance, task, actor.id);
     await this.assign(task, actor, 'task.claimed', (holder) => {
       if (holder === actor.id) return null; // already mine
       if (holder) throw new RuntimeError('conflict', '该任务已被他人签收');
@@ -355,6 +359,7 @@ export class Runtime implements RuntimeApi {
       const entry = (doc.openTasks ?? []).find((t) => t.taskId === task._id);
       if (!entry) throw new RuntimeError('conflict', '该任务已办结或已被取消');
       if (entry.assignee && entry.assignee !== actor.id) throw new RuntimeError('forbidden', '该任务已由他人签收');
+      refuseRepeatPerformer(definition, doc, task, actor.id);
       const result = await this.step(definition, doc, { type: 'complete', executionId: task.executionId, values, user: actor.id });
       return {
         result,
@@ -371,14 +376,21 @@ export class Runtime implements RuntimeApi {
     return { task: done, instance: await this.getInstance(task.instanceId) };
   }
 
+  /**
+   * The variables a task's form is shown and checked against: the instance's, overlaid by the sub-process
+   * iteration the task waits in and by its own multi-instance element variable.
+   */
+  async taskContext(task: TaskDoc): Promise<Record<string, unknown>> {
+    const instance = await this.collections.instances.findOne({ _id: task.instanceId }, { projection: { variables: 1, scopes: 1 } });
+    const context = scopedVariables(instance?.variables ?? {}, instance?.scopes ?? {}, task.scopeId ?? null);
+    return task.elementVariable ? { ...context, [task.elementVariable.name]: task.elementVariable.value } : context;
+  }
+
   /** Validate submitted values against the task's form, in the context of the instance's variables. */
   async validateTaskInput(task: TaskDoc, input: unknown): Promise<Record<string, unknown>> {
     const schema = task.formSchema as FormSchema | null;
     if (!schema || !schema.fields?.length) return {};
-    const instance = await this.collections.instances.findOne({ _id: task.instanceId }, { projection: { variables: 1 } });
-    const elementVariable = (task as TaskDoc & { elementVariable?: { name: string; value: unknown } }).elementVariable;
-    const context = { ...(instance?.variables ?? {}), ...(elementVariable ? { [elementVariable.name]: elementVariable.value } : {}) };
-    const checked = validateFormValues(schema, input ?? {}, context);
+    const checked = validateFormValues(schema, input ?? {}, await this.taskContext(task));
     if (!checked.ok) throw new RuntimeError('validation_failed', checked.message, { fields: checked.fields });
     return checked.values;
   }
@@ -407,6 +419,7 @@ export class Runtime implements RuntimeApi {
         state: current.engineState as Record<string, unknown>,
         status: 'running',
         variables: current.variables,
+        scopes: current.scopes ?? {},
         tasks: [],
         timers: [],
         incidents: [],
@@ -553,7 +566,7 @@ export class Runtime implements RuntimeApi {
 
   private async step(
     definition: RunnableDefinition,
-    doc: Pick<StoredInstance, '_id' | 'engineState' | 'variables' | 'businessKey'> & { incidents?: StoredInstance['incidents'] } | null,
+    doc: Pick<StoredInstance, '_id' | 'engineState' | 'variables' | 'scopes' | 'businessKey'> & { incidents?: StoredInstance['incidents'] } | null,
     action: StepAction,
     fresh?: { id: string; variables: Record<string, unknown>; incidents: []; businessKey: string | null },
   ): Promise<StepResult> {
@@ -564,6 +577,7 @@ export class Runtime implements RuntimeApi {
         model: definition.model,
         state: (doc?.engineState as Record<string, unknown> | null) ?? null,
         variables: doc?.variables ?? fresh!.variables,
+        scopes: doc?.scopes ?? {},
         incidents: (doc?.incidents ?? []).map((i) => ({
           elementId: i.elementId,
           executionId: i.detail ?? '',
@@ -604,6 +618,28 @@ function refuseUnknownFields(schema: FormSchema | null, input: unknown) {
   }
 }
 
+/**
+ * A multi-instance task marked `distinctPerformers` (P1's independent expert scores) takes each iteration from a
+ * different person within its sub-process iteration: the results already collected there name who did them.
+ */
+function refuseRepeatPerformer(
+  definition: RunnableDefinition,
+  instance: Pick<InstanceDoc, 'variables' | 'scopes'>,
+  task: TaskDoc,
+  actorId: string,
+) {
+  const spec = definition.model.userTasks.get(task.elementId);
+  if (!spec?.distinctPerformers || !task.isMultiInstance) return;
+  const results = scopedVariables(instance.variables ?? {}, instance.scopes ?? {}, task.scopeId ?? null)[`${task.elementId}Results`];
+  if (!Array.isArray(results) || !results.some((r) => (r as { by?: unknown })?.by === actorId)) return;
+  const source = task.documentation?.split('\n')[0]?.trim();
+  const what = task.subject ? `“${task.subject}”的` : '';
+  throw new RuntimeError(
+    'forbidden',
+    `您已办理过${what}“${task.name}”：该环节须由不同人员各自独立办理，同一人不能办理两份${source ? `（${source}）` : ''}`,
+  );
+}
+
 function requireReason(reason: string) {
   if (typeof reason !== 'string' || !reason.trim()) throw new RuntimeError('bad_request', '请填写操作原因', { fields: { reason: '请填写操作原因' } });
 }
@@ -622,6 +658,7 @@ function unchangedResult(doc: StoredInstance): StepResult {
     state: doc.engineState as Record<string, unknown>,
     status: doc.status === 'incident' ? 'incident' : 'running',
     variables: doc.variables,
+    scopes: doc.scopes ?? {},
     tasks: (doc.openTasks ?? []).map((t) => ({ executionId: t.executionId, elementId: t.elementId, loopIndex: null, elementValue: null })),
     timers: (doc.timers ?? []).map((t) => ({ executionId: t.executionId, elementId: t.elementId, dueAt: new Date(t.dueAt).toISOString() })),
     incidents: (doc.incidents ?? []).map((i) => ({ elementId: i.elementId, executionId: i.detail ?? '', message: i.message, at: new Date(i.at).toISOString() })),

@@ -202,6 +202,7 @@ export function createWebRouter(deps: AppDeps): express.Router {
     return {
       id: task._id,
       name: task.name,
+      subject: task.subject ?? null,
       processName: task.processName || task.processKey,
       businessKey: task.businessKey,
       createdAt: task.createdAt,
@@ -356,8 +357,7 @@ export function createWebRouter(deps: AppDeps): express.Router {
       });
     }
     const schema = asSchema(task.formSchema);
-    const variables: Record<string, unknown> = { ...(view.instance.variables ?? {}) };
-    if (task.elementVariable) variables[task.elementVariable.name] = task.elementVariable.value;
+    const variables = await runtime.taskContext(task);
     const fields = schema ? fieldViews(schema, variables, submitted, errors) : [];
     await page(
       req,

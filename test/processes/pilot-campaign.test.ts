@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ProcessDriver } from '../support/process-driver.js';
+import { noticeText, ProcessDriver, type TaskJson } from '../support/process-driver.js';
 
 // P1 城乡社区治理创新试点 (processes/pilot-campaign.bpmn) through the API. The campaign runs one track per
-// community as a multi-instance embedded sub-process `pilotTrack`, which the runtime does not support yet
-// (docs/PROCESSES.md, "What the runtime has to provide", item 1): what can be driven is tested, the rest is
-// an it.todo / it.skip with the exact failure. The clock starts on Tuesday 1 September 2026, 09:00 China time.
+// community as a multi-instance embedded sub-process `pilotTrack`: each track has its own variables
+// (server/engine/scopes.ts) and its tasks carry the community's name as `subject`. The clock starts on Tuesday
+// 1 September 2026, 09:00 China time.
 
 let d: ProcessDriver;
 
@@ -58,22 +58,204 @@ describe('P1 pilot-campaign', () => {
     for (const t of applications) expect(t.dueAt).toBe('2026-09-30T15:59:59.000Z');
   });
 
-  // RUNTIME GAP (docs/PROCESSES.md item 1): iterations of the multi-instance embedded sub-process `pilotTrack`
-  // share the instance variables and completing a task signals it by element id. Reproduction: start with two
-  // communities → two open `application` tasks (loopIndex 0 and 1); complete the first as `county` → the instance
-  // shows TWO `acceptApplication` tasks and no `application`: the second community's application was completed too
-  // (with the first community's values). Expected: one acceptApplication (翠湖) and 金碧's application still open.
-  it.skip('completing one community\'s application leaves the other community\'s application open, each with its own values', async () => {
+  it('completing one community\'s application leaves the other community\'s application open, each with its own values', async () => {
     const inst = await d.start('leading-office', 'pilot-campaign', startForm, 'P1-iterations');
-    const [first, second] = (await d.myTasks('county', inst.id, 'application')).sort((a, b) => (a.loopIndex ?? 0) - (b.loopIndex ?? 0));
-    await d.completeTask('county', first!, { applicationSummary: '老旧小区', workPlan: '翠湖方案', contactPerson: '李主任' });
+    const applications = await d.myTasks('county', inst.id, 'application');
+    expect(applications.map((t) => t.subject).sort()).toEqual(['翠湖社区', '金碧社区']);
+    const cuihu = applications.find((t) => t.subject === '翠湖社区')!;
+    const jinbi = applications.find((t) => t.subject === '金碧社区')!;
+    await d.completeTask('county', cuihu, { applicationSummary: '老旧小区', workPlan: '翠湖方案', contactPerson: '李主任' });
     const after = await d.instance(inst.id);
-    // expected: one acceptApplication (翠湖) and the other application (金碧) still open
-    expect(after.openTasks.map((t) => t.elementId).sort()).toEqual(['acceptApplication', 'application']);
-    expect(after.openTasks.find((t) => t.elementId === 'application')!.id).toBe(second!.id);
+    expect(after.openTasks.map((t) => `${t.elementId}:${t.subject}`).sort()).toEqual(['acceptApplication:翠湖社区', 'application:金碧社区']);
+    expect(after.openTasks.find((t) => t.elementId === 'application')!.id).toBe(jinbi.id);
+    // the track's values stay in the track: nothing of 翠湖's application leaks into the campaign's variables
+    expect(after.variables.workPlan).toBeUndefined();
+    expect(after.variables.communityName).toBeUndefined();
   });
 
-  it.todo(
-    'full campaign: two tracks, self-check capped scores, three expert reviews, resident survey, acceptance score with weights 20/50/30, named list best first and its notice — blocked: the runtime does not run a multi-instance embedded sub-process with per-iteration scope (docs/PROCESSES.md item 1)',
-  );
+  // Four communities, one per branch of a track: 翠湖 reworks after the county's initial evaluation and is
+  // accepted; 金碧's application is returned once, then accepted with a lower score; 龙泉's application is not
+  // accepted; 海源 fails the county's initial evaluation. The named list has 翠湖 first, then 金碧.
+  it('full campaign: four tracks through every branch, capped self-check, three experts each, weighted acceptance, named list and its notice', async () => {
+    const inst = await d.start(
+      'leading-office',
+      'pilot-campaign',
+      { ...startForm, communityList: '翠湖社区，五华区\n金碧社区，西山区\n龙泉社区，盘龙区\n海源社区，五华区' },
+      'P1-full',
+    );
+    expect((await d.instance(inst.id)).variables.communityCount).toBe(4);
+    const track = async (user: string, elementId: string, community: string): Promise<TaskJson> => {
+      const tasks = (await d.myTasks(user, inst.id, elementId)).filter((t) => t.subject === community);
+      if (tasks.length !== 1) throw new Error(`${user}: expected one ${elementId} of ${community}, found ${tasks.length}`);
+      return tasks[0]!;
+    };
+    const apply = (community: string, plan: string) =>
+      track('county', 'application', community).then((t) =>
+        d.completeTask('county', t, { applicationSummary: `${community}基础条件`, workPlan: plan, contactPerson: '联络员' }),
+      );
+
+    // 宣传启动: every county applies; the leading-group office accepts, returns or rejects.
+    for (const c of ['翠湖社区', '金碧社区', '龙泉社区', '海源社区']) await apply(c, `${c}试点方案`);
+    const refused = await d.post('leading-office', `/api/tasks/${encodeURIComponent((await track('leading-office', 'acceptApplication', '金碧社区')).id)}/claim`);
+    expect(refused.status).toBe(200);
+    const returnedFields = await d.post(
+      'leading-office',
+      `/api/tasks/${encodeURIComponent((await track('leading-office', 'acceptApplication', '金碧社区')).id)}/complete`,
+      { variables: { decision: 'return' } },
+    );
+    expect(returnedFields.status).toBe(400);
+    expect(returnedFields.body.error.fields.opinion).toContain('不能为空');
+    await d.completeTask('leading-office', await track('leading-office', 'acceptApplication', '金碧社区'), {
+      decision: 'return',
+      opinion: '请补充居民需求调查',
+    });
+    await d.completeTask('leading-office', await track('leading-office', 'acceptApplication', '龙泉社区'), {
+      decision: 'reject',
+      opinion: '不符合推荐条件',
+    });
+    await d.completeTask('leading-office', await track('leading-office', 'acceptApplication', '翠湖社区'), { decision: 'approve' });
+    await d.completeTask('leading-office', await track('leading-office', 'acceptApplication', '海源社区'), { decision: 'approve' });
+    await apply('金碧社区', '金碧社区试点方案（补充居民需求调查）');
+    await d.completeTask('leading-office', await track('leading-office', 'acceptApplication', '金碧社区'), { decision: 'approve' });
+
+    // 试点建设 and 社区自查, each due at the end of the self-check day; a score above an indicator's maximum counts as the maximum.
+    const build = async (c: string) => {
+      const t = await track('residents-committee', 'build', c);
+      expect(t.dueAt).toBe('2026-10-31T15:59:59.000Z');
+      await d.completeTask('residents-committee', t, { responsibleUnits: '社区党委牵头', progressReport: `${c}建设进展` });
+    };
+    const selfCheck = async (c: string, scores: number[]) => {
+      const names = ['党建引领', '居民自治', '社区服务', '平安法治', '特色创新'];
+      await d.completeTask('residents-committee', await track('residents-committee', 'selfCheck', c), {
+        selfCheckScores: names.map((n, i) => `${n}：${scores[i]}`).join('\n'),
+        selfCheckReport: `${c}自查报告`,
+      });
+    };
+    for (const c of ['翠湖社区', '金碧社区', '海源社区']) await build(c);
+    await selfCheck('翠湖社区', [25, 18, 19, 17, 16]); // 25 capped at 20 → 90
+    await selfCheck('金碧社区', [18, 17, 17, 16, 16]); // 84
+    await selfCheck('海源社区', [10, 10, 10, 10, 10]); // 50
+    let view = await d.instance(inst.id);
+    expect(view.openTasks.filter((t) => t.elementId === 'countyEvaluation').map((t) => t.subject).sort()).toEqual(['海源社区', '翠湖社区', '金碧社区']);
+
+    // 县（市）区初评: 翠湖 goes back for rework and checks itself again; 海源 fails; 金碧 passes.
+    await d.completeTask('county', await track('county', 'countyEvaluation', '翠湖社区'), { decision: 'return', opinion: '特色创新材料不足' });
+    await d.completeTask('county', await track('county', 'countyEvaluation', '海源社区'), { decision: 'reject', opinion: '自查得分过低' });
+    await d.completeTask('county', await track('county', 'countyEvaluation', '金碧社区'), { decision: 'approve' });
+    await build('翠湖社区');
+    await selfCheck('翠湖社区', [20, 19, 19, 18, 17]); // 93
+    await d.completeTask('county', await track('county', 'countyEvaluation', '翠湖社区'), { decision: 'approve' });
+
+    // 专家评估: three experts score each pilot independently.
+    const review = async (c: string, scores: number[]) => {
+      for (const [i, score] of scores.entries()) {
+        const expert = `expert${i + 1}`;
+        const [t] = (await d.myTasks(expert, inst.id, 'expertReview')).filter((x) => x.subject === c && !x.assignee);
+        await d.completeTask(expert, t!, { score, decision: 'approve', opinion: `${expert}对${c}的评分依据` });
+      }
+    };
+    await review('翠湖社区', [88, 92, 90]); // average 90
+    await review('金碧社区', [85, 80, 84]); // average 83
+
+    // 居民测评, then the acceptance score of each track by the campaign's weights (20/50/30) and pass mark 80.
+    await d.completeTask('third-party', await track('third-party', 'residentSurvey', '翠湖社区'), {
+      surveyMethod: 'questionnaire',
+      surveyRespondents: 200,
+      satisfiedRespondents: 180,
+    });
+    view = await d.instance(inst.id);
+    expect(view.status).toBe('running');
+    // each track's result is collected when the track ends; 金碧 is still being evaluated
+    expect((view.variables.pilotTrackResults as { community: { name: string } }[]).map((r) => r.community.name).sort()).toEqual([
+      '海源社区',
+      '翠湖社区',
+      '龙泉社区',
+    ]);
+    await d.completeTask('third-party', await track('third-party', 'residentSurvey', '金碧社区'), {
+      surveyMethod: 'meeting',
+      surveyRespondents: 150,
+      satisfiedRespondents: 135,
+    });
+
+    view = await d.instance(inst.id);
+    const results = view.variables.pilotTrackResults as Record<string, any>[];
+    expect(results).toHaveLength(4);
+    const byName = Object.fromEntries(results.map((r) => [r.community.name, r]));
+    expect(byName['翠湖社区']).toMatchObject({
+      community: { name: '翠湖社区', county: '五华区' },
+      communityName: '翠湖社区',
+      workPlan: '翠湖社区试点方案',
+      selfCheckScore: 93,
+      expertAverage: 90,
+      residentScore: 90,
+      acceptanceScore: 90.6, // (93×20 + 90×50 + 90×30) / 100
+      accepted: true,
+    });
+    expect(byName['翠湖社区'].expertReviewResults.map((r: any) => [r.by, r.score])).toEqual([['expert1', 88], ['expert2', 92], ['expert3', 90]]);
+    expect(byName['金碧社区']).toMatchObject({
+      workPlan: '金碧社区试点方案（补充居民需求调查）',
+      selfCheckScore: 84,
+      expertAverage: 83,
+      acceptanceScore: 85.3, // (84×20 + 83×50 + 90×30) / 100
+      accepted: true,
+    });
+    expect(byName['龙泉社区']).toMatchObject({ decision: 'reject', opinion: '不符合推荐条件' });
+    expect(byName['龙泉社区'].acceptanceScore).toBeUndefined();
+    expect(byName['海源社区']).toMatchObject({ selfCheckScore: 50, decision: 'reject' });
+    expect(byName['海源社区'].acceptanceScore).toBeUndefined();
+
+    // 总结命名: the city reviews the list, best score first, and the named list is published.
+    expect(view.variables.namedPilots).toEqual([
+      { rank: 1, name: '翠湖社区', county: '五华区', score: 90.6 },
+      { rank: 2, name: '金碧社区', county: '西山区', score: 85.3 },
+    ]);
+    expect(view.variables.notNamed.sort()).toEqual(['海源社区', '龙泉社区']);
+    const naming = await d.task('city', inst.id, 'naming');
+    expect(naming.dueAt).toBe('2026-12-31T15:59:59.000Z');
+    const done = await d.completeTask('city', naming, { decision: 'approve' });
+    expect(done.status).toBe('completed');
+    const [notice] = await d.notices('P1-full');
+    expect(notice!.title).toBe('城乡社区治理创新试点（第1批）命名名单公示');
+    const text = noticeText(notice!.html);
+    expect(text).toContain('1 翠湖社区 五华区 90.6');
+    expect(text).toContain('2 金碧社区 西山区 85.3');
+    expect(text).not.toContain('龙泉社区');
+    expect(text).toContain('社区自查（20%）、专家评估（50%）、居民测评（30%）加权计算，合格线 80 分');
+
+    // Every decision is a sign-off of its own track's task.
+    const signoffs = await d.signoffs(inst.id);
+    expect(signoffs.filter((s) => s.elementId === 'expertReview')).toHaveLength(6);
+    expect(signoffs.filter((s) => s.elementId === 'countyEvaluation').map((s) => s.decision).sort()).toEqual(['approve', 'approve', 'reject', 'return']);
+  });
+
+  it('a batch in which no pilot reaches the pass mark ends without a named list', async () => {
+    const inst = await d.start('leading-office', 'pilot-campaign', { ...startForm, communityList: '安宁社区，安宁市' }, 'P1-none');
+    await d.complete('county', inst.id, 'application', { applicationSummary: '基础条件', workPlan: '方案', contactPerson: '王' });
+    await d.complete('leading-office', inst.id, 'acceptApplication', { decision: 'approve' });
+    await d.complete('residents-committee', inst.id, 'build', { responsibleUnits: '社区', progressReport: '进展' });
+    await d.complete('residents-committee', inst.id, 'selfCheck', {
+      selfCheckScores: '党建引领：15\n居民自治：15\n社区服务：15\n平安法治：15\n特色创新：10',
+      selfCheckReport: '报告',
+    });
+    await d.complete('county', inst.id, 'countyEvaluation', { decision: 'approve' });
+    for (const [i, score] of [70, 75, 65].entries()) {
+      const [t] = (await d.myTasks(`expert${i + 1}`, inst.id, 'expertReview')).filter((x) => !x.assignee);
+      await d.completeTask(`expert${i + 1}`, t!, { score, decision: 'approve', opinion: '评分依据' });
+      if (i === 0) {
+        // the same expert may not score the same pilot twice: refused at claim, naming the rule and its clause
+        const [second] = (await d.myTasks('expert1', inst.id, 'expertReview')).filter((x) => !x.assignee);
+        const res = await d.post('expert1', `/api/tasks/${encodeURIComponent(second!.id)}/claim`);
+        expect(res.status).toBe(403);
+        expect(res.body.error.message).toBe(
+          '您已办理过“安宁社区”的“专家评估（每位专家独立评分）”：该环节须由不同人员各自独立办理，同一人不能办理两份（《社会治理活动方案》篇一 第3项“评估验收”）',
+        );
+      }
+    }
+    const view = await d.complete('third-party', inst.id, 'residentSurvey', { surveyMethod: 'online', surveyRespondents: 100, satisfiedRespondents: 60 });
+    expect(view.status).toBe('completed');
+    // (70×20 + 70×50 + 60×30) / 100 = 67 < 80
+    expect(view.variables.pilotTrackResults[0]).toMatchObject({ acceptanceScore: 67, accepted: false });
+    expect(view.variables.namedCount).toBe(0);
+    expect(await d.notices('P1-none')).toEqual([]);
+  });
 });

@@ -40,6 +40,8 @@ export interface TaskJson {
   status: string;
   isMultiInstance?: boolean;
   loopIndex?: number | null;
+  /** The sub-process iteration the task belongs to (the community of a P1 track). */
+  subject?: string | null;
 }
 
 export interface InstanceJson {
