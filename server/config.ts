@@ -9,6 +9,8 @@ export interface Config {
   /** `manual`: the clock moves only through `POST /api/admin/clock`. */
   manualClock: boolean;
   production: boolean;
+  /** Extra statutory-holiday years (server/notices/holidays.ts), for years published after this release. */
+  holidaysFile: string | null;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -22,5 +24,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mongodbUri: env.MONGODB_URI?.trim() || null,
     manualClock: env.CLOCK === 'manual',
     production: env.NODE_ENV === 'production',
+    holidaysFile: env.HOLIDAYS_FILE?.trim() ? path.resolve(env.HOLIDAYS_FILE.trim()) : null,
   };
 }

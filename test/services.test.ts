@@ -4,7 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import { validateDeployment } from '../server/bpmn/validate.js';
-import { addCalendarDays, addMonths, addWorkingDays, formatChineseDate } from '../server/notices/calendar.js';
+import { addCalendarDays, addMonths, addWorkingDays, formatChineseDate, holidayTableCovers, isWorkingDay, useHolidayTable } from '../server/notices/calendar.js';
+import { mergeHolidayTables, OFFICIAL_HOLIDAYS, parseHolidayTable } from '../server/notices/holidays.js';
 import { loadNoticeTemplates, renderNotice } from '../server/notices/render.js';
 import { decideResolution, parseRatio } from '../server/services/deliberation.js';
 import { decideCommitteeSize, tallyRound } from '../server/services/election.js';
@@ -364,6 +365,37 @@ describe('publish-notice and the working-day calendar', () => {
     expect(formatChineseDate(new Date('2025-09-30T16:00:00Z'))).toBe('2025年10月1日');
   });
 
+  it('working days skip the statutory holidays and count the adjusted working weekends of the State Council notices', () => {
+    // 2026 National Day: 1–7 October off, Sunday 20 September and Saturday 10 October worked.
+    // Published Wednesday 30 September → 8, 9, 10 (Sat, worked), 12, 13 October.
+    expect(addWorkingDays(new Date(cst('2026-09-30T10:00:00')), 5).toISOString()).toBe(cst('2026-10-13T23:59:59.999'));
+    // Spring Festival 2026: 15–23 February off; Saturday 14 February worked.
+    expect(addWorkingDays(new Date(cst('2026-02-13T10:00:00')), 1).toISOString()).toBe(cst('2026-02-14T23:59:59.999'));
+    expect(addWorkingDays(new Date(cst('2026-02-14T10:00:00')), 1).toISOString()).toBe(cst('2026-02-24T23:59:59.999'));
+    // 2025 Labour Day: 1–5 May off, Sunday 27 April worked.
+    expect(isWorkingDay({ year: 2025, month: 4, day: 27 })).toBe(true);
+    expect(isWorkingDay({ year: 2025, month: 5, day: 5 })).toBe(false);
+    expect(isWorkingDay({ year: 2025, month: 5, day: 6 })).toBe(true);
+    expect(holidayTableCovers(new Date(cst('2026-12-28T10:00:00')), new Date(cst('2027-01-05T10:00:00')))).toBe(false);
+    expect(holidayTableCovers(new Date(cst('2025-12-28T10:00:00')), new Date(cst('2026-01-05T10:00:00')))).toBe(true);
+  });
+
+  it('an administrator\'s holiday file adds a year; a malformed one is refused naming the entry', () => {
+    const extra = parseHolidayTable({ '2027': { source: '测试通知', holidays: ['2027-01-01'], workdays: [] } });
+    try {
+      useHolidayTable(mergeHolidayTables(OFFICIAL_HOLIDAYS, extra));
+      expect(isWorkingDay({ year: 2027, month: 1, day: 1 })).toBe(false);
+      expect(isWorkingDay({ year: 2026, month: 10, day: 1 })).toBe(false); // shipped years stay
+    } finally {
+      useHolidayTable(OFFICIAL_HOLIDAYS);
+    }
+    expect(isWorkingDay({ year: 2027, month: 1, day: 1 })).toBe(true); // a Friday, unknown year
+    expect(() => parseHolidayTable({ '2027': { source: 'x', holidays: ['2026-12-31'] } })).toThrow('2027 年节假日安排中的“2026-12-31”不是该年的有效日期');
+    expect(() => parseHolidayTable({ '2027': { source: 'x', holidays: ['2027-02-30'] } })).toThrow('不是该年的有效日期');
+    expect(() => parseHolidayTable({ '2027': { holidays: [] } })).toThrow('缺少来源');
+    expect(() => parseHolidayTable({ '2027': { source: 'x', holidays: ['2027-01-02'], workdays: ['2027-01-02'] } })).toThrow('同时列为放假日和上班日');
+  });
+
   it('renders the template escaped and queues the notice with its period', async () => {
     const { ctx, notices } = context(
       { template: 'resolution', title: '关于“<加装电梯>”的决议公示', kind: 'resolution', workingDays: '5', endsAtVariable: 'publicityEndsAt' },
@@ -377,6 +409,7 @@ describe('publish-notice and the working-day calendar', () => {
     );
     const out = await publishNotice(ctx);
     expect(out).toEqual({
+      noticeHolidaysKnown: true,
       noticePublishedAt: cst('2025-09-01T10:00:00'),
       noticeEndsAt: cst('2025-09-08T23:59:59.999'),
       publicityEndsAt: cst('2025-09-08T23:59:59.999'),

@@ -1,11 +1,13 @@
+import { OFFICIAL_HOLIDAYS, type HolidayTable } from './holidays.js';
+
 /**
  * Calendar arithmetic for publicity periods (公示期) and process deadlines, in China Standard Time (UTC+8, no
  * daylight saving), whatever the server's time zone is.
  *
- * Working days are Monday to Friday. **Statutory holidays (法定节假日) and the weekend days worked in their place
- * (调休上班日) are not known to the system**: the State Council publishes them year by year, and nothing here
- * reads that list. A publicity period that spans a holiday is therefore counted short; whoever publishes across
- * a holiday should lengthen the period on the form (the number of days is a process variable).
+ * Working days are Monday to Friday, except the statutory holidays (法定节假日) and plus the weekend days worked
+ * in their place (调休上班日) of every year in the holiday table (./holidays.ts: the State Council's yearly notices;
+ * an administrator adds a newly published year with `HOLIDAYS_FILE`). For a year not in the table only weekends
+ * are known, so a period reaching into it is flagged by `holidayTableCovers`.
  *
  * Periods follow the usual rule for periods counted in days (《中华人民共和国民法典》第二百零一条): the day on which
  * the period starts is not counted; counting begins the next day. A period ends at the last moment
@@ -47,8 +49,27 @@ export function weekdayOf(day: ChinaDay): number {
   return new Date(Date.UTC(day.year, day.month - 1, day.day)).getUTCDay();
 }
 
-/** Monday to Friday. Statutory holidays are not known (see the module comment). */
+let holidayTable: HolidayTable = OFFICIAL_HOLIDAYS;
+
+/** Replace the process-wide holiday table (at start-up, from `HOLIDAYS_FILE`; in tests). */
+export function useHolidayTable(table: HolidayTable): void {
+  holidayTable = table;
+}
+
+/** Whether the holiday table knows the statutory holidays of every year from `from` to `to` (China time). */
+export function holidayTableCovers(from: Date, to: Date): boolean {
+  for (let year = chinaDayOf(from).year; year <= chinaDayOf(to).year; year++) if (!holidayTable.has(year)) return false;
+  return true;
+}
+
+/** A working day: Monday to Friday unless a statutory holiday, or a weekend day worked in a holiday's place. */
 export function isWorkingDay(day: ChinaDay): boolean {
+  const year = holidayTable.get(day.year);
+  if (year) {
+    const key = `${day.year}-${String(day.month).padStart(2, '0')}-${String(day.day).padStart(2, '0')}`;
+    if (year.workdays.has(key)) return true;
+    if (year.holidays.has(key)) return false;
+  }
   const weekday = weekdayOf(day);
   return weekday !== 0 && weekday !== 6;
 }
@@ -59,7 +80,7 @@ function requireCount(n: number, what: string): void {
 
 /**
  * End of a period of `n` working days that starts on the day after `from` (China time): the last moment of the
- * n-th Monday-to-Friday day after the publication day. `n = 0` ends at the end of the publication day.
+ * n-th working day after the publication day. `n = 0` ends at the end of the publication day.
  */
 export function addWorkingDays(from: Date, n: number): Date {
   requireCount(n, '工作日天数');

@@ -1,4 +1,4 @@
-import { addCalendarDays, addWorkingDays, formatChineseDate } from '../notices/calendar.js';
+import { addCalendarDays, addWorkingDays, formatChineseDate, holidayTableCovers } from '../notices/calendar.js';
 import { renderNotice } from '../notices/render.js';
 import { RuleViolation, type ServiceHandler } from './types.js';
 
@@ -11,8 +11,8 @@ import { RuleViolation, type ServiceHandler } from './types.js';
  * - `title`     notice title (required)
  * - `kind`      kind of notice, e.g. `election-result` (required)
  * - `days`      publicity period in calendar days, or
- * - `workingDays` publicity period in working days (Monday–Friday; statutory holidays are not known to the
- *               system, see server/notices/calendar.ts) — exactly one of the two
+ * - `workingDays` publicity period in working days (Monday–Friday without statutory holidays, plus adjusted
+ *               working weekends, per the holiday table of server/notices/holidays.ts) — exactly one of the two
  * - `endsAtVariable` name of the variable that receives the end of the period (default `noticeEndsAt`), e.g.
  *               `publicityEndsAt` for a timer `${publicityEndsAt}` that waits until the publicity is over
  * - any other input is passed to the template by name, after the instance variables.
@@ -76,6 +76,8 @@ export const publishNotice: ServiceHandler = (ctx) => {
     period: workingDays !== null ? { days: workingDays, workingDays: true } : { days: days!, workingDays: false },
   });
   return {
+    // A working-day period reaching into a year whose holiday arrangement is not in the table counts weekends only.
+    noticeHolidaysKnown: workingDays === null || holidayTableCovers(publishedAt, endAt),
     noticePublishedAt: notice.publishedAt,
     noticeEndsAt: notice.endAt,
     ...(endsAtVariable !== 'noticeEndsAt' ? { [endsAtVariable]: notice.endAt } : {}),
