@@ -146,6 +146,9 @@ describe('P1 pilot-campaign', () => {
     await selfCheck('翠湖社区', [20, 19, 19, 18, 17]); // 93
     await d.completeTask('county', await track('county', 'countyEvaluation', '翠湖社区'), { decision: 'approve' });
 
+    // The server restarts mid-campaign: the tracks' own values come back from the database.
+    d = await d.restarted();
+
     // 专家评估: three experts score each pilot independently.
     const review = async (c: string, scores: number[]) => {
       for (const [i, score] of scores.entries()) {
@@ -226,6 +229,33 @@ describe('P1 pilot-campaign', () => {
     const signoffs = await d.signoffs(inst.id);
     expect(signoffs.filter((s) => s.elementId === 'expertReview')).toHaveLength(6);
     expect(signoffs.filter((s) => s.elementId === 'countyEvaluation').map((s) => s.decision).sort()).toEqual(['approve', 'approve', 'reject', 'return']);
+  });
+
+  it('the city does not approve the named list: the batch ends 未予命名 with the reason kept and nothing published', async () => {
+    const inst = await d.start('leading-office', 'pilot-campaign', { ...startForm, communityList: '福海社区，西山区' }, 'P1-not-named');
+    await d.complete('county', inst.id, 'application', { applicationSummary: '基础条件', workPlan: '方案', contactPerson: '赵' });
+    await d.complete('leading-office', inst.id, 'acceptApplication', { decision: 'approve' });
+    await d.complete('residents-committee', inst.id, 'build', { responsibleUnits: '社区', progressReport: '进展' });
+    await d.complete('residents-committee', inst.id, 'selfCheck', {
+      selfCheckScores: '党建引领：20\n居民自治：20\n社区服务：18\n平安法治：18\n特色创新：19',
+      selfCheckReport: '报告',
+    });
+    await d.complete('county', inst.id, 'countyEvaluation', { decision: 'approve' });
+    for (const [i, score] of [95, 90, 94].entries()) {
+      const [t] = (await d.myTasks(`expert${i + 1}`, inst.id, 'expertReview')).filter((x) => !x.assignee);
+      await d.completeTask(`expert${i + 1}`, t!, { score, decision: 'approve', opinion: '评分依据' });
+    }
+    const ready = await d.complete('third-party', inst.id, 'residentSurvey', { surveyMethod: 'online', surveyRespondents: 50, satisfiedRespondents: 48 });
+    // (95×20 + 93×50 + 96×30) / 100 = 94.3
+    expect(ready.variables.namedListText).toBe('1. 福海社区（西山区）　94.3 分');
+    const refused = await d.refused('city', inst.id, 'naming', { decision: 'reject' });
+    expect(refused.opinion).toContain('不能为空');
+    const done = await d.complete('city', inst.id, 'naming', { decision: 'reject', opinion: '特色不突出，下一批再评' });
+    expect(done.status).toBe('completed');
+    expect(done.activeElements).toEqual([]);
+    expect(await d.notices('P1-not-named')).toEqual([]);
+    const [naming] = (await d.signoffs(inst.id)).filter((x) => x.elementId === 'naming');
+    expect(naming).toMatchObject({ decision: 'reject', opinion: '特色不突出，下一批再评', by: 'city' });
   });
 
   it('a batch in which no pilot reaches the pass mark ends without a named list', async () => {

@@ -123,6 +123,19 @@ export class ProcessDriver {
     for (const file of (await readdir(dir)).filter((f) => f.endsWith('.bpmn')).sort()) {
       await runtime.deploy(await readFile(path.join(dir, file), 'utf8'), null);
     }
+    return ProcessDriver.on(database, runtime, clock);
+  }
+
+  /**
+   * A new runtime and app on the same database and clock, as after a server restart: nothing carries over but
+   * what is stored. Use the returned driver from then on; closing either closes the shared database.
+   */
+  async restarted(): Promise<ProcessDriver> {
+    const runtime = await Runtime.create({ db: this.database.db, clock: this.clock, services: serviceHandlers });
+    return ProcessDriver.on(this.database, runtime, this.clock);
+  }
+
+  private static on(database: Database, runtime: Runtime, clock: ManualClock): ProcessDriver {
     const app = createApp({
       runtime,
       db: database.db,
