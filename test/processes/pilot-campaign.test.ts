@@ -231,57 +231,68 @@ describe('P1 pilot-campaign', () => {
     expect(signoffs.filter((s) => s.elementId === 'countyEvaluation').map((s) => s.decision).sort()).toEqual(['approve', 'approve', 'reject', 'return']);
   });
 
-  it('the city does not approve the named list: the batch ends 未予命名 with the reason kept and nothing published', async () => {
-    const inst = await d.start('leading-office', 'pilot-campaign', { ...startForm, communityList: '福海社区，西山区' }, 'P1-not-named');
-    await d.complete('county', inst.id, 'application', { applicationSummary: '基础条件', workPlan: '方案', contactPerson: '赵' });
+  /**
+   * One community through one track up to the acceptance score: applied, accepted, built, self-checked with the
+   * five scores, passed by the county, scored by expert1–3, surveyed. `afterFirstExpert` runs between the first
+   * and second expert. Returns the instance after the survey.
+   */
+  async function singleTrack(
+    businessKey: string,
+    community: string,
+    marks: { selfCheck: number[]; experts: number[]; respondents: number; satisfied: number },
+    afterFirstExpert?: (instanceId: string) => Promise<void>,
+  ) {
+    const inst = await d.start('leading-office', 'pilot-campaign', { ...startForm, communityList: community }, businessKey);
+    await d.complete('county', inst.id, 'application', { applicationSummary: '基础条件', workPlan: '方案', contactPerson: '联络员' });
     await d.complete('leading-office', inst.id, 'acceptApplication', { decision: 'approve' });
     await d.complete('residents-committee', inst.id, 'build', { responsibleUnits: '社区', progressReport: '进展' });
+    const names = ['党建引领', '居民自治', '社区服务', '平安法治', '特色创新'];
     await d.complete('residents-committee', inst.id, 'selfCheck', {
-      selfCheckScores: '党建引领：20\n居民自治：20\n社区服务：18\n平安法治：18\n特色创新：19',
+      selfCheckScores: names.map((n, i) => `${n}：${marks.selfCheck[i]}`).join('\n'),
       selfCheckReport: '报告',
     });
     await d.complete('county', inst.id, 'countyEvaluation', { decision: 'approve' });
-    for (const [i, score] of [95, 90, 94].entries()) {
+    for (const [i, score] of marks.experts.entries()) {
       const [t] = (await d.myTasks(`expert${i + 1}`, inst.id, 'expertReview')).filter((x) => !x.assignee);
       await d.completeTask(`expert${i + 1}`, t!, { score, decision: 'approve', opinion: '评分依据' });
+      if (i === 0) await afterFirstExpert?.(inst.id);
     }
-    const ready = await d.complete('third-party', inst.id, 'residentSurvey', { surveyMethod: 'online', surveyRespondents: 50, satisfiedRespondents: 48 });
+    return d.complete('third-party', inst.id, 'residentSurvey', {
+      surveyMethod: 'online',
+      surveyRespondents: marks.respondents,
+      satisfiedRespondents: marks.satisfied,
+    });
+  }
+
+  it('the city does not approve the named list: the batch ends 未予命名 with the reason kept and nothing published', async () => {
+    const ready = await singleTrack('P1-not-named', '福海社区，西山区', { selfCheck: [20, 20, 18, 18, 19], experts: [95, 90, 94], respondents: 50, satisfied: 48 });
     // (95×20 + 93×50 + 96×30) / 100 = 94.3
     expect(ready.variables.namedListText).toBe('1. 福海社区（西山区）　94.3 分');
-    const refused = await d.refused('city', inst.id, 'naming', { decision: 'reject' });
+    const refused = await d.refused('city', ready.id, 'naming', { decision: 'reject' });
     expect(refused.opinion).toContain('不能为空');
-    const done = await d.complete('city', inst.id, 'naming', { decision: 'reject', opinion: '特色不突出，下一批再评' });
+    const done = await d.complete('city', ready.id, 'naming', { decision: 'reject', opinion: '特色不突出，下一批再评' });
     expect(done.status).toBe('completed');
     expect(done.activeElements).toEqual([]);
     expect(await d.notices('P1-not-named')).toEqual([]);
-    const [naming] = (await d.signoffs(inst.id)).filter((x) => x.elementId === 'naming');
+    const [naming] = (await d.signoffs(ready.id)).filter((x) => x.elementId === 'naming');
     expect(naming).toMatchObject({ decision: 'reject', opinion: '特色不突出，下一批再评', by: 'city' });
   });
 
-  it('a batch in which no pilot reaches the pass mark ends without a named list', async () => {
-    const inst = await d.start('leading-office', 'pilot-campaign', { ...startForm, communityList: '安宁社区，安宁市' }, 'P1-none');
-    await d.complete('county', inst.id, 'application', { applicationSummary: '基础条件', workPlan: '方案', contactPerson: '王' });
-    await d.complete('leading-office', inst.id, 'acceptApplication', { decision: 'approve' });
-    await d.complete('residents-committee', inst.id, 'build', { responsibleUnits: '社区', progressReport: '进展' });
-    await d.complete('residents-committee', inst.id, 'selfCheck', {
-      selfCheckScores: '党建引领：15\n居民自治：15\n社区服务：15\n平安法治：15\n特色创新：10',
-      selfCheckReport: '报告',
-    });
-    await d.complete('county', inst.id, 'countyEvaluation', { decision: 'approve' });
-    for (const [i, score] of [70, 75, 65].entries()) {
-      const [t] = (await d.myTasks(`expert${i + 1}`, inst.id, 'expertReview')).filter((x) => !x.assignee);
-      await d.completeTask(`expert${i + 1}`, t!, { score, decision: 'approve', opinion: '评分依据' });
-      if (i === 0) {
+  it('a batch in which no pilot reaches the pass mark ends without a named list; an expert cannot score a pilot twice', async () => {
+    const view = await singleTrack(
+      'P1-none',
+      '安宁社区，安宁市',
+      { selfCheck: [15, 15, 15, 15, 10], experts: [70, 75, 65], respondents: 100, satisfied: 60 },
+      async (instanceId) => {
         // the same expert may not score the same pilot twice: refused at claim, naming the rule and its clause
-        const [second] = (await d.myTasks('expert1', inst.id, 'expertReview')).filter((x) => !x.assignee);
+        const [second] = (await d.myTasks('expert1', instanceId, 'expertReview')).filter((x) => !x.assignee);
         const res = await d.post('expert1', `/api/tasks/${encodeURIComponent(second!.id)}/claim`);
         expect(res.status).toBe(403);
         expect(res.body.error.message).toBe(
           '您已办理过“安宁社区”的“专家评估（每位专家独立评分）”：该环节须由不同人员各自独立办理，同一人不能办理两份（《社会治理活动方案》篇一 第3项“评估验收”）',
         );
-      }
-    }
-    const view = await d.complete('third-party', inst.id, 'residentSurvey', { surveyMethod: 'online', surveyRespondents: 100, satisfiedRespondents: 60 });
+      },
+    );
     expect(view.status).toBe('completed');
     // (70×20 + 70×50 + 60×30) / 100 = 67 < 80
     expect(view.variables.pilotTrackResults[0]).toMatchObject({ acceptanceScore: 67, accepted: false });
