@@ -11,6 +11,7 @@ import { setEngineClock } from '../server/engine/clock-timer.js';
 import { Runtime } from '../server/runtime/runtime.js';
 import { RuleViolation } from '../server/services/types.js';
 import { WEB_PROCESS_KEY, webProcessXml } from './browser/fixture.js';
+import { scopedReviewProcess } from './support/bpmn.js';
 import { testDatabase } from './support/db.js';
 
 /**
@@ -82,10 +83,12 @@ beforeAll(async () => {
         if (failService) throw new RuleViolation('统计失败：测试规则');
         return { tallied: true };
       },
+      'test-score': () => ({ score: 1 }),
     },
   });
   await runtime.deploy(webProcessXml, null);
   await runtime.deploy(flakyXml, null);
+  await runtime.deploy(scopedReviewProcess(), null);
   const deps: AppDeps = {
     runtime,
     db: database.db,
@@ -239,6 +242,21 @@ describe('pages', () => {
     expect(res.text).toContain('发起流程');
     expect(res.text).toContain('<script src="/assets/modeler/viewer.js" defer></script>');
     expect((await agent.get('/admin/instances/no-such-instance')).status).toBe(404);
+  });
+
+  it('shows each running track of a multi-instance sub-process with its own variables', async () => {
+    const teams = [{ name: '北区', due: '2026-03-10' }, { name: '南区', due: '2026-03-11' }];
+    const started = await runtime.startInstance('scoped_review', { businessKey: 'A-scopes', variables: { teams } }, resident);
+    const north = started.openTasks.find((t) => t.subject === '北区')!;
+    await runtime.complete(north._id, { decision: 'reject', opinion: '<b>材料不全</b>' }, { id: 'admin', groups: ['reviewers'] });
+    const { agent } = await signIn('admin');
+    const res = await agent.get(`/admin/instances/${encodeURIComponent(started.instance._id)}`);
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('进行中的分支（多实例子流程）');
+    expect(res.text).toContain('<summary>每个小组一条线 · 第 2 条（南区）</summary>');
+    expect(res.text).not.toContain('第 1 条（北区）'); // ended: its values are in trackResults
+    expect(res.text).toContain('<code>trackResults</code>');
+    expect(res.text).toContain('&lt;b&gt;材料不全&lt;/b&gt;');
   });
 });
 

@@ -8,6 +8,7 @@ import { groupName } from '../auth/groups.js';
 import { isAdmin } from '../auth/middleware.js';
 import { findUserByUsername } from '../auth/users.js';
 import type { AuditDoc, InstanceDoc, InstanceStatus, TaskDoc } from '../db/types.js';
+import { scopeLabel, type Scopes } from '../engine/scopes.js';
 import { csrfToken, verifyCsrf } from '../http/csrf.js';
 import { RuntimeError, statusOf, type Actor, type InstanceQuery, type RuntimeApi } from '../runtime/api.js';
 import { formatDateTime, formatDay, type PageData } from '../web/views.js';
@@ -124,6 +125,16 @@ function variableRows(variables: Record<string, unknown>) {
       const text = typeof value === 'string' ? value : JSON.stringify(value, null, 2) ?? 'null';
       return { name, value: text.length > 4000 ? `${text.slice(0, 4000)}…（已截断）` : text, long: text.includes('\n') };
     });
+}
+
+/** The running iterations of multi-instance sub-processes (a P1 campaign's tracks), each with its own values. */
+function scopeSections(scopes: Scopes, label: (elementId: string) => string) {
+  return Object.entries(scopes)
+    .sort(([, a], [, b]) => a.elementId.localeCompare(b.elementId) || a.index - b.index)
+    .map(([id, scope]) => ({
+      title: `${label(scope.elementId)} · 第 ${scope.index + 1} 条${scopeLabel(scopes, id) ? `（${scopeLabel(scopes, id)}）` : ''}`,
+      variables: variableRows({ ...(scope.elementVariable ? { [scope.elementVariable]: scope.elementValue } : {}), ...scope.locals }),
+    }));
 }
 
 function auditDetail(entry: AuditDoc): string {
@@ -410,6 +421,7 @@ export function createAdminRouter(deps: AppDeps): express.Router {
         },
         incidents: incidents.map((i) => ({ elementId: i.elementId, element: label(i.elementId), message: i.message, at: i.at, topic: i.topic })),
         variables: variableRows(inst.variables ?? {}),
+        scopes: scopeSections(inst.scopes ?? {}, label),
         openTasks: view.openTasks.map(taskRow),
         signoffs: signoffs.map((s) => ({
           stepName: s.stepName,
