@@ -153,7 +153,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(authenticate(deps.db));
 
   app.use('/api', createApiRouter(deps, settings));
-  app.use(createWebRouter(deps));
+  app.use(createWebRouter(deps, settings));
   app.use(createAdminRouter(deps));
 
   app.use((_req, res) => {

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type express from 'express';
 import request from 'supertest';
+import { createApp, SESSION_COOKIE } from '../server/app.js';
 import type { Database } from '../server/db/connect.js';
 import { formatDateTime } from '../server/web/views.js';
 import { insertNotice, WEB_PROCESS_KEY, webFixture, type WebFixture } from './browser/fixture.js';
@@ -14,8 +16,8 @@ function csrfOf(html: string): string {
   return m[1]!;
 }
 
-async function signIn(username: string, password = 'demo') {
-  const agent = request.agent(fx.app);
+async function signIn(username: string, password = 'demo', app: express.Express = fx.app) {
+  const agent = request.agent(app);
   const page = await agent.get('/login');
   expect(page.status).toBe(200);
   const res = await agent.post('/login').type('form').send({ _csrf: csrfOf(page.text), username, password, next: '/tasks' });
@@ -100,10 +102,23 @@ describe('login', () => {
     expect(inbox.text).toContain('我的待办');
   });
 
-  it('logs out', async () => {
+  it('logs out, clearing the session cookie', async () => {
     const { agent, csrf } = await signIn('street-office');
     const res = await agent.post('/logout').type('form').send({ _csrf: csrf });
     expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/login');
+    expect(String(res.headers['set-cookie'])).toMatch(new RegExp(`^${SESSION_COOKIE.replace('.', '\\.')}=;.*Expires=Thu, 01 Jan 1970`));
+    expect((await agent.get('/tasks')).status).toBe(303);
+  });
+
+  it('logs out under a renamed session cookie: the name comes from the session settings', async () => {
+    const renamed = createApp({ ...fx.deps, http: { ...fx.deps.http, cookieName: 'gov.session' } });
+    const { agent, csrf } = await signIn('street-office', 'demo', renamed);
+    const res = await agent.post('/logout').type('form').send({ _csrf: csrf });
+    expect(res.status).toBe(303);
+    const cookies = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
+    expect(cookies).toHaveLength(1);
+    expect(cookies[0]).toMatch(/^gov\.session=;.*Expires=Thu, 01 Jan 1970/);
     expect((await agent.get('/tasks')).status).toBe(303);
   });
 });

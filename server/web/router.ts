@@ -1,6 +1,6 @@
 import { describePageError, PageError } from './page-errors.js';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
-import type { AppDeps } from '../app.js';
+import type { AppDeps, HttpSettings } from '../app.js';
 import { groupName } from '../auth/groups.js';
 import { hasGroup, isAdmin } from '../auth/middleware.js';
 import { authenticateUser } from '../auth/users.js';
@@ -118,7 +118,7 @@ function policyOf(documentation: string | null | undefined): { citation: string;
   return { citation: first!.trim(), sentence: rest.join('\n').trim() };
 }
 
-export function createWebRouter(deps: AppDeps): express.Router {
+export function createWebRouter(deps: AppDeps, settings: Pick<HttpSettings, 'cookieName'>): express.Router {
   const { runtime, clock } = deps;
   const views = new Views();
   const router = express.Router();
@@ -191,7 +191,8 @@ export function createWebRouter(deps: AppDeps): express.Router {
 
   router.post('/logout', ...auth, async (req, res) => {
     await session(req, 'destroy');
-    res.clearCookie('cg.sid', { path: '/' });
+    // The name the session middleware was configured with (server/app.ts), so renaming the cookie keeps logout working.
+    res.clearCookie(settings.cookieName, { path: '/' });
     res.redirect(303, '/login');
   });
 
