@@ -33,6 +33,11 @@ export interface HttpSettings {
   tokenTtlMs: number;
   /** Failed logins allowed per client address and user name within the window. */
   loginRateLimit: { windowMs: number; limit: number };
+  /**
+   * Staff lists (我的待办, 已办, 我发起的): rows per page, and rows read per runtime query (at most the runtime's
+   * 200). Tests use small numbers to page through little data.
+   */
+  webPaging?: { pageSize: number; batchSize: number };
 }
 
 export interface AppDeps {

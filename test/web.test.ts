@@ -5,6 +5,7 @@ import { createApp, SESSION_COOKIE } from '../server/app.js';
 import type { Database } from '../server/db/connect.js';
 import { formatDateTime } from '../server/web/views.js';
 import { insertNotice, WEB_PROCESS_KEY, webFixture, type WebFixture } from './browser/fixture.js';
+import { linearProcess } from './support/bpmn.js';
 import { testDatabase } from './support/db.js';
 
 let database: Database;
@@ -317,5 +318,187 @@ describe('public notice board', () => {
     const res = await request(fx.app).get('/assets/web.css');
     expect(res.status).toBe(200);
     expect(res.text).toContain('@media print');
+  });
+});
+
+describe('paging of 我的待办, 已办 and 我发起的', () => {
+  // A one-step process for the county; small pages (4 rows) and small runtime batches (8 rows) so that little data
+  // spans several pages and several batches.
+  const PAGING_KEY = 'web_paging';
+  const pagingXml = linearProcess(PAGING_KEY, '分页测试流程', [
+    { id: 'start', event: true, xml: '<bpmn:startEvent id="start" name="开始"><!--flows--></bpmn:startEvent>' },
+    {
+      id: 'handle',
+      xml: `<bpmn:userTask id="handle" name="县级办理" camunda:candidateGroups="county">
+        <bpmn:extensionElements><camunda:formData><camunda:formField id="note" label="办理说明" type="string" /></camunda:formData></bpmn:extensionElements>
+        <!--flows--></bpmn:userTask>`,
+    },
+    { id: 'end', event: true, xml: '<bpmn:endEvent id="end" name="结束"><!--flows--></bpmn:endEvent>' },
+  ]);
+  const county = { id: 'county', groups: ['county'] };
+  let app: express.Express;
+  /** Task id by business key: PG-01…PG-11 started by leading-office a minute apart, CT-1 and CT-2 by city in the minutes of PG-04 and PG-08, CT-3 last. */
+  const taskOf = new Map<string, string>();
+
+  interface Row {
+    key: string;
+    claimable: boolean;
+  }
+
+  function decode(href: string): string {
+    return href.replace(/&#x3D;/g, '=').replace(/&amp;/g, '&');
+  }
+
+  function rowsOf(html: string): Row[] {
+    const tbody = /<tbody>([\s\S]*?)<\/tbody>/.exec(html)?.[1] ?? '';
+    return tbody
+      .split('<tr')
+      .slice(1)
+      .map((tr) => ({ key: /data-label="业务编号">([^<]+)</.exec(tr)?.[1] ?? '', claimable: tr.includes('>签收</button>') }));
+  }
+
+  /** Every page from `url` on, following 下一页. */
+  async function walk(agent: ReturnType<typeof request.agent>, url: string) {
+    const pages: { url: string; html: string; rows: Row[] }[] = [];
+    let next: string | null = url;
+    while (next) {
+      const res = await agent.get(next);
+      expect(res.status).toBe(200);
+      pages.push({ url: next, html: res.text, rows: rowsOf(res.text) });
+      const link = /<a href="([^"]+)" rel="next"/.exec(res.text);
+      next = link ? decode(link[1]!) : null;
+      expect(pages.length).toBeLessThan(20);
+    }
+    return pages;
+  }
+
+  beforeAll(async () => {
+    app = createApp({ ...fx.deps, http: { ...fx.deps.http, webPaging: { pageSize: 4, batchSize: 8 } } });
+    await fx.runtime.deploy(pagingXml, null);
+    fx.clock.set(new Date('2026-04-01T01:00:00Z'));
+    const start = async (key: string, by: string) => {
+      const view = await fx.runtime.startInstance(PAGING_KEY, { businessKey: key }, { id: by, groups: [by] });
+      taskOf.set(key, view.openTasks[0]!._id);
+    };
+    for (let i = 1; i <= 11; i++) {
+      fx.clock.advance('PT1M');
+      await start(`PG-${String(i).padStart(2, '0')}`, 'leading-office');
+      // Two tasks created at the very same time as others (ties are ordered by id).
+      if (i === 4 || i === 8) await start(`CT-${i / 4}`, 'city');
+    }
+    fx.clock.advance('PT1M');
+    await start('CT-3', 'city');
+    // County claims three, scattered through the list: its own tasks and its group's pool are merged page by page.
+    for (const key of ['PG-02', 'PG-07', 'CT-2']) await fx.runtime.claim(taskOf.get(key)!, county);
+  }, 120_000);
+
+  afterAll(() => {
+    fx.clock.set(new Date('2026-03-01T01:00:00Z'));
+  });
+
+  it('pages 我的待办 with 下一页 links, every task once, newest first, counts unchanged', async () => {
+    const { agent } = await signIn('county', 'demo', app);
+    const pages = await walk(agent, '/tasks');
+    expect(pages.map((p) => p.rows.length)).toEqual([4, 4, 4, 2]);
+    const keys = pages.flatMap((p) => p.rows.map((r) => r.key));
+    expect(new Set(keys).size).toBe(14);
+    expect([...keys].sort()).toEqual([...taskOf.keys()].sort());
+    // Newest first: CT-3 was started last, PG-01 first.
+    expect(keys[0]).toBe('CT-3');
+    expect(keys[keys.length - 1]).toBe('PG-01');
+    const created = await Promise.all(keys.map(async (k) => (await fx.runtime.getTask(taskOf.get(k)!)).createdAt.getTime()));
+    expect(created).toEqual([...created].sort((a, b) => b - a));
+    // Claimed tasks have no 签收 button, the pool's have one, wherever they fall.
+    const rows = pages.flatMap((p) => p.rows);
+    expect(rows.filter((r) => !r.claimable).map((r) => r.key).sort()).toEqual(['CT-2', 'PG-02', 'PG-07']);
+    for (const p of pages) {
+      expect(p.html).toMatch(/我的待办 <span class="badge"[^>]*>14<\/span>/);
+      expect(p.html).toContain('共 14 项（我签收的 3 项，待签收 11 项）');
+    }
+    expect(pages[0]!.html).not.toContain('第一页');
+    expect(pages[1]!.html).toContain('第 2 页');
+    expect(pages[1]!.html).toContain('<a href="/tasks" class="button small">第一页</a>');
+    expect(pages[3]!.html).toContain('第 4 页');
+    expect(pages[3]!.html).not.toContain('rel="next"');
+  });
+
+  it('keeps the filters on the next pages and searches past the first runtime batch', async () => {
+    const { agent } = await signIn('county', 'demo', app);
+    const pages = await walk(agent, '/tasks?q=pg');
+    expect(pages.map((p) => p.rows.length)).toEqual([4, 4, 3]);
+    expect(pages[1]!.url).toMatch(/^\/tasks\?q=pg&before=\d+\.[^&]+&page=2$/);
+    expect(pages.flatMap((p) => p.rows.map((r) => r.key))).toEqual([
+      'PG-11', 'PG-10', 'PG-09', 'PG-08', 'PG-07', 'PG-06', 'PG-05', 'PG-04', 'PG-03', 'PG-02', 'PG-01',
+    ]);
+    expect(pages[2]!.html).toContain('value="pg"');
+    const ct = await walk(agent, `/tasks?process=${PAGING_KEY}&q=CT`);
+    expect(ct.map((p) => p.rows.map((r) => r.key))).toEqual([['CT-3', 'CT-2', 'CT-1']]);
+    expect(ct[0]!.html).not.toContain('class="pager"');
+  });
+
+  it('ignores a malformed cursor and starts at the first page', async () => {
+    const { agent } = await signIn('county', 'demo', app);
+    const res = await agent.get('/tasks?before=yesterday&page=3');
+    expect(res.status).toBe(200);
+    expect(rowsOf(res.text).map((r) => r.key)[0]).toBe('CT-3');
+    expect(res.text).not.toContain('第一页');
+  });
+
+  it('pages 已办 in order of arrival, whether they fit in one runtime query or not', async () => {
+    const { agent } = await signIn('county', 'demo', app);
+    // Completed out of arrival order: later arrivals first, some older in between.
+    const order = ['PG-09', 'PG-02', 'CT-1', 'PG-05', 'PG-11', 'PG-01'];
+    for (const key of order) {
+      fx.clock.advance('PT1M');
+      await fx.runtime.complete(taskOf.get(key)!, { note: '已办理' }, county);
+    }
+    // 6 completed: fewer than one runtime batch (8).
+    let pages = await walk(agent, '/done');
+    expect(pages.map((p) => p.rows.map((r) => r.key))).toEqual([['PG-11', 'PG-09', 'PG-05', 'CT-1'], ['PG-02', 'PG-01']]);
+    expect(pages[1]!.html).toContain('第 2 页');
+
+    // 12 completed: more than a batch, read from all completed tasks in arrival order (street-office's and
+    // party-committee's completed tasks from the tests above are passed over).
+    for (const key of ['CT-3', 'PG-04', 'PG-10', 'CT-2', 'PG-07', 'PG-03']) {
+      fx.clock.advance('PT1M');
+      await fx.runtime.complete(taskOf.get(key)!, { note: '已办理' }, county);
+    }
+    pages = await walk(agent, '/done');
+    expect(pages.map((p) => p.rows.length)).toEqual([4, 4, 4]);
+    const keys = pages.flatMap((p) => p.rows.map((r) => r.key));
+    expect(keys).toHaveLength(12);
+    expect(new Set(keys).size).toBe(12);
+    expect(keys).not.toContain('YS-2026-001');
+    expect(keys.filter((k) => k === 'PG-06' || k === 'PG-08')).toEqual([]);
+    const created = await Promise.all(keys.map(async (k) => (await fx.runtime.getTask(taskOf.get(k)!)).createdAt.getTime()));
+    expect(created).toEqual([...created].sort((a, b) => b - a));
+    expect(keys[0]).toBe('CT-3');
+    expect(keys[11]).toBe('PG-01');
+    // The inbox shows the two left, and the count follows.
+    const inbox = await agent.get('/tasks');
+    expect(rowsOf(inbox.text).map((r) => r.key)).toEqual(['PG-08', 'PG-06']);
+    expect(inbox.text).toMatch(/我的待办 <span class="badge"[^>]*>2<\/span>/);
+    expect(inbox.text).not.toContain('class="pager"');
+  });
+
+  it('pages 我发起的 by page number with 上一页 and 下一页', async () => {
+    const { agent } = await signIn('leading-office', 'demo', app);
+    const first = await agent.get('/mine');
+    expect(first.text).toContain('共 11 个流程');
+    expect(first.text).toContain('第 1 / 3 页');
+    expect(first.text).not.toContain('rel="prev"');
+    expect(rowsOf(first.text).map((r) => r.key)).toEqual(['PG-11', 'PG-10', 'PG-09', 'PG-08']);
+    const second = await agent.get('/mine?page=2');
+    expect(second.text).toContain('第 2 / 3 页');
+    expect(second.text).toContain('<a href="/mine" rel="prev"');
+    expect(second.text).toContain('<a href="/mine?page&#x3D;3" rel="next"');
+    expect(rowsOf(second.text).map((r) => r.key)).toEqual(['PG-07', 'PG-06', 'PG-05', 'PG-04']);
+    const third = await agent.get('/mine?page=3');
+    expect(rowsOf(third.text).map((r) => r.key)).toEqual(['PG-03', 'PG-02', 'PG-01']);
+    expect(third.text).not.toContain('rel="next"');
+    expect(third.text).toContain('<a href="/mine?page&#x3D;2" rel="prev"');
+    const beyond = await agent.get('/mine?page=9');
+    expect(beyond.status).toBe(303);
+    expect(beyond.headers.location).toBe('/mine?page=3');
   });
 });

@@ -21,6 +21,11 @@ declare module 'express-session' {
 /** Largest urlencoded form accepted by the pages. */
 const MAX_FORM_BYTES = 256 * 1024;
 
+/** Rows per page of the staff lists, and rows read per runtime query (the runtime serves at most 200). */
+const DEFAULT_PAGING = { pageSize: 50, batchSize: 200 };
+/** Runtime queries one list page may make while filtering (a business-key search); the next page goes on from there. */
+const MAX_BATCHES_PER_PAGE = 10;
+
 const STATUS_NAMES: Record<InstanceStatus, string> = {
   running: '进行中',
   completed: '已完成',
@@ -118,8 +123,86 @@ function policyOf(documentation: string | null | undefined): { citation: string;
   return { citation: first!.trim(), sentence: rest.join('\n').trim() };
 }
 
-export function createWebRouter(deps: AppDeps, settings: Pick<HttpSettings, 'cookieName'>): express.Router {
+/** Position in a list ordered newest first by `createdAt`, then `_id` (the runtime's task order). */
+interface Cursor {
+  createdAt: Date;
+  id: string;
+}
+
+/** `?before=` of the next page: the last shown row's creation time (ms) and id. */
+function cursorOf(task: Pick<TaskDoc, 'createdAt' | '_id'>): string {
+  return `${new Date(task.createdAt).getTime()}.${task._id}`;
+}
+
+function parseCursor(text: unknown): Cursor | null {
+  if (typeof text !== 'string') return null;
+  const m = /^(\d{1,15})\.([\s\S]{1,1000})$/.exec(text);
+  if (!m) return null;
+  const createdAt = new Date(Number(m[1]));
+  return Number.isNaN(createdAt.getTime()) ? null : { createdAt, id: m[2]! };
+}
+
+/** Newest first, ties by `_id` descending: the order of the runtime's task queries and of their `before` cursor. */
+function newestFirst(a: Pick<TaskDoc, 'createdAt' | '_id'>, b: Pick<TaskDoc, 'createdAt' | '_id'>): number {
+  const d = new Date(b.createdAt).getTime() - new Date(a.createdAt).getTime();
+  return d || (a._id < b._id ? 1 : a._id > b._id ? -1 : 0);
+}
+
+function isBefore(task: Pick<TaskDoc, 'createdAt' | '_id'>, cursor: Cursor): boolean {
+  const t = new Date(task.createdAt).getTime();
+  const c = cursor.createdAt.getTime();
+  return t < c || (t === c && task._id < cursor.id);
+}
+
+/**
+ * One page of a task list read in batches from a source ordered by {@link newestFirst} (`fetch(before, limit)`
+ * returns the next `limit` rows after the cursor). Rows failing `keep` are skipped. `next` is the cursor of the last
+ * shown row when more rows follow, or of the last row read when the batch budget ran out first (the next page goes
+ * on from there), or null at the end.
+ */
+async function taskPage(
+  fetch: (before: Cursor | null, limit: number) => Promise<TaskDoc[]>,
+  keep: (task: TaskDoc) => boolean,
+  start: Cursor | null,
+  paging: { pageSize: number; batchSize: number },
+): Promise<{ rows: TaskDoc[]; next: string | null }> {
+  const rows: TaskDoc[] = [];
+  let before = start;
+  for (let i = 0; i < MAX_BATCHES_PER_PAGE; i++) {
+    const batch = await fetch(before, paging.batchSize);
+    for (const task of batch) {
+      if (!keep(task)) continue;
+      if (rows.length === paging.pageSize) return { rows, next: cursorOf(rows[rows.length - 1]!) };
+      rows.push(task);
+    }
+    if (batch.length < paging.batchSize) return { rows, next: null };
+    const last = batch[batch.length - 1]!;
+    before = { createdAt: new Date(last.createdAt), id: last._id };
+  }
+  return { rows, next: before ? `${before.createdAt.getTime()}.${before.id}` : null };
+}
+
+/** A list URL with its query string (empty values left out). */
+function listUrl(path: string, query: Record<string, string | number | null | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) if (value !== null && value !== undefined && value !== '') params.set(name, String(value));
+  const text = params.toString();
+  return text ? `${path}?${text}` : path;
+}
+
+/** The 1-based page number shown with a list (`?page=`); anything else is page 1. */
+function pageNumber(req: Request): number {
+  const value = (req.query as Record<string, unknown>).page;
+  const n = typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : 1;
+  return n >= 1 ? n : 1;
+}
+
+export function createWebRouter(deps: AppDeps, settings: Pick<HttpSettings, 'cookieName' | 'webPaging'>): express.Router {
   const { runtime, clock } = deps;
+  const paging = {
+    pageSize: Math.max(1, settings.webPaging?.pageSize ?? DEFAULT_PAGING.pageSize),
+    batchSize: Math.min(200, Math.max(1, settings.webPaging?.batchSize ?? DEFAULT_PAGING.batchSize)),
+  };
   const views = new Views();
   const router = express.Router();
   // Form bodies are parsed only on the pages' own routes (not for routers mounted after this one).
@@ -216,49 +299,105 @@ export function createWebRouter(deps: AppDeps, settings: Pick<HttpSettings, 'coo
     };
   }
 
+  /** Previous/next links of a list: `?page=` is the shown page number, `?before=` (task lists) where the page starts. */
+  function pager(pageNo: number, urls: { first?: string | null; prev?: string | null; next?: string | null }, pages?: number) {
+    if (pageNo === 1 && !urls.next) return null;
+    return {
+      label: pages ? `第 ${pageNo} / ${pages} 页` : `第 ${pageNo} 页`,
+      firstUrl: pageNo > 2 || (pageNo === 2 && !urls.prev) ? urls.first ?? null : null,
+      prevUrl: urls.prev ?? null,
+      nextUrl: urls.next ?? null,
+    };
+  }
+
   router.get('/tasks', ...auth, async (req, res) => {
     const actor = actorOf(req);
     const processKey = queryText(req, 'process');
-    const search = queryText(req, 'q');
-    const [mine, candidate, processes] = await Promise.all([
-      runtime.listTasks(actor, { scope: 'mine', status: 'open', processKey: processKey || undefined, limit: 200 }),
-      runtime.listTasks(actor, { scope: 'candidate', status: 'open', processKey: processKey || undefined, limit: 200 }),
+    const search = queryText(req, 'q').toLowerCase();
+    const start = parseCursor((req.query as Record<string, unknown>).before);
+    const pageNo = start ? Math.max(2, pageNumber(req)) : 1;
+    const claimable = new Set<string>();
+    // My own open tasks and my groups' unclaimed ones are two disjoint runtime queries in the same order; the first
+    // `limit` rows of their union are exact, so they are merged batch by batch.
+    const fetch = async (before: Cursor | null, limit: number) => {
+      const query = { status: 'open' as const, processKey: processKey || undefined, limit, before: before ?? undefined };
+      const [mine, candidate] = await Promise.all([
+        runtime.listTasks(actor, { ...query, scope: 'mine' }),
+        runtime.listTasks(actor, { ...query, scope: 'candidate' }),
+      ]);
+      for (const t of candidate) claimable.add(t._id);
+      return [...mine, ...candidate].sort(newestFirst).slice(0, limit);
+    };
+    const [{ rows, next }, processes] = await Promise.all([
+      taskPage(fetch, (t) => !search || (t.businessKey ?? '').toLowerCase().includes(search), start, paging),
       runtime.listProcesses(),
     ]);
-    const seen = new Set<string>();
-    const rows = [...mine.map((t) => taskRow(t, false)), ...candidate.map((t) => taskRow(t, true))]
-      .filter((row) => (seen.has(row.id) ? false : (seen.add(row.id), true)))
-      .filter((row) => !search || (row.businessKey ?? '').toLowerCase().includes(search.toLowerCase()))
-      .sort((a, b) => new Date(b.createdAt).getTime() - new Date(a.createdAt).getTime());
+    const filters = { process: processKey, q: queryText(req, 'q') };
     await page(req, res, 'tasks', '我的待办', 'tasks', {
-      rows,
-      search,
+      rows: rows.map((t) => taskRow(t, claimable.has(t._id))),
+      search: queryText(req, 'q'),
       processes: processes.map((p) => ({ key: p.key, name: p.name || p.key, selected: p.key === processKey })),
       filtered: !!(search || processKey),
+      pager: pager(pageNo, { first: listUrl('/tasks', filters), next: next && listUrl('/tasks', { ...filters, before: next, page: pageNo + 1 }) }),
     });
   });
 
   router.get('/done', ...auth, async (req, res) => {
     const actor = actorOf(req);
-    const tasks = await runtime.listTasks(actor, { scope: 'mine', status: 'completed', limit: 200 });
-    await page(req, res, 'done', '已办', 'done', { rows: tasks.map((t) => taskRow(t, false)) });
+    const start = parseCursor((req.query as Record<string, unknown>).before);
+    const pageNo = start ? Math.max(2, pageNumber(req)) : 1;
+    // The runtime lists my completed tasks by completion time, which its `before` cursor (creation time) cannot
+    // page. When they all fit in one query they are paged here; otherwise all completed tasks are read in creation
+    // order and mine kept. Both ways the list is newest task first, so a cursor from either stays valid.
+    const own = await runtime.listTasks(actor, { scope: 'mine', status: 'completed', limit: paging.batchSize });
+    let result: { rows: TaskDoc[]; next: string | null };
+    if (own.length < paging.batchSize) {
+      const after = own.filter((t) => !start || isBefore(t, start)).sort(newestFirst);
+      const rows = after.slice(0, paging.pageSize);
+      result = { rows, next: after.length > rows.length ? cursorOf(rows[rows.length - 1]!) : null };
+    } else {
+      result = await taskPage(
+        (before, limit) => runtime.listTasks(actor, { scope: 'all', status: 'completed', limit, before: before ?? undefined }),
+        (t) => t.completedBy === actor.id,
+        start,
+        paging,
+      );
+    }
+    await page(req, res, 'done', '已办', 'done', {
+      rows: result.rows.map((t) => taskRow(t, false)),
+      pager: pager(pageNo, { first: '/done', next: result.next && listUrl('/done', { before: result.next, page: pageNo + 1 }) }),
+    });
   });
 
   router.get('/mine', ...auth, async (req, res) => {
     const actor = actorOf(req);
-    const { items } = await runtime.listInstances({ startedBy: actor.id, limit: 200 });
-    const rows = items
-      .map((i) => ({
-        id: i._id,
-        processName: i.processName || i.processKey,
-        businessKey: i.businessKey,
-        status: STATUS_NAMES[i.status] ?? i.status,
-        statusClass: i.status,
-        startedAt: i.startedAt,
-        endedAt: i.endedAt,
-      }))
-      .sort((a, b) => new Date(b.startedAt).getTime() - new Date(a.startedAt).getTime());
-    await page(req, res, 'mine', '我发起的', 'mine', { rows });
+    const requested = pageNumber(req);
+    const { items, total } = await runtime.listInstances({
+      startedBy: actor.id,
+      limit: paging.pageSize,
+      skip: (requested - 1) * paging.pageSize,
+    });
+    const pages = Math.max(1, Math.ceil(total / paging.pageSize));
+    const at = (n: number) => (n === 1 ? '/mine' : listUrl('/mine', { page: n }));
+    if (requested > pages) return res.redirect(303, at(pages));
+    const rows = items.map((i) => ({
+      id: i._id,
+      processName: i.processName || i.processKey,
+      businessKey: i.businessKey,
+      status: STATUS_NAMES[i.status] ?? i.status,
+      statusClass: i.status,
+      startedAt: i.startedAt,
+      endedAt: i.endedAt,
+    }));
+    await page(req, res, 'mine', '我发起的', 'mine', {
+      rows,
+      total,
+      pager: pager(requested, {
+        first: '/mine',
+        prev: requested > 1 ? at(requested - 1) : null,
+        next: requested < pages ? at(requested + 1) : null,
+      }, pages),
+    });
   });
 
   // ── one task ────────────────────────────────────────────────────────────────
