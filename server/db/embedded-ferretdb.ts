@@ -32,6 +32,12 @@ export interface EmbeddedFerretDBOptions {
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   /** Receives every stderr line of the launcher (by default they are only kept for error messages). */
   onLog?: (line: string) => void;
+  /**
+   * SQLite `synchronous` (docs/DATABASE.md): `normal` (default; the WAL is fsynced at checkpoints, safe against
+   * process kills) or `full` (an fsync at every write; also safe against power loss). Default: `$FERRETDB_SYNCHRONOUS`
+   * or `normal`.
+   */
+  synchronous?: 'normal' | 'full';
 }
 
 export const MISSING_BINARY_ADVICE =
@@ -92,6 +98,11 @@ export async function startEmbeddedFerretDB(options: EmbeddedFerretDBOptions): P
     throw new Error(`The embedded database binary ${binPath} is missing. ${MISSING_BINARY_ADVICE}`);
   }
 
+  const synchronous = options.synchronous ?? (process.env.FERRETDB_SYNCHRONOUS?.trim().toLowerCase() || 'normal');
+  if (synchronous !== 'normal' && synchronous !== 'full') {
+    throw new Error(`FERRETDB_SYNCHRONOUS must be "normal" or "full", not "${synchronous}"`);
+  }
+
   const sqliteDir = path.join(path.resolve(options.dataDir), 'ferretdb');
   mkdirSync(sqliteDir, { recursive: true });
 
@@ -102,6 +113,9 @@ export async function startEmbeddedFerretDB(options: EmbeddedFerretDBOptions): P
       '-listen', '127.0.0.1:0',
       '-sqlite-dir', sqliteDir,
       '-log-level', options.logLevel ?? 'error',
+      // The launcher's default is `normal`; the flag is passed only when asked for, so a launcher built before the
+      // flag existed (stale `.tools/bin/ferretdb`) still starts.
+      ...(synchronous === 'full' ? ['-synchronous', 'full'] : []),
       '-exit-on-stdin-eof',
     ],
     {

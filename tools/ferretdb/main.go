@@ -9,7 +9,7 @@
 //
 // Usage:
 //
-//	ferretdb -listen 127.0.0.1:0 -sqlite-dir /abs/data/ferretdb [-log-level warn] [-exit-on-stdin-eof]
+//	ferretdb -listen 127.0.0.1:0 -sqlite-dir /abs/data/ferretdb [-log-level warn] [-exit-on-stdin-eof] [-synchronous normal|full]
 //
 // Once the listener is bound it prints exactly one line to stdout:
 //
@@ -39,7 +39,7 @@ import (
 )
 
 // Version is printed by -version; scripts/setup-ferretdb.mjs records it beside the binary.
-const Version = "communitybpmn-ferretdb-launcher/1 FerretDB/v1.24.2"
+const Version = "communitybpmn-ferretdb-launcher/2 FerretDB/v1.24.2"
 
 func main() {
 	os.Exit(run())
@@ -50,6 +50,7 @@ func run() int {
 	sqliteDir := flag.String("sqlite-dir", "", "directory holding the SQLite database files (created if missing)")
 	logLevel := flag.String("log-level", "warn", "log level: debug, info, warn or error (logs go to stderr)")
 	exitOnStdinEOF := flag.Bool("exit-on-stdin-eof", false, "stop when standard input reaches end of file (parent died)")
+	synchronous := flag.String("synchronous", "normal", "SQLite synchronous setting: normal (WAL fsynced at checkpoints; safe against process crashes) or full (fsync at every commit; also safe against power loss)")
 	showVersion := flag.Bool("version", false, "print the launcher version and exit")
 	flag.Parse()
 
@@ -96,8 +97,20 @@ func run() int {
 	_ = os.Setenv("FERRETDB_TELEMETRY", "disable")
 	_ = os.Setenv("DO_NOT_TRACK", "1")
 
+	if *synchronous != "normal" && *synchronous != "full" {
+		return fail("bad -synchronous %q: normal or full", *synchronous)
+	}
+
 	// SQLite handler URI: a "file:" URL naming an existing directory, ending with "/".
-	sqliteURL := (&url.URL{Scheme: "file", Opaque: filepath.ToSlash(dir) + "/"}).String()
+	// Every `_pragma` value is run on each new SQLite connection (modernc.org/sqlite); FerretDB adds its own
+	// defaults (busy_timeout(10000), journal_mode(wal), auto_vacuum(none)) to those not given. SQLite's default
+	// in WAL mode is synchronous=FULL: an fsync of the WAL at every commit, i.e. at every single write command.
+	// With NORMAL the WAL is fsynced only at checkpoints: a killed process (ours, FerretDB's, SIGKILL, OOM) loses
+	// nothing, because committed transactions are in the WAL file in the OS page cache; only an OS crash or power
+	// loss can roll back the last transactions before the checkpoint, and the database stays consistent.
+	query := url.Values{}
+	query.Add("_pragma", "synchronous("+*synchronous+")")
+	sqliteURL := (&url.URL{Scheme: "file", Opaque: filepath.ToSlash(dir) + "/", RawQuery: query.Encode()}).String()
 
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: *listen},
