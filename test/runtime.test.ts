@@ -5,6 +5,7 @@ import { ManualClock } from '../server/engine/clock.js';
 import { setEngineClock } from '../server/engine/clock-timer.js';
 import { RuntimeError, type Actor } from '../server/runtime/api.js';
 import { Runtime } from '../server/runtime/runtime.js';
+import { decodeCommitPayload } from '../server/runtime/outbox.js';
 import { RuleViolation, type ServiceHandler } from '../server/services/types.js';
 import { testDatabase } from './support/db.js';
 
@@ -307,8 +308,9 @@ describe('versions and recovery', () => {
     await expect(crashing.complete(task._id, { score: 60 }, officer)).rejects.toThrow('simulated crash');
     // The step is committed in the log; the instance view and the derived records are not written yet.
     const [commit] = await database.db.collection('commits').find({ instanceId: instance._id, pending: true }).toArray();
-    expect(commit.set.variables.score).toBe(60);
-    expect(commit.set.outbox.length).toBeGreaterThan(0);
+    const payload = decodeCommitPayload(commit as never)!;
+    expect(payload.set.variables!.score).toBe(60);
+    expect(payload.outbox.length).toBeGreaterThan(0);
     expect((await database.db.collection('instances').findOne({ _id: instance._id as never }))!.variables.score).toBeUndefined();
     expect((await runtime.getTask(task._id)).status).toBe('open');
 

@@ -3,6 +3,7 @@ import type {
   AuditDoc,
   CommitDoc,
   DefinitionDoc,
+  DueTimerDoc,
   InstanceDoc,
   NoticeDoc,
   SignoffDoc,
@@ -22,6 +23,7 @@ export const COLLECTION_NAMES = {
   /** Owned by connect-mongo (express-session store); no typed accessor here. */
   sessions: 'sessions',
   commits: 'commits',
+  duetimers: 'duetimers',
 } as const;
 
 export interface Collections {
@@ -33,6 +35,7 @@ export interface Collections {
   signoffs: Collection<SignoffDoc>;
   users: Collection<UserDoc>;
   commits: Collection<CommitDoc>;
+  duetimers: Collection<DueTimerDoc>;
 }
 
 export function collections(db: Db): Collections {
@@ -45,6 +48,7 @@ export function collections(db: Db): Collections {
     signoffs: db.collection<SignoffDoc>(COLLECTION_NAMES.signoffs),
     users: db.collection<UserDoc>(COLLECTION_NAMES.users),
     commits: db.collection<CommitDoc>(COLLECTION_NAMES.commits),
+    duetimers: db.collection<DueTimerDoc>(COLLECTION_NAMES.duetimers),
   };
 }
 
@@ -89,6 +93,7 @@ export const INDEXES: readonly IndexDef[] = [
   { collection: 'users', key: { username: 1 }, options: { name: 'username', unique: true } },
   { collection: 'commits', key: { instanceId: 1, rev: -1 }, options: { name: 'instanceId_rev' } },
   { collection: 'commits', key: { pending: 1 }, options: { name: 'pending' } },
+  { collection: 'duetimers', key: { dueAt: 1 }, options: { name: 'dueAt' } },
 ];
 
 /**

@@ -56,22 +56,44 @@ export type OutboxOp =
   | { op: 'insertAudit'; entries: AuditDoc[] }
   | { op: 'insertNotice'; notice: NoticeDoc }
   | { op: 'insertSignoff'; signoff: SignoffDoc }
-  | { op: 'assignTask'; taskId: string; assignee: string | null; rev: number };
+  | { op: 'assignTask'; taskId: string; assignee: string | null; rev: number }
+  /** The instance's earliest timer moved: `due` is the entry to add to `duetimers`, `done` the one to remove. */
+  | { op: 'timerIndex'; instanceId: string; due: Date | null; done: Date | null };
 
 /**
  * The commit log of instance steps: `_id = <instanceId>:<rev>`. Inserting it is what commits a step — the unique
  * `_id` is the one atomic guard FerretDB 1.24 (SQLite) gives across connections (its conditional updates are
  * not atomic: several `updateOne({_id, rev})` racing all succeed). The instance document is the materialized
- * view of the newest commit. `set` is dropped from a commit once a newer one exists.
+ * view of the newest commit; it is written only after the step's derived writes, so a view at revision N means
+ * commit N's outbox has been applied. The payload is dropped from a commit once a newer one is settled.
  */
 export interface CommitDoc {
   _id: string;
   instanceId: string;
   rev: number;
   at: Date;
-  /** True until the view is updated and the step's derived writes are applied; found again at start-up. */
+  /** True until the step's derived writes are applied and the view updated; found again at start-up. */
   pending: boolean;
+  /**
+   * BSON of `{ set, outbox }`: the instance fields the step sets (engine state as a JSON string) and its derived
+   * writes. One opaque value instead of a nested document: FerretDB parses and re-serializes every field of a
+   * document on each read and update, which made large nested documents the main cost of a step.
+   */
+  payload?: Uint8Array | { buffer: Uint8Array };
+  /** Commits written before the payload existed carry the fields (and their outbox) here. */
   set?: Partial<InstanceDoc>;
+}
+
+/**
+ * One pending timer of an instance: `_id = <instanceId>:<dueAt ms>`, one per instance (its `nextTimerAt`). The timer
+ * poller scans this small collection instead of every instance (FerretDB's SQLite backend filters only `_id`
+ * equality itself; any other filter reads the whole collection). Written through the outbox, so it is re-applied
+ * after a crash; an entry that no longer matches its instance's `nextTimerAt` is removed by the poller.
+ */
+export interface DueTimerDoc {
+  _id: string;
+  instanceId: string;
+  dueAt: Date;
 }
 
 export interface InstanceDoc {
@@ -85,7 +107,10 @@ export interface InstanceDoc {
   status: InstanceStatus;
   /** Optimistic lock: every write is `updateOne({ _id, rev }, { $set: { …, rev: rev + 1 } })`. */
   rev: number;
-  /** bpmn-engine state (`engine.getState()`) without the source XML. */
+  /**
+   * bpmn-engine state (`engine.getState()`) without the source XML, stored as a JSON string (older documents: the
+   * object itself). Only the runtime reads it.
+   */
   engineState: unknown;
   variables: Record<string, unknown>;
   /** Iteration scopes of multi-instance sub-processes, by iteration execution id (server/engine/scopes.ts). */
@@ -100,7 +125,10 @@ export interface InstanceDoc {
   incidents: IncidentInfo[];
   /** User tasks waiting in the engine; the task records are rebuilt from these and the engine state. */
   openTasks: { taskId: string; executionId: string; elementId: string; createdAt: Date; assignee?: string | null }[];
-  /** Pending derived writes; empty when everything has been applied. Query pending ones with `{ 'outbox.0': { $exists: true } }`. */
+  /**
+   * Always empty now: a step's derived writes travel in its commit (`CommitDoc.payload`) and are applied before the
+   * view is written. Documents written by older versions may still carry a pending outbox; it is applied on load.
+   */
   outbox: OutboxOp[];
   startedBy: string | null;
   startedAt: Date;

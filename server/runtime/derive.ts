@@ -194,6 +194,14 @@ export function deriveStep(
   return { set, outbox };
 }
 
+/** The `duetimers` entry change when an instance's earliest timer moves (server/db/types.ts, DueTimerDoc). */
+export function timerIndexOp(instanceId: string, before: Date | null | undefined, after: Date | null | undefined): OutboxOp | null {
+  const a = before ? new Date(before).getTime() : null;
+  const b = after ? new Date(after).getTime() : null;
+  if (a === b) return null;
+  return { op: 'timerIndex', instanceId, due: b === null ? null : new Date(b), done: a === null ? null : new Date(a) };
+}
+
 function createTaskDoc(
   instanceId: string,
   wait: WaitingTask,

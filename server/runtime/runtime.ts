@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, Filter } from 'mongodb';
 import { collections as collectionsOf, type Collections } from '../db/collections.js';
-import type { CommitDoc, InstanceDoc, TaskDoc } from '../db/types.js';
+import type { DueTimerDoc, InstanceDoc, OutboxOp, TaskDoc } from '../db/types.js';
 import type { Clock } from '../engine/clock.js';
 import { EngineFailure, runStep, sanitizeVariables, TaskNotWaiting, type StepAction, type StepResult } from '../engine/run-step.js';
 import { scopedVariables } from '../engine/scopes.js';
@@ -19,13 +19,24 @@ import {
   type TaskQuery,
 } from './api.js';
 import { DefinitionStore, type RunnableDefinition } from './definitions.js';
-import { deriveStep, type OpenTaskRef, type StepContext } from './derive.js';
-import { flushAllPending, flushOutbox } from './outbox.js';
+import { deriveStep, timerIndexOp, type OpenTaskRef, type StepContext } from './derive.js';
+import { applyOutbox, decodeCommitPayload, dueTimerId, encodeCommitPayload, flushLegacyOutbox, type CommitPayload } from './outbox.js';
 
 const MAX_ATTEMPTS = 30;
 const PAGE_LIMIT = 200;
+/** Due timers fired at once by one poller run; two servers share the work (and the commit log decides). */
+const TIMER_CONCURRENCY = 8;
+const TIMER_BATCH = 200;
+const BACKFILL_MARKER = '#backfilled';
 
 type StoredInstance = InstanceDoc & { openTasks?: OpenTaskRef[]; incidents?: { elementId: string; message: string; at: Date; detail?: string | null }[] };
+
+/** What a committed step wrote: the instance as before, the fields it set and its derived writes. */
+interface Committed {
+  doc: StoredInstance;
+  set: Partial<StoredInstance>;
+  outbox: OutboxOp[];
+}
 
 export interface RuntimeOptions {
   db: Db;
@@ -36,9 +47,10 @@ export interface RuntimeOptions {
 }
 
 /**
- * The durable process runtime. Each command loads one instance document, runs one engine step and commits the
- * result with a single conditional update on `rev`; a lost race is retried from a fresh read. Derived records
- * (tasks, audit, notices, sign-offs) travel in the document's outbox and are applied idempotently afterwards.
+ * The durable process runtime. Each command loads one instance, runs one engine step and commits the result by
+ * inserting `commits/<id>:<rev>` (a lost race is retried from a fresh read). Derived records (tasks, audit, notices,
+ * sign-offs, the timer index) travel in the commit and are applied idempotently, then the instance document (the
+ * view) is written. Every database access on the way is by `_id`.
  */
 export class Runtime implements RuntimeApi {
   readonly collections: Collections;
@@ -52,7 +64,7 @@ export class Runtime implements RuntimeApi {
   static async create(options: RuntimeOptions): Promise<Runtime> {
     const runtime = new Runtime(options);
     await runtime.recoverPendingCommits();
-    await flushAllPending(runtime.collections);
+    await runtime.backfillTimerIndex();
     return runtime;
   }
 
@@ -166,31 +178,73 @@ export class Runtime implements RuntimeApi {
       timers: [],
       nextTimerAt: null,
       incident: null,
-      outbox: derived.outbox,
+      outbox: [],
       startedBy: actor.id,
       startedAt: now,
       updatedAt: now,
       endedAt: null,
       ...derived.set,
     } as StoredInstance;
-    await this.collections.instances.insertOne(doc);
-    await flushOutbox(this.collections, id, doc.rev, doc.outbox);
-    return this.getInstance(id);
+    const outbox = [...derived.outbox];
+    const timerOp = timerIndexOp(id, null, doc.nextTimerAt);
+    if (timerOp) outbox.push(timerOp);
+    // The start commits like every step (commit 1, then derived writes, then the view), so a crash in between is
+    // finished by whoever reads the instance next or by the start-up recovery.
+    const stored = storedFields(doc) as StoredInstance;
+    await this.collections.commits.insertOne({
+      _id: `${id}:1`,
+      instanceId: id,
+      rev: 1,
+      at: now,
+      pending: true,
+      payload: encodeCommitPayload({ set: stored as CommitPayload['set'], outbox }),
+    });
+    this.options.faults?.afterCommit?.();
+    await applyOutbox(this.collections, outbox);
+    await this.writeView(id, 1, stored);
+    await this.settle(id, 1);
+    return this.viewOf({ doc: stored, set: {}, outbox });
   }
 
   async getInstance(id: string): Promise<InstanceView> {
-    const doc = (await this.collections.instances.findOne({ _id: id }, { projection: { engineState: 0 } })) as StoredInstance | null;
-    if (!doc) throw new RuntimeError('not_found', `流程实例不存在：${id}`);
-    if (doc.outbox?.length) await flushOutbox(this.collections, doc._id, doc.rev, doc.outbox);
+    let doc = (await this.collections.instances.findOne({ _id: id }, { projection: { engineState: 0 } })) as StoredInstance | null;
+    if (!doc || doc.outbox?.length) {
+      // not there yet (its start died before the view was written), or an outbox left by an older version
+      await this.loadInstance(id);
+      doc = (await this.collections.instances.findOne({ _id: id }, { projection: { engineState: 0 } })) as StoredInstance | null;
+      if (!doc) throw new RuntimeError('not_found', `流程实例不存在：${id}`);
+    }
     const { outbox: _outbox, ...instance } = doc;
     // The instance names its open tasks; fetch them by key rather than querying the whole task collection.
-    const openTasks: TaskDoc[] = [];
-    for (const ref of doc.openTasks ?? []) {
-      const task = await this.collections.tasks.findOne({ _id: ref.taskId });
-      if (task && task.status === 'open') openTasks.push(task);
-    }
+    const found = await Promise.all((doc.openTasks ?? []).map((ref) => this.collections.tasks.findOne({ _id: ref.taskId })));
+    const openTasks = found.filter((task): task is TaskDoc => !!task && task.status === 'open');
     openTasks.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
     return { instance, openTasks };
+  }
+
+  /**
+   * The view of an instance right after a step of this runtime: built from what the step wrote, reading only the
+   * task records the step did not create itself.
+   */
+  private async viewOf({ doc, set, outbox }: Committed): Promise<InstanceView> {
+    const { engineState: _state, outbox: _outbox, ...instance } = { ...doc, ...set } as StoredInstance;
+    const created = new Map<string, TaskDoc>();
+    const updates = new Map<string, Partial<TaskDoc>>();
+    for (const op of outbox) {
+      if (op.op === 'upsertTask') created.set(op.task._id, op.task);
+      else if (op.op === 'assignTask') updates.set(op.taskId, { ...updates.get(op.taskId), assignee: op.assignee });
+      else if (op.op === 'closeTasks') for (const taskId of op.taskIds) updates.set(taskId, { status: op.status });
+    }
+    const refs = (instance.openTasks ?? []) as OpenTaskRef[];
+    const found = await Promise.all(
+      refs.map(async (ref) => {
+        const task = created.get(ref.taskId) ?? (await this.collections.tasks.findOne({ _id: ref.taskId }));
+        return task ? ({ ...task, ...updates.get(ref.taskId) } as TaskDoc) : null;
+      }),
+    );
+    const openTasks = found.filter((task): task is TaskDoc => !!task && task.status === 'open');
+    openTasks.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+    return { instance: instance as InstanceView['instance'], openTasks };
   }
 
   async listInstances(query: InstanceQuery) {
@@ -353,12 +407,14 @@ export class Runtime implements RuntimeApi {
     if (!this.canAct(task, actor)) throw new RuntimeError('forbidden', '这不是您的任务');
     if (options.rejectUnknownFields) refuseUnknownFields(task.formSchema as FormSchema | null, input);
     const definition = await this.definitions.runnableById(`${task.processKey}:${task.version}`);
-    const values = await this.validateTaskInput(task, input);
-    await this.mutate(task.instanceId, definition, async (doc) => {
+    let values: Record<string, unknown> = {};
+    const committed = await this.mutate(task.instanceId, definition, async (doc) => {
       if (doc.status === 'cancelled' || doc.status === 'completed') throw new RuntimeError('conflict', '流程已结束');
       const entry = (doc.openTasks ?? []).find((t) => t.taskId === task._id);
       if (!entry) throw new RuntimeError('conflict', '该任务已办结或已被取消');
       if (entry.assignee && entry.assignee !== actor.id) throw new RuntimeError('forbidden', '该任务已由他人签收');
+      // Checked against the instance just loaded (no separate read of its variables).
+      values = this.checkTaskInput(task, input, doc);
       refuseRepeatPerformer(definition, doc, task, actor.id);
       const result = await this.step(definition, doc, { type: 'complete', executionId: task.executionId, values, user: actor.id });
       return {
@@ -372,8 +428,10 @@ export class Runtime implements RuntimeApi {
         },
       };
     });
-    const done = await this.getTask(taskId);
-    return { task: done, instance: await this.getInstance(task.instanceId) };
+    // The answer is built from what the step wrote: the closed task as `closeTasks` leaves it, the instance as committed.
+    const close = committed!.outbox.find((op) => op.op === 'closeTasks' && op.taskIds.includes(task._id)) as Extract<OutboxOp, { op: 'closeTasks' }> | undefined;
+    const done: TaskDoc = close ? { ...task, status: close.status, completedAt: close.at, completedBy: close.by } : await this.getTask(taskId);
+    return { task: done, instance: await this.viewOf(committed!) };
   }
 
   /**
@@ -390,7 +448,16 @@ export class Runtime implements RuntimeApi {
   async validateTaskInput(task: TaskDoc, input: unknown): Promise<Record<string, unknown>> {
     const schema = task.formSchema as FormSchema | null;
     if (!schema || !schema.fields?.length) return {};
-    const checked = validateFormValues(schema, input ?? {}, await this.taskContext(task));
+    const instance = await this.collections.instances.findOne({ _id: task.instanceId }, { projection: { variables: 1, scopes: 1 } });
+    return this.checkTaskInput(task, input, instance ?? { variables: {} });
+  }
+
+  private checkTaskInput(task: TaskDoc, input: unknown, instance: Pick<InstanceDoc, 'variables' | 'scopes'>): Record<string, unknown> {
+    const schema = task.formSchema as FormSchema | null;
+    if (!schema || !schema.fields?.length) return {};
+    const context = scopedVariables(instance.variables ?? {}, instance.scopes ?? {}, task.scopeId ?? null);
+    const withElement = task.elementVariable ? { ...context, [task.elementVariable.name]: task.elementVariable.value } : context;
+    const checked = validateFormValues(schema, input ?? {}, withElement);
     if (!checked.ok) throw new RuntimeError('validation_failed', checked.message, { fields: checked.fields });
     return checked.values;
   }
@@ -416,7 +483,7 @@ export class Runtime implements RuntimeApi {
     const definition = await this.definitions.runnableById(doc.definitionId);
     await this.mutate(instanceId, definition, async (current) => {
       const result: StepResult = {
-        state: current.engineState as Record<string, unknown>,
+        state: engineStateOf(current),
         status: 'running',
         variables: current.variables,
         scopes: current.scopes ?? {},
@@ -435,28 +502,80 @@ export class Runtime implements RuntimeApi {
     return this.getInstance(instanceId);
   }
 
+  /**
+   * Fires every due timer: reads the due entries of the timer index (`duetimers`, one per instance with a timer)
+   * and steps up to {@link TIMER_CONCURRENCY} instances at once, in random order so that two servers polling the
+   * same database mostly pick different instances. Exactly once: each firing is a commit, and whoever loses the
+   * commit finds the timer no longer due.
+   */
   async fireDueTimers(): Promise<number> {
     let advanced = 0;
+    const seen = new Set<string>();
     for (let batch = 0; batch < 100; batch++) {
       const now = this.clock.now();
-      const due = await this.collections.instances
-        .find({ status: { $in: ['running', 'incident'] }, nextTimerAt: { $lte: now } }, { projection: { _id: 1, definitionId: 1 } })
-        .sort({ nextTimerAt: 1 })
-        .limit(50)
-        .toArray();
+      const due = (await this.collections.duetimers.find({ dueAt: { $lte: now } }).sort({ dueAt: 1 }).limit(TIMER_BATCH).toArray()).filter(
+        (entry) => !seen.has(entry._id),
+      );
       if (!due.length) break;
-      for (const { _id, definitionId } of due) {
-        const definition = await this.definitions.runnableById(definitionId);
-        const fired = await this.mutate(_id, definition, async (doc) => {
-          // Another server may have fired it between the query and this read.
-          if (!doc.nextTimerAt || doc.nextTimerAt > this.clock.now()) return null;
-          if (doc.status !== 'running' && doc.status !== 'incident') return null;
-          return { result: await this.step(definition, doc, { type: 'resume' }), ctx: { now: this.clock.now(), actor: null } };
-        });
-        if (fired) advanced++;
-      }
+      for (const entry of due) seen.add(entry._id);
+      shuffle(due);
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: Math.min(TIMER_CONCURRENCY, due.length) }, async () => {
+          while (next < due.length) {
+            const entry = due[next++]!;
+            try {
+              if (await this.fireTimer(entry)) advanced++;
+            } catch (err) {
+              // One instance failing (e.g. its definition gone) must not stop the others.
+              console.error(`[runtime] timer of ${entry.instanceId} not fired:`, err instanceof Error ? err.message : err);
+            }
+          }
+        }),
+      );
     }
     return advanced;
+  }
+
+  private async fireTimer(entry: DueTimerDoc): Promise<boolean> {
+    let doc: StoredInstance;
+    try {
+      doc = await this.loadInstance(entry.instanceId);
+    } catch (err) {
+      if (err instanceof RuntimeError && err.code === 'not_found') {
+        await this.collections.duetimers.deleteOne({ _id: entry._id });
+        return false;
+      }
+      throw err;
+    }
+    const current = doc.nextTimerAt ? new Date(doc.nextTimerAt).getTime() : null;
+    if (current !== new Date(entry.dueAt).getTime() || (doc.status !== 'running' && doc.status !== 'incident')) {
+      // A stale entry (its instance moved on, or a late re-applied write); the instance's own entry is the other one.
+      await this.collections.duetimers.deleteOne({ _id: entry._id });
+      return false;
+    }
+    const definition = await this.definitions.runnableById(doc.definitionId);
+    const fired = await this.mutate(entry.instanceId, definition, async (current) => {
+      // Another server may have fired it between the query and this read.
+      if (!current.nextTimerAt || current.nextTimerAt > this.clock.now()) return null;
+      if (current.status !== 'running' && current.status !== 'incident') return null;
+      return { result: await this.step(definition, current, { type: 'resume' }), ctx: { now: this.clock.now(), actor: null } };
+    });
+    return !!fired;
+  }
+
+  /**
+   * Once per database: index the timers of instances written before the timer index existed (one scan of the
+   * instances); later steps keep the index themselves.
+   */
+  private async backfillTimerIndex(): Promise<void> {
+    if (await this.collections.duetimers.findOne({ _id: BACKFILL_MARKER })) return;
+    const cursor = this.collections.instances.find({ nextTimerAt: { $ne: null } }, { projection: { _id: 1, nextTimerAt: 1, status: 1 } });
+    for await (const doc of cursor) {
+      if (!doc.nextTimerAt || (doc.status !== 'running' && doc.status !== 'incident')) continue;
+      await applyOutbox(this.collections, [{ op: 'timerIndex', instanceId: doc._id, due: doc.nextTimerAt, done: null }]);
+    }
+    await this.collections.duetimers.updateOne({ _id: BACKFILL_MARKER }, { $set: { instanceId: '' } }, { upsert: true });
   }
 
   // ── notices ──────────────────────────────────────────────────────────────
@@ -480,86 +599,126 @@ export class Runtime implements RuntimeApi {
   // ── the unit of work ─────────────────────────────────────────────────────
 
   /**
-   * The instance as of its newest commit. The document is a materialized view; when a committer died (or lost a
-   * write race) before updating it, the newer commit is applied to the view here.
+   * The instance as of its newest commit. The document is a materialized view, written after the commit's derived
+   * writes; when a committer died (or is still busy) before writing it, the newer commit is finished here: its
+   * derived writes applied again (idempotent) and the view written.
    */
   private async loadInstance(id: string): Promise<StoredInstance> {
-    const doc = (await this.collections.instances.findOne({ _id: id })) as StoredInstance | null;
-    if (!doc) throw new RuntimeError('not_found', `流程实例不存在：${id}`);
+    let doc = (await this.collections.instances.findOne({ _id: id })) as StoredInstance | null;
+    if (!doc) {
+      // A start whose server died between its commit and the view.
+      const first = await this.collections.commits.findOne({ _id: `${id}:1` });
+      const payload = first ? decodeCommitPayload(first) : null;
+      if (!payload) throw new RuntimeError('not_found', `流程实例不存在：${id}`);
+      await applyOutbox(this.collections, payload.outbox);
+      await this.writeView(id, 1, payload.set);
+      doc = { ...(payload.set as StoredInstance), rev: 1 };
+    }
+    if (doc.outbox?.length) await flushLegacyOutbox(this.collections, id, doc.outbox);
     // Newer commits than the view are found by key (`<id>:<rev>`), never by a scan: FerretDB serves _id lookups
-    // from its primary key, other filters mostly by scanning.
-    let latest: CommitDoc | null = null;
+    // from its primary key, other filters by reading the whole collection.
+    let latest: { rev: number; payload: CommitPayload } | null = null;
     for (let rev = doc.rev + 1; ; rev++) {
       const next = await this.collections.commits.findOne({ _id: `${id}:${rev}` });
       if (!next) break;
-      if (next.set) latest = next;
+      const payload = decodeCommitPayload(next);
+      if (payload) latest = { rev, payload };
     }
-    if (latest && latest.set) {
-      await this.materialize(id, latest.rev, latest.set);
-      return { ...doc, ...latest.set, rev: latest.rev } as StoredInstance;
+    if (latest) {
+      await applyOutbox(this.collections, latest.payload.outbox);
+      await this.writeView(id, latest.rev, latest.payload.set);
+      await this.settle(id, latest.rev);
+      return { ...doc, ...(latest.payload.set as Partial<StoredInstance>), rev: latest.rev, outbox: [] };
     }
     return doc;
   }
 
-  /**
-   * After a commit: apply its derived writes and mark it done. Only the newest commit needs its payload; older
-   * ones stay as small markers that keep their revision taken.
-   */
-  private async settleCommit(instanceId: string, rev: number, outbox: StoredInstance['outbox'], previousRev: number) {
-    await flushOutbox(this.collections, instanceId, rev, outbox);
-    await this.collections.commits.updateOne({ _id: `${instanceId}:${rev}` }, { $set: { pending: false } });
-    if (previousRev > 0) await this.collections.commits.updateOne({ _id: `${instanceId}:${previousRev}` }, { $unset: { set: '' } });
+  /** Write the view of commit `rev`: the first one creates the instance document, later ones update it. */
+  private async writeView(id: string, rev: number, set: Partial<StoredInstance>) {
+    if (rev === 1 && set.processKey) {
+      try {
+        await this.collections.instances.insertOne({ ...(set as StoredInstance), _id: id, rev: 1, outbox: [] });
+      } catch (err) {
+        if ((err as { code?: number }).code !== 11000) throw err;
+      }
+      return;
+    }
+    await this.collections.instances.updateOne({ _id: id }, { $set: { ...set, rev } });
   }
 
-  /** At start-up: finish every step whose server died between its commit and its derived writes. */
+  /**
+   * After the view: mark the commit settled and drop the previous commit's payload (only the newest commit needs
+   * it; older ones stay as small markers that keep their revision taken). One round trip.
+   */
+  private async settle(instanceId: string, rev: number) {
+    await this.collections.commits.bulkWrite(
+      [
+        { updateOne: { filter: { _id: `${instanceId}:${rev}` }, update: { $set: { pending: false } } } },
+        ...(rev > 1 ? [{ updateOne: { filter: { _id: `${instanceId}:${rev - 1}` }, update: { $unset: { payload: '' as const, set: '' as const } } } }] : []),
+      ],
+      { ordered: false },
+    );
+  }
+
+  /** At start-up: finish every step whose server died between its commit and its view. */
   private async recoverPendingCommits(): Promise<number> {
     let count = 0;
     const pending = await this.collections.commits.find({ pending: true }, { projection: { instanceId: 1, rev: 1 } }).toArray();
     for (const { instanceId, rev } of pending) {
-      const doc = await this.loadInstance(instanceId);
-      if (doc.rev === rev) await this.settleCommit(instanceId, rev, doc.outbox ?? [], rev - 1);
-      else await this.collections.commits.updateOne({ _id: `${instanceId}:${rev}` }, { $set: { pending: false } });
+      try {
+        await this.loadInstance(instanceId);
+      } catch (err) {
+        if (!(err instanceof RuntimeError && err.code === 'not_found')) throw err;
+      }
+      await this.collections.commits.updateOne({ _id: `${instanceId}:${rev}` }, { $set: { pending: false } });
       count++;
     }
     return count;
   }
 
-  private async materialize(id: string, rev: number, set: Partial<StoredInstance>) {
-    await this.collections.instances.updateOne({ _id: id, rev: { $lt: rev } }, { $set: { ...set, rev } });
-  }
-
   /**
    * Load, step, commit. The commit is the insert of `commits/<id>:<rev+1>`: a unique key, the one guard that is
    * atomic across server processes on FerretDB; whoever loses the insert starts again from a fresh read. Then the
-   * instance document is updated and the derived writes of the step (its outbox) applied, idempotently.
+   * step's derived writes are applied (idempotent), the view written and the commit settled — all by `_id`.
    */
   private async mutate(
     instanceId: string,
     definition: RunnableDefinition,
     work: (doc: StoredInstance) => Promise<{ result: StepResult; ctx: StepContext; status?: 'cancelled' } | null>,
-  ): Promise<boolean> {
+  ): Promise<Committed | null> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const doc = await this.loadInstance(instanceId);
-      if (doc.outbox?.length) await flushOutbox(this.collections, doc._id, doc.rev, doc.outbox);
       const outcome = await work(doc);
-      if (!outcome) return false;
+      if (!outcome) return null;
       const derived = deriveStep(doc, outcome.result, definition, outcome.ctx);
-      const set = { ...derived.set, outbox: derived.outbox } as Partial<StoredInstance>;
+      const set = { ...derived.set } as Partial<StoredInstance>;
       if (outcome.status === 'cancelled') {
         Object.assign(set, { status: 'cancelled', endedAt: outcome.ctx.now, nextTimerAt: null, timers: [], activeElements: [] });
       }
+      const outbox = [...derived.outbox];
+      const timerOp = timerIndexOp(instanceId, doc.nextTimerAt, set.nextTimerAt);
+      if (timerOp) outbox.push(timerOp);
+      const stored = storedFields(set);
       const rev = doc.rev + 1;
       try {
-        await this.collections.commits.insertOne({ _id: `${instanceId}:${rev}`, instanceId, rev, at: outcome.ctx.now, pending: true, set });
+        await this.collections.commits.insertOne({
+          _id: `${instanceId}:${rev}`,
+          instanceId,
+          rev,
+          at: outcome.ctx.now,
+          pending: true,
+          payload: encodeCommitPayload({ set: stored as CommitPayload['set'], outbox }),
+        });
       } catch (err) {
         if ((err as { code?: number }).code !== 11000) throw err;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * (attempt + 1)));
         continue; // another step took this revision
       }
       this.options.faults?.afterCommit?.();
-      await this.materialize(instanceId, rev, set);
-      await this.settleCommit(instanceId, rev, derived.outbox, doc.rev);
-      return true;
+      await applyOutbox(this.collections, outbox);
+      await this.writeView(instanceId, rev, stored);
+      await this.settle(instanceId, rev);
+      return { doc, set: { ...stored, rev }, outbox };
     }
     throw new RuntimeError('conflict', '流程实例正被频繁更新，请稍后重试');
   }
@@ -575,7 +734,7 @@ export class Runtime implements RuntimeApi {
       return await runStep({
         sourceContext: definition.sourceContext,
         model: definition.model,
-        state: (doc?.engineState as Record<string, unknown> | null) ?? null,
+        state: doc ? engineStateOf(doc) : null,
         variables: doc?.variables ?? fresh!.variables,
         scopes: doc?.scopes ?? {},
         incidents: (doc?.incidents ?? []).map((i) => ({
@@ -652,10 +811,32 @@ function normalizeBusinessKey(value: unknown): string | null {
   return trimmed || null;
 }
 
+/** The engine state of an instance document: a JSON string, or (documents of older versions) the object. */
+function engineStateOf(doc: Pick<StoredInstance, 'engineState'>): Record<string, unknown> {
+  const state = doc.engineState;
+  return (typeof state === 'string' ? JSON.parse(state) : state) as Record<string, unknown>;
+}
+
+/**
+ * The instance fields as stored: the engine state as one JSON string. FerretDB decodes and re-encodes every field of
+ * a document on each read and update; bpmn-engine's state is hundreds of small nested fields, read by nobody else.
+ */
+function storedFields<T extends Partial<StoredInstance>>(set: T): T {
+  if (set.engineState === undefined || set.engineState === null || typeof set.engineState === 'string') return set;
+  return { ...set, engineState: JSON.stringify(set.engineState) };
+}
+
+function shuffle<T>(items: T[]) {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+}
+
 /** A step that changes no engine state (claims, cancellation): everything waiting stays as it is. */
 function unchangedResult(doc: StoredInstance): StepResult {
   return {
-    state: doc.engineState as Record<string, unknown>,
+    state: engineStateOf(doc),
     status: doc.status === 'incident' ? 'incident' : 'running',
     variables: doc.variables,
     scopes: doc.scopes ?? {},
