@@ -476,6 +476,12 @@ describe('instances and tasks', () => {
     expect((await as('street-office').get('/api/tasks?scope=mine')).body.map((t: { id: string }) => t.id)).not.toContain(taskId);
     expect((await as('provider').get('/api/tasks?scope=candidate')).body.map((t: { id: string }) => t.id)).not.toContain(taskId);
     expect((await as('street-office').get('/api/tasks?scope=bogus')).status).toBe(400);
+    // Operator and object syntax in the query string is refused, not ignored.
+    for (const hostile of ['/api/tasks?scope[$ne]=x', '/api/tasks?scope[]=mine', '/api/instances?$where=1', '/api/tasks?status[$gt]=']) {
+      const refused = await as('street-office').get(hostile);
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.code).toBe('bad_request');
+    }
     expect((await as('street-office').get('/api/tasks?scope=all')).status).toBe(403);
     expect((await as('admin').get('/api/tasks?scope=all')).status).toBe(200);
 

@@ -60,6 +60,21 @@ function param(req: Request, name: string): string {
   return typeof value === 'string' ? value : '';
 }
 
+/**
+ * Query strings are parsed flat (`query parser: simple`), so `scope[$ne]=x` arrives as a parameter named
+ * `scope[$ne]` that no route reads — it used to be ignored and the default applied. Names with brackets or a leading
+ * `$` are operator or object syntax aimed at the database: refused with 400 before any route runs.
+ */
+const refuseStructuredQuery: RequestHandler = (req, _res, next) => {
+  const names = Object.keys((req.query ?? {}) as Record<string, unknown>);
+  const bad = names.filter((name) => /[[\]]/.test(name) || name.startsWith('$'));
+  if (bad.length) {
+    const shown = bad.slice(0, 5).map((name) => name.slice(0, 50));
+    return next(badRequest(`不支持的查询参数：${shown.join('、')}`, Object.fromEntries(shown.map((name) => [name, '查询参数只能是简单的名称=值']))));
+  }
+  next();
+};
+
 function query(req: Request, name: string): string | undefined {
   const value = (req.query as Record<string, unknown>)[name];
   if (value === undefined || value === '') return undefined;
@@ -275,6 +290,7 @@ export function createApiRouter(deps: AppDeps, settings: HttpSettings): Router {
   const router = express.Router();
   const manualClock = clock instanceof ManualClock ? clock : null;
 
+  router.use(refuseStructuredQuery);
   router.use(express.json({ limit: MAX_JSON_BYTES }));
   router.use(express.text({ type: XML_MEDIA_TYPES, limit: MAX_XML_BYTES }));
 
