@@ -155,7 +155,10 @@ export interface TaskDoc {
   assignee: string | null;
   dueAt: Date | null;
   priority: number;
-  /** The form read from `camunda:formData` (see server/forms). */
+  /**
+   * The form read from `camunda:formData` (see server/forms). Stored as a JSON string (older records: the object);
+   * the runtime hands it out parsed.
+   */
   formSchema: unknown;
   /** `bpmn:documentation`: first line the citation, the rest the sentence it enforces. */
   documentation: string | null;

@@ -24,7 +24,9 @@ export async function applyOutbox(collections: Collections, ops: OutboxOp[]): Pr
   for (const op of ops) {
     switch (op.op) {
       case 'upsertTask':
-        newTasks.push(op.task);
+        // The form schema (a deep tree copied into every task) is stored as one JSON string: FerretDB decodes every
+        // field of every task it reads, and task lists read many. The runtime parses it back (taskFromStore).
+        newTasks.push(op.task.formSchema === null || op.task.formSchema === undefined ? op.task : { ...op.task, formSchema: JSON.stringify(op.task.formSchema) });
         break;
       case 'closeTasks':
         for (const id of op.taskIds) {

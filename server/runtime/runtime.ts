@@ -217,7 +217,7 @@ export class Runtime implements RuntimeApi {
     const { outbox: _outbox, ...instance } = doc;
     // The instance names its open tasks; fetch them by key rather than querying the whole task collection.
     const found = await Promise.all((doc.openTasks ?? []).map((ref) => this.collections.tasks.findOne({ _id: ref.taskId })));
-    const openTasks = found.filter((task): task is TaskDoc => !!task && task.status === 'open');
+    const openTasks = found.filter((task): task is TaskDoc => !!task && task.status === 'open').map(taskFromStore);
     openTasks.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
     return { instance, openTasks };
   }
@@ -238,7 +238,7 @@ export class Runtime implements RuntimeApi {
     const refs = (instance.openTasks ?? []) as OpenTaskRef[];
     const found = await Promise.all(
       refs.map(async (ref) => {
-        const task = created.get(ref.taskId) ?? (await this.collections.tasks.findOne({ _id: ref.taskId }));
+        const task = created.get(ref.taskId) ?? taskFromStore(await this.collections.tasks.findOne({ _id: ref.taskId }));
         return task ? ({ ...task, ...updates.get(ref.taskId) } as TaskDoc) : null;
       }),
     );
@@ -326,7 +326,7 @@ export class Runtime implements RuntimeApi {
   async getTask(id: string): Promise<TaskDoc> {
     const task = await this.collections.tasks.findOne({ _id: id });
     if (!task) throw new RuntimeError('not_found', `任务不存在：${id}`);
-    return task;
+    return taskFromStore(task);
   }
 
   canAct(task: TaskDoc, actor: Actor): boolean {
@@ -824,6 +824,12 @@ function engineStateOf(doc: Pick<StoredInstance, 'engineState'>): Record<string,
 function storedFields<T extends Partial<StoredInstance>>(set: T): T {
   if (set.engineState === undefined || set.engineState === null || typeof set.engineState === 'string') return set;
   return { ...set, engineState: JSON.stringify(set.engineState) };
+}
+
+/** A task record as read: its form schema is stored as a JSON string (see `applyOutbox`), older records hold the object. */
+function taskFromStore<T extends TaskDoc | null>(task: T): T {
+  if (!task || typeof task.formSchema !== 'string') return task;
+  return { ...task, formSchema: JSON.parse(task.formSchema) };
 }
 
 function shuffle<T>(items: T[]) {
