@@ -16,10 +16,17 @@ export interface Args {
   quick: boolean;
   json: string | null;
   seed: number;
+  /** `--sizes 1000,10000,100000`: the inbox / memory sizes instead of the mode's defaults. */
+  sizes: number[] | null;
 }
 
 export function parseArgs(argv = process.argv.slice(2)): Args {
-  const args: Args = { quick: false, json: null, seed: 20260301 };
+  const args: Args = { quick: false, json: null, seed: 20260301, sizes: null };
+  const sizes = (text: string | undefined) => {
+    const list = (text ?? '').split(',').map((x) => Number(x.trim()));
+    if (!list.length || list.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--sizes wants numbers like 1000,10000: ${text}`);
+    return list;
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--quick') args.quick = true;
@@ -27,7 +34,9 @@ export function parseArgs(argv = process.argv.slice(2)): Args {
     else if (a.startsWith('--json=')) args.json = a.slice(7);
     else if (a === '--seed') args.seed = Number(argv[++i]);
     else if (a.startsWith('--seed=')) args.seed = Number(a.slice(7));
-    else throw new Error(`unknown argument: ${a} (use --quick, --json PATH, --seed N)`);
+    else if (a === '--sizes') args.sizes = sizes(argv[++i]);
+    else if (a.startsWith('--sizes=')) args.sizes = sizes(a.slice(8));
+    else throw new Error(`unknown argument: ${a} (use --quick, --json PATH, --seed N, --sizes N,N,…)`);
   }
   return args;
 }
