@@ -219,7 +219,7 @@ describe('inbox and task', () => {
     expect(claim.status).toBe(303);
     const page = await agent.get(`/tasks/${encodeURIComponent(fillTaskId)}`);
     expect(page.text).toContain('已签收');
-    expect(page.text).toContain('办理人：street-office');
+    expect(page.text).toContain('办理人：街道办事处（演示）');
     const res = await agent
       .post(`/tasks/${encodeURIComponent(fillTaskId)}`)
       .type('form')

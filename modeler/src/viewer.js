@@ -28,6 +28,17 @@ const STATE_LABELS = {
 
 const viewers = new WeakMap();
 
+/**
+ * Where a state badge goes: at the lower left corner of a task, but above an event or gateway whose name is
+ * written below it (and below one named above), so that the badge never covers the name.
+ */
+function badgePosition(element) {
+  const label = element.label;
+  if (!label) return { bottom: 4, left: -4 };
+  const labelBelow = label.y >= element.y + element.height / 2;
+  return labelBelow ? { top: -22, left: -4 } : { bottom: -20, left: -4 };
+}
+
 async function renderDiagram(container, xml, states = {}) {
   if (typeof container === 'string') container = document.querySelector(container);
   if (!container) throw new Error('renderDiagram: container not found');
@@ -61,7 +72,7 @@ async function renderDiagram(container, xml, states = {}) {
         const badge = document.createElement('span');
         badge.className = `bpmn-state-badge bpmn-state-${state}`;
         badge.textContent = STATE_LABELS[state];
-        overlays.add(id, 'bpmn-state', { position: { bottom: 4, left: -4 }, html: badge });
+        overlays.add(id, 'bpmn-state', { position: badgePosition(element), html: badge });
       }
     }
   }

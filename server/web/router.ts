@@ -3,7 +3,7 @@ import express, { type ErrorRequestHandler, type Request, type RequestHandler, t
 import type { AppDeps, HttpSettings } from '../app.js';
 import { groupName } from '../auth/groups.js';
 import { hasGroup, isAdmin } from '../auth/middleware.js';
-import { authenticateUser } from '../auth/users.js';
+import { authenticateUser, findUserById } from '../auth/users.js';
 import type { AuditDoc, InstanceStatus, SignoffDoc, TaskDoc } from '../db/types.js';
 import { APPROVAL_DECISIONS, type FormSchema } from '../forms/schema.js';
 import { csrfToken, requireCsrf, rotateCsrfToken, verifyCsrf } from '../http/csrf.js';
@@ -40,6 +40,10 @@ const AUDIT_NAMES: Record<string, string> = {
   'task.unclaimed': '退回签收',
   'task.completed': '办理完成',
   'task.reassigned': '改派',
+  'task.cancelled': '待办取消',
+  'service.completed': '自动办理',
+  'admin.retry': '管理员重试',
+  'admin.cancel': '管理员取消流程',
   'timer.fired': '计时到期',
   incident: '发生异常',
   'instance.completed': '流程结束',
@@ -47,6 +51,20 @@ const AUDIT_NAMES: Record<string, string> = {
   'notice.published': '发布公示',
   'element.completed': '环节完成',
 };
+
+/** Chinese names of the notice kinds the shipped processes publish (a kind not listed is shown as written). */
+const NOTICE_KINDS: Record<string, string> = {
+  'voter-list': '选民名单',
+  'election-result': '选举结果',
+  resolution: '决议公开',
+  'implementation-result': '实施结果公开',
+  'named-pilots': '试点命名',
+  renewal: '年度评估与续签',
+};
+
+function kindName(kind: string | null | undefined): string {
+  return kind ? NOTICE_KINDS[kind] ?? kind : '';
+}
 
 /** Names of a definition's elements (`id` → `name`), read from its XML for the timeline. */
 function elementNames(xml: string): Map<string, string> {
@@ -427,13 +445,37 @@ export function createWebRouter(deps: AppDeps, settings: Pick<HttpSettings, 'coo
     return names;
   }
 
-  async function historyOf(view: InstanceView): Promise<{ audit: AuditDoc[]; signoffs: SignoffDoc[]; rows: unknown[] }> {
+  /** Display names of user ids (the id itself for a user no longer known). */
+  async function peopleOf(ids: Iterable<string | null | undefined>): Promise<Map<string, string>> {
+    const unique = [...new Set([...ids].filter((id): id is string => !!id))].slice(0, 200);
+    const users = await Promise.all(unique.map((id) => findUserById(deps.db, id)));
+    return new Map(unique.map((id, i) => [id, users[i]?.displayName || id]));
+  }
+
+  /**
+   * The instance's timeline: audit entries and sign-offs, without the noise of passing gateways and of the plain
+   * `element.completed` of steps whose own entry (task, service or timer) says more. `people` names every user shown on
+   * the instance's pages (actors, starter, assignees).
+   */
+  async function historyOf(
+    view: InstanceView,
+    extraPeople: (string | null | undefined)[] = [],
+  ): Promise<{ audit: AuditDoc[]; signoffs: SignoffDoc[]; rows: unknown[]; people: Map<string, string> }> {
     const instanceId = view.instance._id;
     const [audit, signoffs, names] = await Promise.all([runtime.getAudit(instanceId), runtime.getSignoffs(instanceId), namesOf(view)]);
+    const people = await peopleOf([
+      view.instance.startedBy,
+      ...view.openTasks.map((t) => t.assignee),
+      ...audit.map((e) => e.actor),
+      ...extraPeople,
+    ]);
     const byTask = new Map(signoffs.map((s) => [s.taskId, s]));
-    const taskElements = new Set(audit.filter((e) => e.type.startsWith('task.')).map((e) => e.elementId));
+    const toldElsewhere = new Set(
+      audit.filter((e) => e.type.startsWith('task.') || e.type === 'service.completed' || e.type === 'timer.fired').map((e) => e.elementId),
+    );
+    const isGateway = (e: AuditDoc) => typeof e.data?.elementType === 'string' && /Gateway$/.test(e.data.elementType);
     const rows = audit
-      .filter((e) => e.type !== 'task.created' && !(e.type === 'element.completed' && taskElements.has(e.elementId)))
+      .filter((e) => e.type !== 'task.created' && !(e.type === 'element.completed' && (toldElsewhere.has(e.elementId) || isGateway(e))))
       .map((e) => {
         const signoff = e.taskId ? byTask.get(e.taskId) : undefined;
         const withSignoff = e.type === 'task.completed' && signoff;
@@ -449,18 +491,23 @@ export function createWebRouter(deps: AppDeps, settings: Pick<HttpSettings, 'coo
           at: e.at,
           what: AUDIT_NAMES[e.type] ?? e.type,
           step,
-          who: withSignoff ? signoff.byName || signoff.by : e.actor ? e.actor : '系统',
+          who: withSignoff ? signoff.byName || signoff.by : e.actor ? people.get(e.actor) ?? e.actor : '系统',
           decision: withSignoff ? APPROVAL_DECISIONS[signoff.decision] ?? signoff.decision : null,
           decisionClass: withSignoff ? signoff.decision : null,
           opinion: withSignoff ? signoff.opinion : null,
           source: withSignoff ? signoff.source : null,
-          message: e.type === 'incident' && typeof e.data?.message === 'string' ? e.data.message : null,
+          message:
+            e.type === 'incident' && typeof e.data?.message === 'string'
+              ? e.data.message
+              : e.type.startsWith('admin.') && typeof e.data?.reason === 'string'
+                ? `原因：${e.data.reason}`
+                : null,
         };
       });
-    return { audit, signoffs, rows };
+    return { audit, signoffs, rows, people };
   }
 
-  function keyFacts(view: InstanceView) {
+  function keyFacts(view: InstanceView, people: Map<string, string>) {
     const i = view.instance;
     return {
       id: i._id,
@@ -470,7 +517,7 @@ export function createWebRouter(deps: AppDeps, settings: Pick<HttpSettings, 'coo
       businessKey: i.businessKey,
       status: STATUS_NAMES[i.status] ?? i.status,
       statusClass: i.status,
-      startedBy: i.startedBy,
+      startedBy: i.startedBy ? people.get(i.startedBy) ?? i.startedBy : null,
       startedAt: i.startedAt,
       endedAt: i.endedAt,
     };
@@ -487,13 +534,14 @@ export function createWebRouter(deps: AppDeps, settings: Pick<HttpSettings, 'coo
     status = 200,
   ) {
     const view = await runtime.getInstance(task.instanceId);
-    const history = await historyOf(view);
+    const history = await historyOf(view, [task.assignee, task.completedBy]);
+    const person = (id: string | null | undefined) => (id ? history.people.get(id) ?? id : null);
     if (task.status !== 'open') {
       return page(req, res, 'task-done', task.name, 'tasks', {
         task: taskRow(task, false),
-        completedBy: task.completedBy,
+        completedBy: person(task.completedBy),
         cancelled: task.status === 'cancelled',
-        instance: keyFacts(view),
+        instance: keyFacts(view, history.people),
       });
     }
     const schema = asSchema(task.formSchema);
@@ -508,9 +556,9 @@ export function createWebRouter(deps: AppDeps, settings: Pick<HttpSettings, 'coo
       {
         task: taskRow(task, !task.assignee),
         mayAct: runtime.canAct(task, actor),
-        assignee: task.assignee,
+        assignee: person(task.assignee),
         assignedToMe: task.assignee === actor.id,
-        instance: keyFacts(view),
+        instance: keyFacts(view, history.people),
         policy: policyOf(task.documentation),
         fields,
         approval: !!schema?.approval,
@@ -624,9 +672,15 @@ export function createWebRouter(deps: AppDeps, settings: Pick<HttpSettings, 'coo
     const active = view.instance.activeElements ?? [];
     const incident = (view.instance.incidents ?? []).map((i) => i.elementId);
     const completed = [...new Set(history.audit.map((e) => e.elementId).filter((id): id is string => !!id && !active.includes(id)))];
+    // Where the diagram opens when it is too wide to show whole at a readable size: the current step, else the last one.
+    const focus = active[0] ?? incident.find(Boolean) ?? [...history.audit].reverse().find((e) => e.elementId)?.elementId ?? '';
     await page(req, res, 'instance', `${view.instance.processName || view.instance.processKey}`, 'mine', {
-      instance: keyFacts(view),
-      openTasks: view.openTasks.map((t) => ({ ...taskRow(t, !t.assignee), assignee: t.assignee, mayOpen: canViewTask(runtime, t, actor) })),
+      instance: keyFacts(view, history.people),
+      openTasks: view.openTasks.map((t) => ({
+        ...taskRow(t, !t.assignee),
+        assignee: t.assignee ? history.people.get(t.assignee) ?? t.assignee : null,
+        mayOpen: canViewTask(runtime, t, actor),
+      })),
       incidents: (view.instance.incidents ?? []).map((i) => ({ message: i.message, at: i.at, elementId: i.elementId })),
       history: history.rows,
       notices: notices.map((n) => ({ id: n._id, title: n.title, publishedAt: n.publishedAt, endAt: n.endAt })),
@@ -635,6 +689,7 @@ export function createWebRouter(deps: AppDeps, settings: Pick<HttpSettings, 'coo
         completed: completed.join(','),
         active: active.join(','),
         incident: incident.join(','),
+        focus,
       },
     });
   });
@@ -647,7 +702,7 @@ export function createWebRouter(deps: AppDeps, settings: Pick<HttpSettings, 'coo
     const rows = notices.map((n) => ({
       id: n._id,
       title: n.title,
-      kind: n.kind,
+      kind: kindName(n.kind),
       businessKey: n.businessKey,
       publishedAt: n.publishedAt,
       endAt: n.endAt,
@@ -664,7 +719,7 @@ export function createWebRouter(deps: AppDeps, settings: Pick<HttpSettings, 'coo
       notice: {
         id: n._id,
         title: n.title,
-        kind: n.kind,
+        kind: kindName(n.kind),
         businessKey: n.businessKey,
         publishedAt: n.publishedAt,
         endAt: n.endAt,
