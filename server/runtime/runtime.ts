@@ -382,7 +382,7 @@ export class Runtime implements RuntimeApi {
   ) {
     if (task.status !== 'open') throw new RuntimeError('conflict', '该任务已办结');
     const definition = await this.definitions.runnableById(`${task.processKey}:${task.version}`);
-    await this.mutate(task.instanceId, definition, async (doc) => {
+    await this.mutate(task.instanceId, definition, null, async (doc) => {
       const entry = (doc.openTasks ?? []).find((t) => t.taskId === task._id);
       if (!entry || doc.status === 'cancelled' || doc.status === 'completed') throw new RuntimeError('conflict', '该任务已办结或已被取消');
       const decision = decide(entry.assignee ?? null);
@@ -408,7 +408,7 @@ export class Runtime implements RuntimeApi {
     if (options.rejectUnknownFields) refuseUnknownFields(task.formSchema as FormSchema | null, input);
     const definition = await this.definitions.runnableById(`${task.processKey}:${task.version}`);
     let values: Record<string, unknown> = {};
-    const committed = await this.mutate(task.instanceId, definition, async (doc) => {
+    const committed = await this.mutate(task.instanceId, definition, null, async (doc) => {
       if (doc.status === 'cancelled' || doc.status === 'completed') throw new RuntimeError('conflict', '流程已结束');
       const entry = (doc.openTasks ?? []).find((t) => t.taskId === task._id);
       if (!entry) throw new RuntimeError('conflict', '该任务已办结或已被取消');
@@ -469,7 +469,7 @@ export class Runtime implements RuntimeApi {
     const doc = await this.loadInstance(instanceId);
     if (doc.status !== 'incident') throw new RuntimeError('conflict', '该流程实例没有待处理的异常');
     const definition = await this.definitions.runnableById(doc.definitionId);
-    await this.mutate(instanceId, definition, async (current) => ({
+    await this.mutate(instanceId, definition, doc, async (current) => ({
       result: await this.step(definition, current, { type: 'retry' }),
       ctx: { now: this.clock.now(), actor: actor.id, audit: [{ type: 'admin.retry', data: { reason } }] },
     }));
@@ -481,7 +481,7 @@ export class Runtime implements RuntimeApi {
     const doc = await this.loadInstance(instanceId);
     if (doc.status === 'completed' || doc.status === 'cancelled') throw new RuntimeError('conflict', '流程已结束，不能取消');
     const definition = await this.definitions.runnableById(doc.definitionId);
-    await this.mutate(instanceId, definition, async (current) => {
+    await this.mutate(instanceId, definition, doc, async (current) => {
       const result: StepResult = {
         state: engineStateOf(current),
         status: 'running',
@@ -555,7 +555,7 @@ export class Runtime implements RuntimeApi {
       return false;
     }
     const definition = await this.definitions.runnableById(doc.definitionId);
-    const fired = await this.mutate(entry.instanceId, definition, async (current) => {
+    const fired = await this.mutate(entry.instanceId, definition, doc, async (current) => {
       // Another server may have fired it between the query and this read.
       if (!current.nextTimerAt || current.nextTimerAt > this.clock.now()) return null;
       if (current.status !== 'running' && current.status !== 'incident') return null;
@@ -684,10 +684,12 @@ export class Runtime implements RuntimeApi {
   private async mutate(
     instanceId: string,
     definition: RunnableDefinition,
+    loaded: StoredInstance | null,
     work: (doc: StoredInstance) => Promise<{ result: StepResult; ctx: StepContext; status?: 'cancelled' } | null>,
   ): Promise<Committed | null> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const doc = await this.loadInstance(instanceId);
+      // The caller's fresh load serves the first attempt; a lost race reads again.
+      const doc = attempt === 0 && loaded ? loaded : await this.loadInstance(instanceId);
       const outcome = await work(doc);
       if (!outcome) return null;
       const derived = deriveStep(doc, outcome.result, definition, outcome.ctx);
