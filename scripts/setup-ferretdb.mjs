@@ -9,7 +9,7 @@
 // - a failed build also exits 0 with advice, unless FERRETDB_SETUP_STRICT=1 (CI sets it).
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,7 +30,8 @@ const ADVICE =
 
 function sourceStamp() {
   const h = createHash('sha256');
-  for (const f of ['go.mod', 'go.sum', 'main.go']) {
+  const goFiles = readdirSync(srcDir).filter((f) => f.endsWith('.go')).sort();
+  for (const f of ['go.mod', 'go.sum', ...goFiles]) {
     h.update(f).update('\0').update(readFileSync(path.join(srcDir, f))).update('\0');
   }
   const launcher = /const Version = "([^"]+)"/.exec(readFileSync(path.join(srcDir, 'main.go'), 'utf8'));

@@ -39,7 +39,7 @@ import (
 )
 
 // Version is printed by -version; scripts/setup-ferretdb.mjs records it beside the binary.
-const Version = "communitybpmn-ferretdb-launcher/2 FerretDB/v1.24.2"
+const Version = "communitybpmn-ferretdb-launcher/3 FerretDB/v1.24.2"
 
 func main() {
 	os.Exit(run())
@@ -112,6 +112,13 @@ func run() int {
 	query.Add("_pragma", "synchronous("+*synchronous+")")
 	sqliteURL := (&url.URL{Scheme: "file", Opaque: filepath.ToSlash(dir) + "/", RawQuery: query.Encode()}).String()
 
+	// FerretDB looks documents up by `_ferretdb_sjson->'$._id'` but indexes `_ferretdb_sjson->"_id"`: SQLite does not
+	// see them as the same expression, so every lookup by _id scans its table (see idindex.go). Index the lookup
+	// expression in the existing files now, before FerretDB opens them, and in new tables while it runs.
+	if err = indexIDPaths(dir, logger); err != nil {
+		logger.Warn("cannot index _id lookups", slog.String("error", err.Error()))
+	}
+
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: *listen},
 		Logger:    logger,
@@ -139,6 +146,7 @@ func run() int {
 
 	done := make(chan error, 1)
 	go func() { done <- f.Run(ctx) }()
+	go keepIndexingIDPaths(ctx, dir, logger, 2*time.Second)
 
 	// The listener is already bound by New, so MongoDBURI does not block.
 	fmt.Printf("FERRETDB_READY %s\n", f.MongoDBURI())
