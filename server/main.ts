@@ -9,6 +9,8 @@ import { createApp, readHttpSettings, sweepExpiredSessions } from './app.js';
 import { startSweeper, sweepExpiredTokens } from './auth/tokens.js';
 import { disableDemoUsers, ensureProductionAdmin, seedDemoUsers } from './auth/users.js';
 import { readConfig } from './config.js';
+import { holidayTableCovers, useHolidayTable } from './notices/calendar.js';
+import { holidayTableWith } from './notices/holidays.js';
 import { ensureIndexes } from './db/collections.js';
 import { openDatabase, redactUri, type Database } from './db/connect.js';
 import { systemClock, type Clock } from './engine/clock.js';
@@ -109,6 +111,12 @@ function startTimerPoller(runtime: Runtime, intervalMs = 1000) {
 
 async function main(): Promise<void> {
   const config = readConfig();
+  // Statutory holidays of years published after this release (server/notices/holidays.ts); a bad file stops here.
+  useHolidayTable(holidayTableWith(config.holidaysFile));
+  const nextYear = new Date().getUTCFullYear() + 1;
+  if (!holidayTableCovers(new Date(Date.UTC(nextYear, 0, 1)), new Date(Date.UTC(nextYear, 0, 1)))) {
+    log(`${nextYear} 年的法定节假日安排不在节假日表中：跨入该年的工作日公示期只扣除周末（用 HOLIDAYS_FILE 补充）`);
+  }
   const httpSettings = readHttpSettings();
   if (config.production && httpSettings.cookieSecure === false) {
     log('提示 / note: COOKIE_SECURE is not set; set COOKIE_SECURE=1 when served over HTTPS');
