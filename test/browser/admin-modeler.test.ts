@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, SHOTS } from './chromium.js';
 import { createApp, type AppDeps } from '../../server/app.js';
 import { seedDemoUsers } from '../../server/auth/users.js';
 import { readConfig } from '../../server/config.js';
@@ -23,18 +24,8 @@ import { testDatabase } from '../support/db.js';
  */
 
 const root = process.cwd();
-const SHOTS = path.resolve(root, 'test-output', 'screenshots');
 const MIWG = path.resolve(root, '../shared/miwg');
 const PROCESS_FILES = ['committee-election', 'four-deliberations', 'mental-health-contract', 'pilot-campaign'];
-const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-];
 
 let database: Database;
 let runtime: Runtime;
@@ -45,7 +36,6 @@ let page: Page;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   database = await testDatabase('admin_modeler');
   await ensureIndexes(database.db);
   await seedDemoUsers(database.db);
@@ -68,7 +58,7 @@ beforeAll(async () => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
   page = await context.newPage();
   page.on('pageerror', (err) => pageErrors.push(err.message));

@@ -1,9 +1,10 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { launchChromium, SHOTS } from './chromium.js';
 import { ProcessDriver } from '../support/process-driver.js';
 
 /**
@@ -17,17 +18,6 @@ import { ProcessDriver } from '../support/process-driver.js';
  * Same inputs and order of steps as test/processes/four-deliberations.test.ts (the API-level test of the process).
  */
 
-const SHOTS = path.resolve('test-output', 'screenshots');
-const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-  '--lang=zh-CN',
-];
 const BK = 'P3-WEB-001';
 const SUBJECT = '幸福小区加装电梯';
 const RESOLUTION_TITLE = `关于“${SUBJECT}”的居民代表会议决议公示`;
@@ -42,7 +32,6 @@ const contexts = new Map<string, { context: BrowserContext; page: Page }>();
 const errors: string[] = [];
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   // Monday 2 March 2026, 09:00 China time.
   d = await ProcessDriver.create('p3_browser', '2026-03-02T09:00:00+08:00');
   // Another matter already under way, so the inboxes hold more than the instance under test.
@@ -56,7 +45,7 @@ beforeAll(async () => {
     const s = d.app.listen(0, '127.0.0.1', () => resolve(s));
   });
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium(['--lang=zh-CN']);
 }, 120_000);
 
 afterAll(async () => {

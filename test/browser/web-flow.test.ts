@@ -1,9 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { launchChromium, SHOTS } from './chromium.js';
 import type { Database } from '../../server/db/connect.js';
 import { testDatabase } from '../support/db.js';
 import { insertNotice, WEB_PROCESS_KEY, webFixture, type WebFixture } from './fixture.js';
@@ -14,16 +14,6 @@ import { insertNotice, WEB_PROCESS_KEY, webFixture, type WebFixture } from './fi
  * opinion, the instance page and the notice board. Screenshots go to test-output/screenshots/.
  */
 
-const SHOTS = path.resolve('test-output', 'screenshots');
-const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-];
 
 let database: Database;
 let fx: WebFixture;
@@ -33,7 +23,6 @@ let browser: Browser;
 let instanceId = '';
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   database = await testDatabase('web_flow');
   fx = await webFixture(database);
   const view = await fx.runtime.startInstance(
@@ -57,7 +46,7 @@ beforeAll(async () => {
     const s = fx.app.listen(0, '127.0.0.1', () => resolve(s));
   });
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
