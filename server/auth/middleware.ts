@@ -1,14 +1,18 @@
 import type { RequestHandler } from 'express';
 import type { Db } from 'mongodb';
 import type { Actor } from '../runtime/api.js';
+import { cachedActor } from './cache.js';
 import { ADMIN_GROUP, groupName } from './groups.js';
-import { resolveToken } from './tokens.js';
+import { isWellFormedToken, resolveToken, tokenDigest } from './tokens.js';
 import { findUserById, toActor } from './users.js';
 
 /**
  * Who is asking: `Authorization: Bearer <token>` first, else the session cookie. Sets `req.actor` (null when
  * nobody is signed in) and `req.authMethod`. A request that presents a bearer token is judged by that token only:
  * an invalid or expired token is not rescued by a session cookie.
+ *
+ * Successful look-ups are remembered for a few seconds (server/auth/cache.ts: what that means for logout and
+ * disabled users, and why it is safe on this server).
  */
 export function authenticate(db: Db): RequestHandler {
   return async (req, _res, next) => {
@@ -19,10 +23,9 @@ export function authenticate(db: Db): RequestHandler {
       const header = req.get('authorization');
       const bearer = header ? /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header) : null;
       if (bearer) {
-        const token = await resolveToken(db, bearer[1]!);
-        const user = token ? await findUserById(db, token.userId) : null;
-        if (user && !user.disabled) {
-          req.actor = toActor(user);
+        const actor = await bearerActor(db, bearer[1]!);
+        if (actor) {
+          req.actor = actor;
           req.authMethod = 'bearer';
         } else {
           req.authProblem = 'invalid_token';
@@ -31,9 +34,9 @@ export function authenticate(db: Db): RequestHandler {
       }
       const userId = req.session?.userId;
       if (userId) {
-        const user = await findUserById(db, userId);
-        if (user && !user.disabled) {
-          req.actor = toActor(user);
+        const actor = await enabledUser(db, userId);
+        if (actor) {
+          req.actor = actor;
           req.authMethod = 'session';
         } else {
           delete req.session.userId;
@@ -44,6 +47,24 @@ export function authenticate(db: Db): RequestHandler {
       next(err);
     }
   };
+}
+
+/** The enabled user a live bearer token belongs to. */
+function bearerActor(db: Db, token: string): Promise<Actor | null> {
+  if (!isWellFormedToken(token)) return Promise.resolve(null);
+  return cachedActor(db, `token:${tokenDigest(token)}`, async () => {
+    const doc = await resolveToken(db, token);
+    const user = doc ? await findUserById(db, doc.userId) : null;
+    return doc && user && !user.disabled ? { actor: toActor(user), expiresAt: doc.expiresAt.getTime() } : null;
+  });
+}
+
+/** The user a session names, if it exists and is enabled. */
+function enabledUser(db: Db, userId: string): Promise<Actor | null> {
+  return cachedActor(db, `user:${userId}`, async () => {
+    const user = await findUserById(db, userId);
+    return user && !user.disabled ? { actor: toActor(user), expiresAt: Infinity } : null;
+  });
 }
 
 /**

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from 'mongodb';
+import { invalidateAuthCache } from './cache.js';
 
 /**
  * Bearer tokens for API clients: 32 random bytes (base64url) handed out once at login. Only their SHA-256 is
@@ -28,6 +29,14 @@ function digest(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+/** Whether `token` has the shape of an issued token (anything else is refused without a look-up). */
+export function isWellFormedToken(token: string): boolean {
+  return TOKEN_PATTERN.test(token);
+}
+
+/** The stored id of a token (its SHA-256, hex). */
+export const tokenDigest = digest;
+
 export async function issueToken(
   db: Db,
   userId: string,
@@ -51,10 +60,14 @@ export async function resolveToken(db: Db, token: string): Promise<TokenDoc | nu
 export async function revokeToken(db: Db, token: string): Promise<void> {
   if (!TOKEN_PATTERN.test(token)) return;
   await tokens(db).deleteOne({ _id: digest(token) });
+  // After the delete: no request starting from here is answered from the authentication cache's older state.
+  invalidateAuthCache();
 }
 
 export async function revokeUserTokens(db: Db, userId: string): Promise<number> {
-  return (await tokens(db).deleteMany({ userId })).deletedCount;
+  const { deletedCount } = await tokens(db).deleteMany({ userId });
+  invalidateAuthCache();
+  return deletedCount;
 }
 
 export async function sweepExpiredTokens(db: Db, now: Date = new Date()): Promise<number> {

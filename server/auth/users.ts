@@ -2,6 +2,7 @@ import type { Db } from 'mongodb';
 import { collections } from '../db/collections.js';
 import type { UserDoc } from '../db/types.js';
 import type { Actor } from '../runtime/api.js';
+import { invalidateAuthCache } from './cache.js';
 import { ADMIN_GROUP, GROUPS, groupName } from './groups.js';
 import { hashPassword, MAX_PASSWORD_LENGTH, verifyAgainstDummy, verifyPassword } from './passwords.js';
 
@@ -116,10 +117,12 @@ export async function setPassword(db: Db, id: string, password: string): Promise
     throw new UserInputError(`密码至少需要 ${MIN_PASSWORD_LENGTH} 个字符`, 'password');
   }
   await collections(db).users.updateOne({ _id: id }, { $set: { passwordHash: await hashPassword(password), updatedAt: new Date() } });
+  invalidateAuthCache();
 }
 
 export async function setUserDisabled(db: Db, id: string, disabled: boolean): Promise<void> {
   await collections(db).users.updateOne({ _id: id }, { $set: { disabled, updatedAt: new Date() } });
+  invalidateAuthCache();
 }
 
 // ── demo users (embedded / non-production mode) ──────────────────────────────
@@ -212,6 +215,7 @@ export async function ensureProductionAdmin(db: Db, env: NodeJS.ProcessEnv = pro
         $addToSet: { groups: ADMIN_GROUP },
       },
     );
+    invalidateAuthCache();
     return { action: 'restored', username };
   }
   return { action: 'kept', username };
