@@ -4,6 +4,7 @@ import type {
   CommitDoc,
   DefinitionDoc,
   DueTimerDoc,
+  FeedDoc,
   InstanceDoc,
   NoticeDoc,
   SignoffDoc,
@@ -24,6 +25,7 @@ export const COLLECTION_NAMES = {
   sessions: 'sessions',
   commits: 'commits',
   duetimers: 'duetimers',
+  taskfeed: 'taskfeed',
 } as const;
 
 export interface Collections {
@@ -36,6 +38,7 @@ export interface Collections {
   users: Collection<UserDoc>;
   commits: Collection<CommitDoc>;
   duetimers: Collection<DueTimerDoc>;
+  taskfeed: Collection<FeedDoc>;
 }
 
 export function collections(db: Db): Collections {
@@ -49,6 +52,7 @@ export function collections(db: Db): Collections {
     users: db.collection<UserDoc>(COLLECTION_NAMES.users),
     commits: db.collection<CommitDoc>(COLLECTION_NAMES.commits),
     duetimers: db.collection<DueTimerDoc>(COLLECTION_NAMES.duetimers),
+    taskfeed: db.collection<FeedDoc>(COLLECTION_NAMES.taskfeed),
   };
 }
 

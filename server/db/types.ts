@@ -136,6 +136,18 @@ export interface InstanceDoc {
   endedAt: Date | null;
 }
 
+/**
+ * The task feed (server/runtime/task-feed.ts): entries `f:<seq>` of a dense sequence, each the open-task changes of
+ * one or more steps, and the hints `head` and `tail` (`seq`).
+ */
+export interface FeedDoc {
+  _id: string;
+  /** JSON of the entry's task changes: one opaque string is what FerretDB reads and writes fastest. */
+  c?: string;
+  at?: Date;
+  seq?: number;
+}
+
 export type TaskStatus = 'open' | 'completed' | 'cancelled';
 
 /** One user-task execution, derived from the instance: `_id = <instanceId>:<executionId>`. */

@@ -21,6 +21,8 @@ import {
 import { DefinitionStore, type RunnableDefinition } from './definitions.js';
 import { deriveStep, timerIndexOp, type OpenTaskRef, type StepContext } from './derive.js';
 import { applyOutbox, decodeCommitPayload, dueTimerId, encodeCommitPayload, flushLegacyOutbox, type CommitPayload } from './outbox.js';
+import { TaskFeed, taskChangeOf } from './task-feed.js';
+import { OpenTaskIndex, TASK_FIELDS_PROJECTION, type TaskFields, type TaskFilter } from './task-index.js';
 
 const MAX_ATTEMPTS = 30;
 const PAGE_LIMIT = 200;
@@ -44,6 +46,8 @@ export interface RuntimeOptions {
   services: Record<string, ServiceHandler>;
   /** Fault injection for tests: called between a step's commit and its derived writes. */
   faults?: { afterCommit?: () => void };
+  /** How often the task feed is read and pruned in the background (ms); 0: only when tasks are listed. */
+  feedPollMs?: number;
 }
 
 /**
@@ -55,17 +59,53 @@ export interface RuntimeOptions {
 export class Runtime implements RuntimeApi {
   readonly collections: Collections;
   readonly definitions: DefinitionStore;
+  /** The open tasks, for inboxes and counts (see task-index.ts); kept current by {@link feed}. */
+  private readonly openTasks = new OpenTaskIndex();
+  private readonly feed: TaskFeed;
+  private feedTimer: NodeJS.Timeout | null = null;
 
   private constructor(private readonly options: RuntimeOptions) {
     this.collections = collectionsOf(options.db);
     this.definitions = new DefinitionStore(this.collections, new Set(Object.keys(options.services)));
+    const tasks = this.collections.tasks;
+    this.feed = new TaskFeed({
+      collection: this.collections.taskfeed,
+      index: this.openTasks,
+      scanOpenTasks: () => tasks.find({ status: 'open' }, { projection: TASK_FIELDS_PROJECTION }) as AsyncIterable<TaskFields>,
+      readTasks: async (ids) => {
+        const found = await Promise.all(ids.map((id) => tasks.findOne({ _id: id }, { projection: { ...TASK_FIELDS_PROJECTION, status: 1 } })));
+        return new Map(found.filter((t) => t !== null).map((t) => [t._id, t]));
+      },
+    });
   }
 
   static async create(options: RuntimeOptions): Promise<Runtime> {
     const runtime = new Runtime(options);
     await runtime.recoverPendingCommits();
     await runtime.backfillTimerIndex();
+    await runtime.feed.rebuild();
+    runtime.startFeedPolling(options.feedPollMs ?? 500);
     return runtime;
+  }
+
+  /** Stops background work (the task feed poller); the runtime still answers, reading the feed on demand. */
+  stop(): void {
+    if (this.feedTimer) clearTimeout(this.feedTimer);
+    this.feedTimer = null;
+  }
+
+  private startFeedPolling(intervalMs: number) {
+    if (!intervalMs) return;
+    const tick = () => {
+      this.feed
+        .maintain()
+        // A failed read is retried on the next tick, and every task list reads the feed itself first.
+        .catch(() => undefined)
+        .finally(() => {
+          if (this.feedTimer) this.feedTimer = setTimeout(tick, intervalMs).unref();
+        });
+    };
+    this.feedTimer = setTimeout(tick, intervalMs).unref();
   }
 
   get clock(): Clock {
@@ -200,7 +240,7 @@ export class Runtime implements RuntimeApi {
       payload: encodeCommitPayload({ set: stored as CommitPayload['set'], outbox }),
     });
     this.options.faults?.afterCommit?.();
-    await applyOutbox(this.collections, outbox);
+    await this.applyDerived(id, 1, outbox);
     await this.writeView(id, 1, stored);
     await this.settle(id, 1);
     return this.viewOf({ doc: stored, set: {}, outbox });
@@ -282,11 +322,23 @@ export class Runtime implements RuntimeApi {
 
   // ── tasks ────────────────────────────────────────────────────────────────
 
+  /**
+   * Open tasks come from the in-memory index (after reading the feed, so a server sees every step stored before the
+   * call, its own and other servers'), and only the page is read, by `_id`. Completed tasks are history: a query.
+   */
   async listTasks(actor: Actor, query: TaskQuery): Promise<TaskDoc[]> {
     const status = query.status ?? 'open';
+    const limit = Math.min(Math.max(query.limit ?? 50, 1), PAGE_LIMIT);
+    if (status === 'open') {
+      await this.feed.catchUp();
+      const page = this.openTasks.page(taskFilter(actor, query), limit, query.before);
+      const found = await Promise.all(page.map((entry) => this.collections.tasks.findOne({ _id: entry.id }, { projection: { formSchema: 0 } })));
+      // A task closed since the index was read is left out rather than shown as still to do.
+      return found.filter((task): task is TaskDoc => task !== null && task.status === 'open');
+    }
     let filter: Filter<TaskDoc>;
     if (query.scope === 'mine') {
-      filter = status === 'open' ? { status: 'open', assignee: actor.id } : { status: 'completed', completedBy: actor.id };
+      filter = { status: 'completed', completedBy: actor.id };
     } else if (query.scope === 'candidate') {
       filter = {
         status,
@@ -303,24 +355,19 @@ export class Runtime implements RuntimeApi {
         { $or: [{ createdAt: { $lt: query.before.createdAt } }, { createdAt: query.before.createdAt, _id: { $lt: query.before.id } }] },
       ];
     }
-    const limit = Math.min(Math.max(query.limit ?? 50, 1), PAGE_LIMIT);
     return this.collections.tasks
       .find(filter, { projection: { formSchema: 0 } })
-      .sort(status === 'completed' && query.scope === 'mine' ? { completedAt: -1 } : { createdAt: -1, _id: -1 })
+      .sort(query.scope === 'mine' ? { completedAt: -1 } : { createdAt: -1, _id: -1 })
       .limit(limit)
       .toArray();
   }
 
   async countTasks(actor: Actor) {
-    const [mine, candidate] = await Promise.all([
-      this.collections.tasks.countDocuments({ status: 'open', assignee: actor.id }),
-      this.collections.tasks.countDocuments({
-        status: 'open',
-        assignee: null,
-        $or: [{ candidateGroups: { $in: actor.groups } }, { candidateUsers: actor.id }],
-      }),
-    ]);
-    return { mine, candidate };
+    await this.feed.catchUp();
+    return {
+      mine: this.openTasks.count({ scope: 'mine', actor }),
+      candidate: this.openTasks.count({ scope: 'candidate', actor }),
+    };
   }
 
   async getTask(id: string): Promise<TaskDoc> {
@@ -610,7 +657,7 @@ export class Runtime implements RuntimeApi {
       const first = await this.collections.commits.findOne({ _id: `${id}:1` });
       const payload = first ? decodeCommitPayload(first) : null;
       if (!payload) throw new RuntimeError('not_found', `流程实例不存在：${id}`);
-      await applyOutbox(this.collections, payload.outbox);
+      await this.applyDerived(id, 1, payload.outbox);
       await this.writeView(id, 1, payload.set);
       doc = { ...(payload.set as StoredInstance), rev: 1 };
     }
@@ -625,12 +672,23 @@ export class Runtime implements RuntimeApi {
       if (payload) latest = { rev, payload };
     }
     if (latest) {
-      await applyOutbox(this.collections, latest.payload.outbox);
+      await this.applyDerived(id, latest.rev, latest.payload.outbox);
       await this.writeView(id, latest.rev, latest.payload.set);
       await this.settle(id, latest.rev);
       return { ...doc, ...(latest.payload.set as Partial<StoredInstance>), rev: latest.rev, outbox: [] };
     }
     return doc;
+  }
+
+  /**
+   * A commit's derived writes, then its open-task changes to the task feed: after the task records (the feed never
+   * runs ahead of them) and before the view (a step that dies in between is finished, feed included, by whoever
+   * reads the instance next).
+   */
+  private async applyDerived(instanceId: string, rev: number, outbox: OutboxOp[]) {
+    await applyOutbox(this.collections, outbox);
+    const change = taskChangeOf(instanceId, rev, outbox);
+    if (change) await this.feed.append(change);
   }
 
   /** Write the view of commit `rev`: the first one creates the instance document, later ones update it. */
@@ -717,7 +775,7 @@ export class Runtime implements RuntimeApi {
         continue; // another step took this revision
       }
       this.options.faults?.afterCommit?.();
-      await applyOutbox(this.collections, outbox);
+      await this.applyDerived(instanceId, rev, outbox);
       await this.writeView(instanceId, rev, stored);
       await this.settle(instanceId, rev);
       return { doc, set: { ...stored, rev }, outbox };
@@ -799,6 +857,15 @@ function refuseRepeatPerformer(
     'forbidden',
     `您已办理过${what}“${task.name}”：该环节须由不同人员各自独立办理，同一人不能办理两份${source ? `（${source}）` : ''}`,
   );
+}
+
+function taskFilter(actor: Actor, query: TaskQuery): TaskFilter {
+  return {
+    scope: query.scope,
+    actor,
+    ...(query.processKey ? { processKey: query.processKey } : {}),
+    ...(query.businessKey ? { businessKey: query.businessKey } : {}),
+  };
 }
 
 function requireReason(reason: string) {
