@@ -21,6 +21,7 @@ import {
 import { DefinitionStore, type RunnableDefinition } from './definitions.js';
 import { deriveStep, timerIndexOp, type OpenTaskRef, type StepContext } from './derive.js';
 import { applyOutbox, decodeCommitPayload, dueTimerId, encodeCommitPayload, flushLegacyOutbox, type CommitPayload } from './outbox.js';
+import { TaskCache } from './task-cache.js';
 import { TaskFeed, taskChangeOf } from './task-feed.js';
 import { OpenTaskIndex, TASK_FIELDS_PROJECTION, type TaskFields, type TaskFilter } from './task-index.js';
 
@@ -61,6 +62,7 @@ export class Runtime implements RuntimeApi {
   readonly definitions: DefinitionStore;
   /** The open tasks, for inboxes and counts (see task-index.ts); kept current by {@link feed}. */
   private readonly openTasks = new OpenTaskIndex();
+  private readonly taskCache = new TaskCache();
   private readonly feed: TaskFeed;
   private feedTimer: NodeJS.Timeout | null = null;
 
@@ -332,7 +334,15 @@ export class Runtime implements RuntimeApi {
     if (status === 'open') {
       await this.feed.catchUp();
       const page = this.openTasks.page(taskFilter(actor, query), limit, query.before);
-      const found = await Promise.all(page.map((entry) => this.collections.tasks.findOne({ _id: entry.id }, { projection: { formSchema: 0 } })));
+      const found = await Promise.all(
+        page.map(async (entry) => {
+          const cached = this.taskCache.get(entry.id);
+          if (cached) return { ...cached, assignee: entry.assignee };
+          const task = await this.collections.tasks.findOne({ _id: entry.id }, { projection: { formSchema: 0 } });
+          if (task?.status === 'open') this.taskCache.set(task);
+          return task;
+        }),
+      );
       // A task closed since the index was read is left out rather than shown as still to do.
       return found.filter((task): task is TaskDoc => task !== null && task.status === 'open');
     }
@@ -687,6 +697,7 @@ export class Runtime implements RuntimeApi {
    */
   private async applyDerived(instanceId: string, rev: number, outbox: OutboxOp[]) {
     await applyOutbox(this.collections, outbox);
+    for (const op of outbox) if (op.op === 'upsertTask') this.taskCache.set(op.task);
     const change = taskChangeOf(instanceId, rev, outbox);
     if (change) await this.feed.append(change);
   }
