@@ -125,7 +125,7 @@ describe('inbox index and task feed across two servers', () => {
     expect(await c.countTasks(resident)).toEqual({ mine: 0, candidate: 1 });
   });
 
-  it('finishes a step whose server died after its commit, feed included, when that server restarts', async () => {
+  it('finishes a step whose server died after its commit, feed included, when the task is submitted again', async () => {
     let crash = false;
     const dying = await Runtime.create({
       db: database.db,
@@ -143,14 +143,16 @@ describe('inbox index and task feed across two servers', () => {
     const task = view.openTasks[0]!;
     crash = true;
     await expect(dying.complete(task._id, {}, officer)).rejects.toThrow('simulated crash');
-    // The commit is stored; the step's writes are not, so the task still shows. The restarted server finishes the
-    // step at start-up, and the inboxes of the server that stayed up follow.
+    // The commit is stored; the step's writes are not, so the task still shows. The officer submits again on the
+    // other server: refused as already done (the first submission counted), and finishing the step there updates
+    // the inboxes.
     expect(ids(await other.listTasks(officer, { scope: 'candidate' }))).toContain(task._id);
-    await server();
+    await expect(other.complete(task._id, {}, officer)).rejects.toMatchObject({ code: 'conflict' });
     expect(ids(await other.listTasks(officer, { scope: 'candidate' }))).not.toContain(task._id);
     expect((await other.listTasks(resident, { scope: 'candidate' })).map((t) => t.instanceId)).toContain(view.instance._id);
     crash = false;
     expect(ids(await dying.listTasks(officer, { scope: 'candidate' }))).not.toContain(task._id);
+    expect(await collections(database.db).commits.countDocuments({ instanceId: view.instance._id })).toBe(2);
   });
 });
 

@@ -660,7 +660,7 @@ export class Runtime implements RuntimeApi {
    * writes; when a committer died (or is still busy) before writing it, the newer commit is finished here: its
    * derived writes applied again (idempotent) and the view written.
    */
-  private async loadInstance(id: string): Promise<StoredInstance> {
+  private async loadInstance(id: string, options: { probe?: boolean } = {}): Promise<StoredInstance> {
     let doc = (await this.collections.instances.findOne({ _id: id })) as StoredInstance | null;
     if (!doc) {
       // A start whose server died between its commit and the view.
@@ -672,6 +672,7 @@ export class Runtime implements RuntimeApi {
       doc = { ...(payload.set as StoredInstance), rev: 1 };
     }
     if (doc.outbox?.length) await flushLegacyOutbox(this.collections, id, doc.outbox);
+    if (options.probe === false) return doc;
     // Newer commits than the view are found by key (`<id>:<rev>`), never by a scan: FerretDB serves _id lookups
     // from its primary key, other filters by reading the whole collection.
     let latest: { rev: number; payload: CommitPayload } | null = null;
@@ -729,6 +730,10 @@ export class Runtime implements RuntimeApi {
     );
   }
 
+  private async hasCommitAfter(instanceId: string, rev: number): Promise<boolean> {
+    return !!(await this.collections.commits.findOne({ _id: `${instanceId}:${rev + 1}` }, { projection: { _id: 1 } }));
+  }
+
   /** At start-up: finish every step whose server died between its commit and its view. */
   private async recoverPendingCommits(): Promise<number> {
     let count = 0;
@@ -757,10 +762,22 @@ export class Runtime implements RuntimeApi {
     work: (doc: StoredInstance) => Promise<{ result: StepResult; ctx: StepContext; status?: 'cancelled' } | null>,
   ): Promise<Committed | null> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      // The caller's fresh load serves the first attempt; a lost race reads again.
-      const doc = attempt === 0 && loaded ? loaded : await this.loadInstance(instanceId);
-      const outcome = await work(doc);
-      if (!outcome) return null;
+      // The caller's fresh load serves the first attempt; a lost race reads again. Without one, the first attempt
+      // trusts the view without looking for a newer commit (almost always there is none): if there is one, the
+      // commit below finds its revision taken, and a refusal is checked against it before it is given.
+      const optimistic = attempt === 0 && !loaded;
+      const doc = attempt === 0 && loaded ? loaded : await this.loadInstance(instanceId, { probe: !optimistic });
+      let outcome: Awaited<ReturnType<typeof work>>;
+      try {
+        outcome = await work(doc);
+      } catch (err) {
+        if (optimistic && (await this.hasCommitAfter(instanceId, doc.rev))) continue;
+        throw err;
+      }
+      if (!outcome) {
+        if (optimistic && (await this.hasCommitAfter(instanceId, doc.rev))) continue;
+        return null;
+      }
       const derived = deriveStep(doc, outcome.result, definition, outcome.ctx);
       const set = { ...derived.set } as Partial<StoredInstance>;
       if (outcome.status === 'cancelled') {
@@ -782,7 +799,7 @@ export class Runtime implements RuntimeApi {
         });
       } catch (err) {
         if ((err as { code?: number }).code !== 11000) throw err;
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * (attempt + 1)));
+        if (!optimistic) await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * (attempt + 1)));
         continue; // another step took this revision
       }
       this.options.faults?.afterCommit?.();
