@@ -280,7 +280,10 @@ export class Runtime implements RuntimeApi {
     const refs = (instance.openTasks ?? []) as OpenTaskRef[];
     const found = await Promise.all(
       refs.map(async (ref) => {
-        const task = created.get(ref.taskId) ?? taskFromStore(await this.collections.tasks.findOne({ _id: ref.taskId }));
+        const cached = this.taskCache.get(ref.taskId);
+        const task =
+          created.get(ref.taskId) ??
+          (cached ? { ...cached, assignee: ref.assignee ?? null } : taskFromStore(await this.collections.tasks.findOne({ _id: ref.taskId })));
         return task ? ({ ...task, ...updates.get(ref.taskId) } as TaskDoc) : null;
       }),
     );
@@ -459,7 +462,7 @@ export class Runtime implements RuntimeApi {
   }
 
   async complete(taskId: string, input: unknown, actor: Actor, options: { rejectUnknownFields?: boolean } = {}) {
-    const task = await this.getTask(taskId);
+    const task = await this.taskForAction(taskId, actor);
     if (task.status !== 'open') throw new RuntimeError('conflict', '该任务已办结，不能重复提交');
     if (!this.canAct(task, actor)) throw new RuntimeError('forbidden', '这不是您的任务');
     if (options.rejectUnknownFields) refuseUnknownFields(task.formSchema as FormSchema | null, input);
@@ -489,6 +492,25 @@ export class Runtime implements RuntimeApi {
     const close = committed!.outbox.find((op) => op.op === 'closeTasks' && op.taskIds.includes(task._id)) as Extract<OutboxOp, { op: 'closeTasks' }> | undefined;
     const done: TaskDoc = close ? { ...task, status: close.status, completedAt: close.at, completedBy: close.by } : await this.getTask(taskId);
     return { task: done, instance: await this.viewOf(committed!) };
+  }
+
+  /**
+   * The task a completion acts on, usually without reading it: a record in the task cache (this server created or
+   * listed it) is what is stored except for who holds it, which the index knows, and its form is its version's.
+   * Anything that would refuse is decided on the stored record instead, and the step itself checks the task
+   * against the instance it commits on.
+   */
+  private async taskForAction(taskId: string, actor: Actor): Promise<TaskDoc> {
+    const cached = this.taskCache.get(taskId);
+    const entry = this.openTasks.get(taskId);
+    if (cached && entry) {
+      const task = { ...cached, assignee: entry.assignee };
+      if (this.canAct(task, actor)) {
+        const definition = await this.definitions.runnableById(`${task.processKey}:${task.version}`);
+        return { ...task, formSchema: definition.model.userTasks.get(task.elementId)?.form ?? null };
+      }
+    }
+    return this.getTask(taskId);
   }
 
   /**
@@ -698,7 +720,10 @@ export class Runtime implements RuntimeApi {
    */
   private async applyDerived(instanceId: string, rev: number, outbox: OutboxOp[]) {
     await applyOutbox(this.collections, outbox);
-    for (const op of outbox) if (op.op === 'upsertTask') this.taskCache.set(op.task);
+    for (const op of outbox) {
+      if (op.op === 'upsertTask') this.taskCache.set(op.task);
+      else if (op.op === 'closeTasks') for (const id of op.taskIds) this.taskCache.delete(id);
+    }
     const change = taskChangeOf(instanceId, rev, outbox);
     if (change) await this.feed.append(change);
   }

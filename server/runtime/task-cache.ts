@@ -20,6 +20,10 @@ export class TaskCache {
     return task;
   }
 
+  delete(id: string): void {
+    this.entries.delete(id);
+  }
+
   set(task: TaskDoc): void {
     const { formSchema: _form, ...rest } = task;
     this.entries.delete(task._id);
