@@ -496,15 +496,15 @@ export class Runtime implements RuntimeApi {
 
   /**
    * The task a completion acts on, usually without reading it: a record in the task cache (this server created or
-   * listed it) is what is stored except for who holds it, which the index knows, and its form is its version's.
+   * listed it) is what is stored except perhaps for who holds it, and its form is its version's.
    * Anything that would refuse is decided on the stored record instead, and the step itself checks the task
    * against the instance it commits on.
    */
   private async taskForAction(taskId: string, actor: Actor): Promise<TaskDoc> {
     const cached = this.taskCache.get(taskId);
-    const entry = this.openTasks.get(taskId);
-    if (cached && entry) {
-      const task = { ...cached, assignee: entry.assignee };
+    if (cached) {
+      // The index knows of claims on other servers; a claim it has not read yet is caught by the step.
+      const task = { ...cached, assignee: this.openTasks.get(taskId)?.assignee ?? cached.assignee };
       if (this.canAct(task, actor)) {
         const definition = await this.definitions.runnableById(`${task.processKey}:${task.version}`);
         return { ...task, formSchema: definition.model.userTasks.get(task.elementId)?.form ?? null };
@@ -723,6 +723,7 @@ export class Runtime implements RuntimeApi {
     for (const op of outbox) {
       if (op.op === 'upsertTask') this.taskCache.set(op.task);
       else if (op.op === 'closeTasks') for (const id of op.taskIds) this.taskCache.delete(id);
+      else if (op.op === 'assignTask') this.taskCache.assign(op.taskId, op.assignee);
     }
     const change = taskChangeOf(instanceId, rev, outbox);
     if (change) await this.feed.append(change);

@@ -20,6 +20,12 @@ export class TaskCache {
     return task;
   }
 
+  /** Who holds the task, as a step of this server just set it. */
+  assign(id: string, assignee: string | null): void {
+    const task = this.entries.get(id);
+    if (task) this.entries.set(id, { ...task, assignee });
+  }
+
   delete(id: string): void {
     this.entries.delete(id);
   }

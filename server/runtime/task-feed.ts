@@ -82,6 +82,8 @@ export class TaskFeed {
   private readonly revs = new Map<string, { rev: number; at: number }>();
   /** Instances this server started whose first change it has not read back yet. */
   private readonly fresh = new Set<string>();
+  /** Entries this server wrote and has not reached yet: read from here, not back from the database. */
+  private readonly own = new Map<number, TaskChange[]>();
   private readonly queue: { change: TaskChange; resolve: () => void; reject: (err: unknown) => void }[] = [];
   private flushing: Promise<void> | null = null;
   private reading: Promise<void> | null = null;
@@ -102,6 +104,7 @@ export class TaskFeed {
     this.options.index.load(tasks);
     this.revs.clear();
     this.fresh.clear();
+    for (const seq of this.own.keys()) if (seq <= head) this.own.delete(seq);
     this.readSeq = head + 1;
     this.writeSeq = Math.max(this.writeSeq, head + 1);
   }
@@ -152,15 +155,19 @@ export class TaskFeed {
   private async drain(): Promise<void> {
     const { collection } = this.options;
     for (;;) {
-      const doc = await collection.findOne({ _id: entryId(this.readSeq) });
-      if (!doc) return;
-      await this.apply(doc);
+      let changes = this.own.get(this.readSeq);
+      if (changes) this.own.delete(this.readSeq);
+      else {
+        const doc = await collection.findOne({ _id: entryId(this.readSeq) });
+        if (!doc) return;
+        changes = JSON.parse(doc.c ?? '[]') as TaskChange[];
+      }
+      await this.apply(changes);
       this.readSeq++;
     }
   }
 
-  private async apply(doc: FeedDoc): Promise<void> {
-    const changes = JSON.parse(doc.c ?? '[]') as TaskChange[];
+  private async apply(changes: TaskChange[]): Promise<void> {
     const { index } = this.options;
     for (const change of changes) {
       const known = this.revs.get(change.i);
@@ -188,7 +195,8 @@ export class TaskFeed {
     while (this.queue.length) {
       const batch = this.queue.splice(0, MAX_CHANGES_PER_ENTRY);
       try {
-        await this.insert(JSON.stringify(batch.map((b) => b.change)));
+        const changes = batch.map((b) => b.change);
+        this.own.set(await this.insert(JSON.stringify(changes)), changes);
         for (const b of batch) b.resolve();
       } catch (err) {
         for (const b of batch) b.reject(err);
@@ -196,7 +204,7 @@ export class TaskFeed {
     }
   }
 
-  private async insert(c: string): Promise<void> {
+  private async insert(c: string): Promise<number> {
     const { collection } = this.options;
     let seq = Math.max(this.writeSeq, this.readSeq, this.tailSeq);
     for (let attempt = 0; attempt < 10_000; attempt++, seq++) {
@@ -208,7 +216,7 @@ export class TaskFeed {
       }
       this.writeSeq = seq + 1;
       if (seq % HINT_EVERY === 0) void this.writeHint('head', seq).catch(() => undefined);
-      return;
+      return seq;
     }
     throw new Error('任务动态序号分配失败');
   }
