@@ -115,6 +115,12 @@ async function kills(bench: Awaited<ReturnType<typeof startDatabase>>) {
     const res = await api(current.url, staff, 'POST', `/api/tasks/${encodeURIComponent(view.body.openTasks[0].id)}/complete`, { variables: { round: 1 } });
     if (res.status !== 200) notRunnable++;
   }
+  // The inbox comes from the server's in-memory index of open tasks: after all the kills it must list exactly the
+  // open tasks the records hold.
+  const inbox = await api(current.url, staff, 'GET', '/api/tasks?scope=candidate&limit=200');
+  const shown = new Set<string>(inbox.status === 200 ? (inbox.body as { id: string }[]).map((t) => t.id) : []);
+  const expected = (await db.collection('tasks').find({ status: 'open', assignee: null, candidateGroups: 'street-office' }).toArray()).map((t) => String(t._id));
+  const inboxWrong = expected.length > 200 ? 0 : expected.filter((id) => !shown.has(id)).length + [...shown].filter((id) => !expected.includes(id)).length;
   const fired = await waitForTimers(db, timerIds, 30);
   const timersWrong = [...fired.values()].filter((n) => n !== 1).length;
   await current.stop();
@@ -126,6 +132,7 @@ async function kills(bench: Awaited<ReturnType<typeof startDatabase>>) {
     duplicated: duplicated + ackedTwice,
     '5xx': serverErrors.length,
     notRunnable,
+    inboxWrong,
     outageTimers: timerIds.length,
     outageTimersNotOnce: timersWrong,
   });
@@ -133,6 +140,7 @@ async function kills(bench: Awaited<ReturnType<typeof startDatabase>>) {
   if (duplicated + ackedTwice) failures.push(`duplicated completions: ${duplicated + ackedTwice}`);
   if (serverErrors.length) failures.push(`5xx under kills: ${serverErrors.slice(0, 3).join(' | ')}`);
   if (notRunnable) failures.push(`instances not runnable after kills: ${notRunnable}`);
+  if (inboxWrong) failures.push(`inbox differs from the open task records after kills: ${inboxWrong} tasks`);
   if (timersWrong) failures.push(`timers due during outages not fired exactly once: ${timersWrong}/${timerIds.length}`);
   if (acknowledged.length < cfg.kills) failures.push(`too few acknowledged completions (${acknowledged.length}) for a meaningful run`);
   log(`kills done: ${JSON.stringify(counts)}`);
@@ -187,6 +195,20 @@ async function twoServers(bench: Awaited<ReturnType<typeof startDatabase>>) {
     }
     counts.pairs = cfg.pairs;
     counts.pairsOneWinner = pairsOk;
+    // Each server's inbox (its own index, kept by the task feed) shows the newest open tasks the records hold,
+    // whichever server ran the steps.
+    const records = (await db.collection('tasks').find({ status: 'open', assignee: null, candidateGroups: 'street-office' }).toArray())
+      .sort((x, y) => +y.createdAt - +x.createdAt || (String(y._id) < String(x._id) ? -1 : 1))
+      .slice(0, 200)
+      .map((t) => String(t._id));
+    let inboxWrong = 0;
+    for (const [url, tok] of [[a.url, tokA], [b.url, tokB]] as const) {
+      const page = await api(url, tok, 'GET', '/api/tasks?scope=candidate&limit=200');
+      const shown = page.status === 200 ? (page.body as { id: string }[]).map((t) => t.id) : [];
+      if (shown.join() !== records.join()) inboxWrong++;
+    }
+    counts.inboxesWrong = inboxWrong;
+    if (inboxWrong) failures.push(`two servers: ${inboxWrong} of 2 inboxes differ from the open task records`);
     if (pairErrors.length) failures.push(`racing completions: ${pairErrors.slice(0, 5).join(', ')} (${pairErrors.length})`);
     log(`two servers: timers never ${counts.timersNever}, twice ${counts.timersTwice}; pairs ok ${pairsOk}/${cfg.pairs}`);
   } finally {
