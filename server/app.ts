@@ -3,12 +3,12 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import MongoStore from 'connect-mongo';
-import express, { type ErrorRequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
 import session from 'express-session';
 import helmet from 'helmet';
 import type { Db, MongoClient } from 'mongodb';
 import { createAdminRouter } from './admin/router.js';
-import { authenticate } from './auth/middleware.js';
+import { authenticate, BEARER_HEADER } from './auth/middleware.js';
 import { DEFAULT_TOKEN_TTL_MS } from './auth/tokens.js';
 import type { Config } from './config.js';
 import type { Clock } from './engine/clock.js';
@@ -124,40 +124,44 @@ export function createApp(deps: AppDeps): express.Express {
   if (existsSync(modelerDist)) app.use('/assets/modeler', express.static(modelerDist, { index: false, fallthrough: true }));
   if (existsSync(webPublic)) app.use('/assets', express.static(webPublic, { index: false, fallthrough: true }));
 
-  app.use(
-    session({
-      name: settings.cookieName,
-      secret: settings.sessionSecret,
-      resave: false,
-      saveUninitialized: false,
-      rolling: false,
-      proxy: settings.trustProxy !== false ? true : undefined,
-      cookie: {
-        httpOnly: true,
-        sameSite: 'lax',
-        secure: settings.cookieSecure,
-        path: '/',
-        maxAge: settings.sessionTtlMs,
-      },
-      store: MongoStore.create({
-        // connect-mongo only calls client.db(dbName); hand it the application's Db (its close() must not close ours).
-        client: { db: () => deps.db, close: async () => {} } as unknown as MongoClient,
-        dbName: deps.db.databaseName,
-        collectionName: SESSIONS_COLLECTION,
-        ttl: Math.round(settings.sessionTtlMs / 1000),
-        // FerretDB has no TTL indexes ('native'), and connect-mongo's 'interval' sweep deletes with an unacknowledged
-        // write concern (w: 0) that FerretDB 1.24 answers anyway, desynchronising the pooled connection (the next
-        // query on it reads the stray reply). Expired sessions are therefore swept by `sweepExpiredSessions`
-        // (acknowledged), which main.ts runs every 10 minutes; the store never returns an expired session anyway.
-        autoRemove: 'disabled',
-        touchAfter: 5 * 60,
-      }),
+  const sessions = session({
+    name: settings.cookieName,
+    secret: settings.sessionSecret,
+    resave: false,
+    saveUninitialized: false,
+    rolling: false,
+    proxy: settings.trustProxy !== false ? true : undefined,
+    cookie: {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: settings.cookieSecure,
+      path: '/',
+      maxAge: settings.sessionTtlMs,
+    },
+    store: MongoStore.create({
+      // connect-mongo only calls client.db(dbName); hand it the application's Db (its close() must not close ours).
+      client: { db: () => deps.db, close: async () => {} } as unknown as MongoClient,
+      dbName: deps.db.databaseName,
+      collectionName: SESSIONS_COLLECTION,
+      ttl: Math.round(settings.sessionTtlMs / 1000),
+      // FerretDB has no TTL indexes ('native'), and connect-mongo's 'interval' sweep deletes with an unacknowledged
+      // write concern (w: 0) that FerretDB 1.24 answers anyway, desynchronising the pooled connection (the next
+      // query on it reads the stray reply). Expired sessions are therefore swept by `sweepExpiredSessions`
+      // (acknowledged), which main.ts runs every 10 minutes; the store never returns an expired session anyway.
+      autoRemove: 'disabled',
+      touchAfter: 5 * 60,
     }),
-  );
+  });
+  // An API request that presents a bearer token is judged by that token alone (`authenticate`), and no API route
+  // reads or writes the session of such a request — except login, which starts one and so asks for it
+  // (`withSession`). Those requests skip the session middleware: no per-request session object, id and signature,
+  // and no read of the `sessions` collection when a cookie comes along.
+  app.use((req, res, next) => (presentsBearerToApi(req) ? next() : sessions(req, res, next)));
 
   app.use(authenticate(deps.db));
 
-  app.use('/api', createApiRouter(deps, settings));
+  const withSession: RequestHandler = (req, res, next) => (req.session ? next() : sessions(req, res, next));
+  app.use('/api', createApiRouter(deps, settings, withSession));
   app.use(createWebRouter(deps, settings));
   app.use(createAdminRouter(deps));
 
@@ -169,6 +173,12 @@ export function createApp(deps: AppDeps): express.Express {
 }
 
 export const SESSIONS_COLLECTION = 'sessions';
+
+/** A request under /api (matched case-insensitively, as express routes it) with an `Authorization: Bearer …` header. */
+function presentsBearerToApi(req: Request): boolean {
+  const header = req.headers.authorization;
+  return !!header && BEARER_HEADER.test(header) && /^\/api(?:\/|$)/i.test(req.path);
+}
 
 /** Deletes sessions past their expiry (connect-mongo's `expires` field); returns how many. */
 export async function sweepExpiredSessions(db: Db, now: Date = new Date()): Promise<number> {

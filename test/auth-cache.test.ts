@@ -176,3 +176,44 @@ describe('authentication with the cache', () => {
     expect((await me('short')).status).toBe(401);
   });
 });
+
+describe('bearer API requests skip the session', () => {
+  it('judges a bearer request by its token even with another user’s session cookie, and sets no cookie', async () => {
+    const agent = request.agent(app);
+    expect((await agent.post('/api/auth/login').send({ username: 'provider', password: 'demo' })).status).toBe(200);
+    const t = await token('expert5');
+    const res = await agent.get('/api/auth/me').set('Authorization', `Bearer ${t}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ user: { id: 'expert5' }, authMethod: 'bearer' });
+    expect(res.headers['set-cookie']).toBeUndefined();
+    // Upper case paths route to the API too, and are treated alike.
+    const upper = await agent.get('/API/auth/me').set('Authorization', `Bearer ${t}`);
+    expect(upper.body).toMatchObject({ user: { id: 'expert5' }, authMethod: 'bearer' });
+    // Without the header the same agent is still the cookie's user.
+    expect((await agent.get('/api/auth/me')).body).toMatchObject({ user: { id: 'provider' }, authMethod: 'session' });
+    // Another kind of Authorization header leaves the cookie in charge.
+    expect((await agent.get('/api/auth/me').set('Authorization', 'Basic abc')).body).toMatchObject({ authMethod: 'session' });
+  });
+
+  it('login still starts a session when the client also sends a bearer token', async () => {
+    const t = await token('expert5');
+    const agent = request.agent(app);
+    for (const path of ['/api/auth/login', '/API/Auth/Login/']) {
+      const res = await agent.post(path).set('Authorization', `Bearer ${t}`).send({ username: 'provider', password: 'demo' });
+      expect(res.status).toBe(200);
+      expect(res.body.csrfToken).toBeTruthy();
+      expect(([] as string[]).concat(res.headers['set-cookie'] ?? []).join('; ')).toMatch(/cg\.sid=/);
+      expect((await agent.get('/api/auth/me')).body).toMatchObject({ user: { id: 'provider' }, authMethod: 'session' });
+    }
+  });
+
+  it('an unsafe bearer request needs no CSRF token; with an invalid token it is refused (401), cookie or not', async () => {
+    const t = await token('expert5');
+    expect((await request(app).post('/api/auth/logout').set('Authorization', `Bearer ${t}`)).status).toBe(204);
+    const agent = request.agent(app);
+    expect((await agent.post('/api/auth/login').send({ username: 'provider', password: 'demo' })).status).toBe(200);
+    const refused = await agent.post('/api/tasks/nope/complete').set('Authorization', `Bearer ${t}`).send({});
+    expect(refused.status).toBe(401);
+    expect(refused.body.error.code).toBe('unauthorized');
+  });
+});

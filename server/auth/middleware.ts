@@ -6,6 +6,9 @@ import { ADMIN_GROUP, groupName } from './groups.js';
 import { isWellFormedToken, resolveToken, tokenDigest } from './tokens.js';
 import { findUserById, toActor } from './users.js';
 
+/** `Authorization: Bearer <token>`; any other Authorization header is ignored (the session cookie decides). */
+export const BEARER_HEADER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
+
 /**
  * Who is asking: `Authorization: Bearer <token>` first, else the session cookie. Sets `req.actor` (null when
  * nobody is signed in) and `req.authMethod`. A request that presents a bearer token is judged by that token only:
@@ -21,7 +24,7 @@ export function authenticate(db: Db): RequestHandler {
     req.authProblem = null;
     try {
       const header = req.get('authorization');
-      const bearer = header ? /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header) : null;
+      const bearer = header ? BEARER_HEADER.exec(header) : null;
       if (bearer) {
         const actor = await bearerActor(db, bearer[1]!);
         if (actor) {

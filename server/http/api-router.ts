@@ -285,7 +285,12 @@ const NOT_YOUR_INSTANCE = '您无权查看该流程实例';
  * it; every route states who may call it: public, `auth` (any signed-in user) or `admin`.
  * Unsafe requests of cookie-authenticated users also pass `verifyCsrf`.
  */
-export function createApiRouter(deps: AppDeps, settings: HttpSettings): Router {
+export function createApiRouter(
+  deps: AppDeps,
+  settings: HttpSettings,
+  /** Makes sure `req.session` exists: bearer requests skip the session middleware (server/app.ts). */
+  withSession: RequestHandler = (_req, _res, next) => next(),
+): Router {
   const { runtime, db, clock } = deps;
   const router = express.Router();
   const manualClock = clock instanceof ManualClock ? clock : null;
@@ -338,7 +343,7 @@ export function createApiRouter(deps: AppDeps, settings: HttpSettings): Router {
     },
   });
 
-  router.post('/auth/login', loginLimiter, async (req, res) => {
+  router.post('/auth/login', withSession, loginLimiter, async (req, res) => {
     const body = jsonBody(req);
     const fields: Record<string, string> = {};
     if (typeof body.username !== 'string' || !body.username.trim()) fields.username = '请输入用户名';
