@@ -39,7 +39,7 @@ import (
 )
 
 // Version is printed by -version; scripts/setup-ferretdb.mjs records it beside the binary.
-const Version = "communitybpmn-ferretdb-launcher/3 FerretDB/v1.24.2"
+const Version = "communitybpmn-ferretdb-launcher/4 FerretDB/v1.24.2"
 
 func main() {
 	os.Exit(run())
@@ -90,7 +90,8 @@ func run() int {
 		return fail("bad -log-level %q: %s", *logLevel, err)
 	}
 
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	// lazyHandler: FerretDB formats the arguments of every SQL statement for a Debug record it then drops (loghandler.go).
+	logger := slog.New(newLazyHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
 
 	// The embeddable package has no telemetry reporter and locks telemetry off;
 	// keep the environment saying so as well for anything that might look.
