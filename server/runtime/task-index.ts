@@ -49,14 +49,6 @@ export class OpenTaskIndex {
   private readonly interned = new Map<string, string>();
   private readonly internedLists = new Map<string, readonly string[]>();
 
-  get size(): number {
-    return this.byId.size;
-  }
-
-  has(id: string): boolean {
-    return this.byId.has(id);
-  }
-
   get(id: string): IndexedTask | undefined {
     return this.byId.get(id);
   }
@@ -98,13 +90,6 @@ export class OpenTaskIndex {
   assign(id: string, assignee: string | null): void {
     const entry = this.byId.get(id);
     if (entry) entry.assignee = assignee ? this.string(assignee) : null;
-  }
-
-  /** The instances that have an indexed open task. */
-  instanceIds(): Set<string> {
-    const ids = new Set<string>();
-    for (const entry of this.ordered) ids.add(entry.instanceId);
-    return ids;
   }
 
   /** Newest first, after the `before` cursor if given. */
