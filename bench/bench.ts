@@ -128,6 +128,7 @@ async function rounds(label: string, count: number, run: (n: number, score: numb
 
 async function stateSize(runtime: Runtime, db: Db) {
   const c = runtime.collections;
+  await runtime.flush(); // settled commits drop their predecessor's payload; count what stays
   // bytes per instance: every document the workload leaves behind, for completed instances of the durable run
   const ids = (await c.instances.find({ processKey: WORKLOAD_KEY, status: 'completed' }, { projection: { _id: 1 } }).limit(20).toArray()).map((d) => d._id);
   let total = 0;
@@ -168,6 +169,7 @@ async function stateSize(runtime: Runtime, db: Db) {
   const growth: { steps: number; instanceBytes: number; commitsBytes: number; auditBytes: number; tasksBytes: number }[] = [];
   const measure = async (steps: number) => {
     const sum = async (docs: Promise<unknown[]>) => (await docs).reduce<number>((s, d) => s + bson(d), 0);
+    await runtime.flush();
     growth.push({
       steps,
       instanceBytes: bson(await c.instances.findOne({ _id: id })),

@@ -125,6 +125,7 @@ async function main(): Promise<void> {
   let database: Database | null = null;
   let server: Server | null = null;
   let poller: { stop(): Promise<void> } | null = null;
+  let runtime: Runtime | null = null;
   let sweeper: { stop(): Promise<void> } | null = null;
 
   let shuttingDown = false;
@@ -144,6 +145,7 @@ async function main(): Promise<void> {
       }
       await sweeper?.stop();
       await poller?.stop();
+      await runtime?.flush();
       await database?.close();
       log('已停止 / stopped');
       process.exit(0);
@@ -182,7 +184,7 @@ async function main(): Promise<void> {
     }
     setEngineClock(clock);
 
-    const runtime = await Runtime.create({ db, clock, services: serviceHandlers });
+    runtime = await Runtime.create({ db, clock, services: serviceHandlers });
     await deployProcessFiles(runtime, path.resolve(process.env.PROCESSES_DIR?.trim() || path.join(projectRoot(), 'processes')));
 
     const app = createApp({

@@ -307,7 +307,8 @@ describe('versions and recovery', () => {
     });
     await expect(crashing.complete(task._id, { score: 60 }, officer)).rejects.toThrow('simulated crash');
     // The step is committed in the log; the instance view and the derived records are not written yet.
-    const [commit] = await database.db.collection('commits').find({ instanceId: instance._id, pending: true }).toArray();
+    // (The start's own commit may not be settled yet either: settling runs a little after each step.)
+    const [commit] = await database.db.collection('commits').find({ instanceId: instance._id, pending: true }).sort({ rev: -1 }).limit(1).toArray();
     const payload = decodeCommitPayload(commit as never)!;
     expect(payload.set.variables!.score).toBe(60);
     expect(payload.outbox.length).toBeGreaterThan(0);

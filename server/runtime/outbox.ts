@@ -1,6 +1,7 @@
-import { BSON, type AnyBulkWriteOperation, type Collection, type Document, type OptionalUnlessRequiredId } from 'mongodb';
-import type { Collections } from '../db/collections.js';
+import { BSON, type AnyBulkWriteOperation, type Collection, type Document } from 'mongodb';
 import type { CommitDoc, InstanceDoc, OutboxOp } from '../db/types.js';
+import type { WriteBatcher } from '../db/write-batcher.js';
+import type { Writers } from './writers.js';
 
 /**
  * Applies the derived writes of a committed step. Every write is idempotent (an insert that ignores an existing
@@ -9,41 +10,37 @@ import type { CommitDoc, InstanceDoc, OutboxOp } from '../db/types.js';
  *
  * Every write names its documents by `_id` only: FerretDB 1.24's SQLite backend pushes down nothing but `_id`
  * equality, so any other filter (`{ _id, status }`, `{ _id: { $in } }`) reads and decodes the whole collection.
- * Writes to different collections go out together, each collection's in one command.
+ * Writes to different collections go out together; each collection's join the other concurrent steps' writes to it
+ * in one command (server/db/write-batcher.ts).
  *
  * Inserts are used rather than upserts with `$setOnInsert`, because FerretDB 1.24 drops top-level null and
  * empty-array fields from `$setOnInsert` documents.
  */
-export async function applyOutbox(collections: Collections, ops: OutboxOp[]): Promise<void> {
-  const newTasks: Document[] = [];
-  const taskUpdates: AnyBulkWriteOperation<{ _id: string }>[] = [];
-  const audit: Document[] = [];
-  const notices: Document[] = [];
-  const signoffs: Document[] = [];
+export async function applyOutbox(writers: Writers, ops: OutboxOp[]): Promise<void> {
+  const work: Promise<unknown>[] = [];
   const timers: AnyBulkWriteOperation<{ _id: string }>[] = [];
   for (const op of ops) {
     switch (op.op) {
       case 'upsertTask':
         // The form schema (a deep tree copied into every task) is stored as one JSON string: FerretDB decodes every
         // field of every task it reads, and task lists read many. The runtime parses it back (taskFromStore).
-        newTasks.push(op.task.formSchema === null || op.task.formSchema === undefined ? op.task : { ...op.task, formSchema: JSON.stringify(op.task.formSchema) });
+        work.push(insertOnce(writers.tasks, op.task.formSchema === null || op.task.formSchema === undefined ? op.task : { ...op.task, formSchema: JSON.stringify(op.task.formSchema) }));
         break;
       case 'closeTasks':
-        for (const id of op.taskIds) {
-          taskUpdates.push({ updateOne: { filter: { _id: id }, update: { $set: { status: op.status, completedAt: op.at, completedBy: op.by } } } });
-        }
+        // A task is never created and updated by the same step, so its inserts and updates need no order.
+        for (const id of op.taskIds) work.push(writers.tasks.update(id, { $set: { status: op.status, completedAt: op.at, completedBy: op.by } }));
         break;
       case 'assignTask':
-        taskUpdates.push({ updateOne: { filter: { _id: op.taskId }, update: { $set: { assignee: op.assignee } } } });
+        work.push(writers.tasks.update(op.taskId, { $set: { assignee: op.assignee } }));
         break;
       case 'insertAudit':
-        audit.push(...op.entries);
+        for (const entry of op.entries) work.push(insertOnce(writers.audit, entry));
         break;
       case 'insertNotice':
-        notices.push(op.notice);
+        work.push(insertOnce(writers.notices, op.notice));
         break;
       case 'insertSignoff':
-        signoffs.push(op.signoff);
+        work.push(insertOnce(writers.signoffs, op.signoff));
         break;
       case 'timerIndex':
         if (op.done) timers.push({ deleteOne: { filter: { _id: dueTimerId(op.instanceId, op.done) } } });
@@ -55,14 +52,7 @@ export async function applyOutbox(collections: Collections, ops: OutboxOp[]): Pr
         break;
     }
   }
-  const work: Promise<unknown>[] = [];
-  // A task is never created and updated by the same step, so its inserts and updates need no order.
-  if (newTasks.length) work.push(insertAllOnce(collections.tasks as unknown as Collection<Document>, newTasks));
-  if (taskUpdates.length) work.push((collections.tasks as unknown as Collection<{ _id: string }>).bulkWrite(taskUpdates, { ordered: true }));
-  if (audit.length) work.push(insertAllOnce(collections.audit as unknown as Collection<Document>, audit));
-  if (notices.length) work.push(insertAllOnce(collections.notices as unknown as Collection<Document>, notices));
-  if (signoffs.length) work.push(insertAllOnce(collections.signoffs as unknown as Collection<Document>, signoffs));
-  if (timers.length) work.push((collections.duetimers as unknown as Collection<{ _id: string }>).bulkWrite(timers, { ordered: true }));
+  if (timers.length) work.push((writers.duetimers as unknown as Collection<{ _id: string }>).bulkWrite(timers, { ordered: true }));
   const results = await Promise.allSettled(work);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
@@ -98,22 +88,17 @@ export function decodeCommitPayload(commit: Pick<CommitDoc, 'payload' | 'set'>):
  * An outbox left on an instance document by an older version of the runtime (which kept the outbox on the view):
  * apply it, then clear it.
  */
-export async function flushLegacyOutbox(collections: Collections, instanceId: string, ops: OutboxOp[]): Promise<void> {
+export async function flushLegacyOutbox(writers: Writers, instanceId: string, ops: OutboxOp[]): Promise<void> {
   if (!ops.length) return;
-  await applyOutbox(collections, ops);
-  await collections.instances.updateOne({ _id: instanceId }, { $set: { outbox: [] } });
+  await applyOutbox(writers, ops);
+  await writers.instances.update(instanceId, { $set: { outbox: [] } });
 }
 
-/** Insert documents with deterministic ids in one round trip; those already there are left as they are. */
-async function insertAllOnce<T extends Document>(collection: Collection<T>, docs: T[]): Promise<void> {
-  if (!docs.length) return;
+/** Insert a document with a deterministic id; one already there (a step applied again) is left as it is. */
+async function insertOnce<T extends Document & { _id: string }>(writer: WriteBatcher<T>, doc: T): Promise<void> {
   try {
-    if (docs.length === 1) await collection.insertOne(docs[0] as OptionalUnlessRequiredId<T>);
-    else await collection.insertMany(docs as OptionalUnlessRequiredId<T>[], { ordered: false });
+    await writer.insert(doc);
   } catch (err) {
-    if ((err as { code?: number }).code === 11000) return;
-    const writeErrors = (err as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
-    const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-    if (!list.length || list.some((e) => e.code !== 11000)) throw err;
+    if ((err as { code?: number }).code !== 11000) throw err;
   }
 }

@@ -20,6 +20,7 @@ import {
 } from './api.js';
 import { DefinitionStore, type RunnableDefinition } from './definitions.js';
 import { deriveStep, timerIndexOp, type OpenTaskRef, type StepContext } from './derive.js';
+import { drainWriters, writersFor, type Writers } from './writers.js';
 import { applyOutbox, decodeCommitPayload, dueTimerId, encodeCommitPayload, flushLegacyOutbox, type CommitPayload } from './outbox.js';
 import { TaskCache } from './task-cache.js';
 import { TaskFeed, taskChangeOf } from './task-feed.js';
@@ -31,6 +32,8 @@ const PAGE_LIMIT = 200;
 const TIMER_CONCURRENCY = 8;
 const TIMER_BATCH = 200;
 const BACKFILL_MARKER = '#backfilled';
+/** Settling (see `settle`) waits this long so that many steps' settles share one command. */
+const SETTLE_DELAY_MS = 50;
 
 type StoredInstance = InstanceDoc & { openTasks?: OpenTaskRef[]; incidents?: { elementId: string; message: string; at: Date; detail?: string | null }[] };
 
@@ -64,10 +67,15 @@ export class Runtime implements RuntimeApi {
   private readonly openTasks = new OpenTaskIndex();
   private readonly taskCache = new TaskCache();
   private readonly feed: TaskFeed;
+  private readonly writers: Writers;
+  /** Steps whose commit is waiting to be settled (see `settleLater`). */
+  private unsettled: { instanceId: string; rev: number }[] = [];
+  private settleTimer: NodeJS.Timeout | null = null;
   private feedTimer: NodeJS.Timeout | null = null;
 
   private constructor(private readonly options: RuntimeOptions) {
     this.collections = collectionsOf(options.db);
+    this.writers = writersFor(this.collections);
     this.definitions = new DefinitionStore(this.collections, new Set(Object.keys(options.services)));
     const tasks = this.collections.tasks;
     this.feed = new TaskFeed({
@@ -94,6 +102,12 @@ export class Runtime implements RuntimeApi {
   stop(): void {
     if (this.feedTimer) clearTimeout(this.feedTimer);
     this.feedTimer = null;
+  }
+
+  /** Settles every step committed so far and waits for every write asked for; for a clean shutdown. */
+  async flush(): Promise<void> {
+    await this.settleNow();
+    await drainWriters(this.writers);
   }
 
   private startFeedPolling(intervalMs: number) {
@@ -233,7 +247,7 @@ export class Runtime implements RuntimeApi {
     // The start commits like every step (commit 1, then derived writes, then the view), so a crash in between is
     // finished by whoever reads the instance next or by the start-up recovery.
     const stored = storedFields(doc) as StoredInstance;
-    await this.collections.commits.insertOne({
+    await this.writers.commits.insert({
       _id: `${id}:1`,
       instanceId: id,
       rev: 1,
@@ -244,7 +258,7 @@ export class Runtime implements RuntimeApi {
     this.options.faults?.afterCommit?.();
     await this.applyDerived(id, 1, outbox);
     await this.writeView(id, 1, stored);
-    await this.settle(id, 1);
+    this.settleLater(id, 1);
     return this.viewOf({ doc: stored, set: {}, outbox });
   }
 
@@ -652,7 +666,7 @@ export class Runtime implements RuntimeApi {
     const cursor = this.collections.instances.find({ nextTimerAt: { $ne: null } }, { projection: { _id: 1, nextTimerAt: 1, status: 1 } });
     for await (const doc of cursor) {
       if (!doc.nextTimerAt || (doc.status !== 'running' && doc.status !== 'incident')) continue;
-      await applyOutbox(this.collections, [{ op: 'timerIndex', instanceId: doc._id, due: doc.nextTimerAt, done: null }]);
+      await applyOutbox(this.writers, [{ op: 'timerIndex', instanceId: doc._id, due: doc.nextTimerAt, done: null }]);
     }
     await this.collections.duetimers.updateOne({ _id: BACKFILL_MARKER }, { $set: { instanceId: '' } }, { upsert: true });
   }
@@ -693,7 +707,7 @@ export class Runtime implements RuntimeApi {
       await this.writeView(id, 1, payload.set);
       doc = { ...(payload.set as StoredInstance), rev: 1 };
     }
-    if (doc.outbox?.length) await flushLegacyOutbox(this.collections, id, doc.outbox);
+    if (doc.outbox?.length) await flushLegacyOutbox(this.writers, id, doc.outbox);
     if (options.probe === false) return doc;
     // Newer commits than the view are found by key (`<id>:<rev>`), never by a scan: FerretDB serves _id lookups
     // from its primary key, other filters by reading the whole collection.
@@ -719,7 +733,7 @@ export class Runtime implements RuntimeApi {
    * reads the instance next).
    */
   private async applyDerived(instanceId: string, rev: number, outbox: OutboxOp[]) {
-    await applyOutbox(this.collections, outbox);
+    await applyOutbox(this.writers, outbox);
     for (const op of outbox) {
       if (op.op === 'upsertTask') this.taskCache.set(op.task);
       else if (op.op === 'closeTasks') for (const id of op.taskIds) this.taskCache.delete(id);
@@ -733,13 +747,13 @@ export class Runtime implements RuntimeApi {
   private async writeView(id: string, rev: number, set: Partial<StoredInstance>) {
     if (rev === 1 && set.processKey) {
       try {
-        await this.collections.instances.insertOne({ ...(set as StoredInstance), _id: id, rev: 1, outbox: [] });
+        await this.writers.instances.insert({ ...(set as StoredInstance), _id: id, rev: 1, outbox: [] });
       } catch (err) {
         if ((err as { code?: number }).code !== 11000) throw err;
       }
       return;
     }
-    await this.collections.instances.updateOne({ _id: id }, { $set: { ...set, rev } });
+    await this.writers.instances.update(id, { $set: { ...set, rev } });
   }
 
   /**
@@ -747,13 +761,28 @@ export class Runtime implements RuntimeApi {
    * it; older ones stay as small markers that keep their revision taken). One round trip.
    */
   private async settle(instanceId: string, rev: number) {
-    await this.collections.commits.bulkWrite(
-      [
-        { updateOne: { filter: { _id: `${instanceId}:${rev}` }, update: { $set: { pending: false } } } },
-        ...(rev > 1 ? [{ updateOne: { filter: { _id: `${instanceId}:${rev - 1}` }, update: { $unset: { payload: '' as const, set: '' as const } } } }] : []),
-      ],
-      { ordered: false },
-    );
+    await Promise.all([
+      this.writers.commits.update(`${instanceId}:${rev}`, { $set: { pending: false } }),
+      rev > 1 ? this.writers.commits.update(`${instanceId}:${rev - 1}`, { $unset: { payload: '', set: '' } }) : null,
+    ]);
+  }
+
+  /**
+   * Settling is bookkeeping, not part of the step: a step is done once its view is written. So it runs after the
+   * answer, a few steps' at a time in one command. A commit left unsettled by a crash is settled at start-up
+   * (`recoverPendingCommits`), where finding its view already written costs one read.
+   */
+  private settleLater(instanceId: string, rev: number) {
+    this.unsettled.push({ instanceId, rev });
+    this.settleTimer ??= setTimeout(() => void this.settleNow(), SETTLE_DELAY_MS);
+  }
+
+  private async settleNow(): Promise<void> {
+    if (this.settleTimer) clearTimeout(this.settleTimer);
+    this.settleTimer = null;
+    const batch = this.unsettled.splice(0);
+    // A settle that fails leaves its commit pending, which start-up recovery settles: nothing to retry here.
+    await Promise.all(batch.map(({ instanceId, rev }) => this.settle(instanceId, rev).catch(() => undefined)));
   }
 
   private async hasCommitAfter(instanceId: string, rev: number): Promise<boolean> {
@@ -770,7 +799,7 @@ export class Runtime implements RuntimeApi {
       } catch (err) {
         if (!(err instanceof RuntimeError && err.code === 'not_found')) throw err;
       }
-      await this.collections.commits.updateOne({ _id: `${instanceId}:${rev}` }, { $set: { pending: false } });
+      await this.settle(instanceId, rev);
       count++;
     }
     return count;
@@ -815,7 +844,7 @@ export class Runtime implements RuntimeApi {
       const stored = storedFields(set);
       const rev = doc.rev + 1;
       try {
-        await this.collections.commits.insertOne({
+        await this.writers.commits.insert({
           _id: `${instanceId}:${rev}`,
           instanceId,
           rev,
@@ -831,7 +860,7 @@ export class Runtime implements RuntimeApi {
       this.options.faults?.afterCommit?.();
       await this.applyDerived(instanceId, rev, outbox);
       await this.writeView(instanceId, rev, stored);
-      await this.settle(instanceId, rev);
+      this.settleLater(instanceId, rev);
       return { doc, set: { ...stored, rev }, outbox };
     }
     throw new RuntimeError('conflict', '流程实例正被频繁更新，请稍后重试');
