@@ -26,9 +26,27 @@ export class ExpressionError extends Error {
   }
 }
 
+/**
+ * The syntax check's verdict per source text. Sources come from deployed diagrams, so there are few of them, and
+ * each step evaluates its gateway conditions again: the check (a full parse) is done once per text. Bounded in case
+ * some caller passes ever-new texts.
+ */
+const checked = new Map<string, string | null>();
+const MAX_CHECKED = 2_000;
+
+function checkFeelOnce(source: string): string | null {
+  let problem = checked.get(source);
+  if (problem === undefined) {
+    problem = checkFeel(source) ?? null;
+    if (checked.size >= MAX_CHECKED) checked.clear();
+    checked.set(source, problem);
+  }
+  return problem;
+}
+
 /** Evaluate FEEL source against a context of variables. Throws ExpressionError on a syntax or evaluation error. */
 export function evaluateFeel(source: string, context: Record<string, unknown>): unknown {
-  const problem = checkFeel(source);
+  const problem = checkFeelOnce(source);
   if (problem) throw new ExpressionError(problem, source);
   try {
     const { value } = feelEvaluate(source, toFeelContext(context));
