@@ -49,7 +49,7 @@ const reviewXml = (label = '初审') => `<?xml version="1.0" encoding="UTF-8"?>
       </camunda:formData></bpmn:extensionElements>
       <bpmn:incoming>f2</bpmn:incoming>
       <bpmn:outgoing>f3</bpmn:outgoing>
-      <bpmn:multiInstanceLoopCharacteristics camunda:collection="\${panelists}" camunda:elementVariable="expert">
+      <bpmn:multiInstanceLoopCharacteristics camunda:collection="\${split(experts, &quot;,&quot;)}" camunda:elementVariable="expert">
         <bpmn:completionCondition xsi:type="bpmn:tFormalExpression" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\${count(loopOutput[decision = "approve"]) >= 2}</bpmn:completionCondition>
       </bpmn:multiInstanceLoopCharacteristics>
     </bpmn:userTask>
@@ -98,10 +98,8 @@ async function newRuntime() {
 }
 
 async function startReview(runtime: Runtime, businessKey: string) {
-  const view = await runtime.startInstance('review', { businessKey, variables: {} }, officer);
-  // The panel list is a process variable; tests set it through the first task's context.
-  await database.db.collection('instances').updateOne({ _id: view.instance._id as never }, { $set: { 'variables.panelists': experts.map((e) => e.id) } });
-  return view;
+  // The panel is named on the start form; the multi-instance collection splits the list.
+  return runtime.startInstance('review', { businessKey, variables: { experts: experts.map((e) => e.id).join(',') } }, officer);
 }
 
 async function openTasks(runtime: Runtime, instanceId: string) {

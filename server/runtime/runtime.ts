@@ -20,6 +20,7 @@ import {
 } from './api.js';
 import { DefinitionStore, type RunnableDefinition } from './definitions.js';
 import { deriveStep, timerIndexOp, type OpenTaskRef, type StepContext } from './derive.js';
+import { ViewCache } from './view-cache.js';
 import { drainWriters, writersFor, type Writers } from './writers.js';
 import { applyOutbox, decodeCommitPayload, dueTimerId, encodeCommitPayload, flushLegacyOutbox, type CommitPayload } from './outbox.js';
 import { TaskCache } from './task-cache.js';
@@ -66,6 +67,7 @@ export class Runtime implements RuntimeApi {
   /** The open tasks, for inboxes and counts (see task-index.ts); kept current by {@link feed}. */
   private readonly openTasks = new OpenTaskIndex();
   private readonly taskCache = new TaskCache();
+  private readonly views = new ViewCache<StoredInstance>();
   private readonly feed: TaskFeed;
   private readonly writers: Writers;
   /** Steps whose commit is waiting to be settled (see `settleLater`). */
@@ -258,6 +260,7 @@ export class Runtime implements RuntimeApi {
     this.options.faults?.afterCommit?.();
     await this.applyDerived(id, 1, outbox);
     await this.writeView(id, 1, stored);
+    this.views.set({ ...stored, _id: id, rev: 1, outbox: [] });
     this.settleLater(id, 1);
     return this.viewOf({ doc: stored, set: {}, outbox });
   }
@@ -697,6 +700,7 @@ export class Runtime implements RuntimeApi {
    * derived writes applied again (idempotent) and the view written.
    */
   private async loadInstance(id: string, options: { probe?: boolean } = {}): Promise<StoredInstance> {
+    this.views.delete(id); // whatever is read here is at least as new
     let doc = (await this.collections.instances.findOne({ _id: id })) as StoredInstance | null;
     if (!doc) {
       // A start whose server died between its commit and the view.
@@ -821,7 +825,8 @@ export class Runtime implements RuntimeApi {
       // trusts the view without looking for a newer commit (almost always there is none): if there is one, the
       // commit below finds its revision taken, and a refusal is checked against it before it is given.
       const optimistic = attempt === 0 && !loaded;
-      const doc = attempt === 0 && loaded ? loaded : await this.loadInstance(instanceId, { probe: !optimistic });
+      const doc =
+        attempt === 0 && loaded ? loaded : ((optimistic && this.views.get(instanceId)) || (await this.loadInstance(instanceId, { probe: !optimistic })));
       let outcome: Awaited<ReturnType<typeof work>>;
       try {
         outcome = await work(doc);
@@ -854,12 +859,14 @@ export class Runtime implements RuntimeApi {
         });
       } catch (err) {
         if ((err as { code?: number }).code !== 11000) throw err;
+        this.views.delete(instanceId);
         if (!optimistic) await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * (attempt + 1)));
         continue; // another step took this revision
       }
       this.options.faults?.afterCommit?.();
       await this.applyDerived(instanceId, rev, outbox);
       await this.writeView(instanceId, rev, stored);
+      this.views.set({ ...doc, ...stored, rev, outbox: [] });
       this.settleLater(instanceId, rev);
       return { doc, set: { ...stored, rev }, outbox };
     }
