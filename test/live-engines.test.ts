@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Engine } from 'bpmn-engine';
-import { workloadXml } from '../bench/workload.js';
+import { loopXml, workloadXml } from '../bench/workload.js';
 import { validateDeployment } from '../server/bpmn/validate.js';
 import { ManualClock } from '../server/engine/clock.js';
 import { getEngineClock, setEngineClock } from '../server/engine/clock-timer.js';
@@ -12,6 +12,7 @@ import { LiveEngines } from '../server/engine/live-engines.js';
 import type { ProcessModelInfo } from '../server/engine/model.js';
 import {
   EngineFailure,
+  LIVE_STEPS,
   runStep,
   TaskNotWaiting,
   type LiveEngine,
@@ -272,8 +273,21 @@ function byElement(a: any, b: any): number {
   return key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
 }
 
-function expectSame(a: unknown, b: unknown) {
-  expect(canonical(a)).toStrictEqual(canonical(b));
+function expectSame(a: unknown, b: unknown, eventsInAnyOrder = false) {
+  expect(canonical(eventsInAnyOrder ? sortEvents(a) : a)).toStrictEqual(canonical(eventsInAnyOrder ? sortEvents(b) : b));
+}
+
+/**
+ * For two recoveries from states a live and a resumed engine left: they list the process's active children in a
+ * different order (see `activityQueue`), and `resume` resumes them in that order, so what fires on resume (two
+ * timers due at once) reports its events in a different order. The same happens today between a state `execute`
+ * left (the first step) and a later one. Everything else, and the events themselves, must still be the same.
+ */
+function sortEvents(outcome: unknown): unknown {
+  const result = (outcome as { result?: StepResult }).result;
+  if (!result) return outcome;
+  const key = (e: unknown) => JSON.stringify(canonical(e));
+  return { result: { ...result, events: [...result.events].sort((x, y) => (key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : 0)) } };
 }
 
 /**
@@ -328,6 +342,8 @@ class Twin {
       }),
     );
     const reused = live !== null && recovers === before;
+    // Recovered from a state a live engine left (any state after the first is one, on the live chain).
+    const fromLiveState = live !== null && !reused;
     const b = await outcome(
       runStep({
         ...this.base(),
@@ -339,7 +355,7 @@ class Twin {
         liveEngines: null,
       }),
     );
-    expectSame(a, b);
+    expectSame(a, b, fromLiveState);
     if (live) {
       // What the live chain stored must recover to the same as well (another server, or after eviction).
       const c = await outcome(
@@ -353,13 +369,13 @@ class Twin {
           liveEngines: null,
         }),
       );
-      expectSame(c, b);
+      expectSame(c, b, true);
     }
     if ('result' in a) {
       this.live = a.result;
       this.fresh = (b as { result: StepResult }).result;
       // Only a running instance keeps its engine.
-      expect(this.cache.has(this.id)).toBe(a.result.status === 'running');
+      if (a.result.status !== 'running') expect(this.cache.has(this.id)).toBe(false);
     } else {
       expect(this.cache.has(this.id)).toBe(false);
     }
@@ -417,7 +433,7 @@ describe('live engines', () => {
     const cache = new LiveEngines<LiveEngine>(200);
     const summary: Record<string, { instances: number; steps: number; completes: number; live: number; dueCompletes: number; ended: Record<string, number> }> = {};
     for (const [d, def] of definitions.entries()) {
-      const rand = rng(1000 + d);
+      const rand = rng(Number(process.env.LIVE_ENGINES_SEED ?? 1000) + d);
       // A few instances at once, stepped in turn: the cache is keyed by instance.
       const twins = Array.from({ length: 8 }, (_, i) => new Twin(def, `${def.model.key}-${i}`, cache, i % 2 === 1));
       let steps = 0;
@@ -448,14 +464,16 @@ describe('live engines', () => {
       };
     }
     console.log(JSON.stringify(summary, null, 1));
-    for (const s of Object.values(summary)) {
-      expect(s.steps).toBeGreaterThan(s.instances * 3);
-      // Most task completions continue on the live engine (not those after a timer fell due, or a failure).
-      expect(s.live).toBeGreaterThan(s.completes / 2);
+    for (const [file, s] of Object.entries(summary)) {
+      expect(s.completes).toBeGreaterThan(s.instances);
+      // Task completions continue on the live engine, except when a timer fell due, or after a failure.
+      if (file !== 'timers') expect(s.live).toBeGreaterThan(s.completes / 2);
     }
-    expect(summary.timers!.dueCompletes).toBeGreaterThan(0);
-    expect(summary.timers!.live).toBeLessThan(summary.timers!.completes);
-  });
+    const timers = summary.timers!;
+    expect(timers.dueCompletes).toBeGreaterThan(0);
+    expect(timers.live).toBeGreaterThan(0);
+    expect(timers.live).toBeLessThanOrEqual(timers.completes - timers.dueCompletes);
+  }, 180_000);
 
   describe('reuse', () => {
     const linear = `<?xml version="1.0" encoding="UTF-8"?>
@@ -571,6 +589,20 @@ describe('live engines', () => {
       const end = await runStep(input('k', cache, r3, complete(r3)));
       expect(end.status).toBe('completed');
       expect(cache.has('k')).toBe(false);
+    });
+
+    it('recovers a fresh engine after LIVE_STEPS steps on one, and still gives the same results', async () => {
+      const loop = await compile('loop', loopXml);
+      const twin = new Twin(loop, 'loop', new LiveEngines<LiveEngine>(), false);
+      await twin.step({ type: 'start' }, {});
+      const before = recovers;
+      const steps = LIVE_STEPS + 10;
+      for (let round = 0; round < steps; round++) {
+        await twin.step((r) => ({ type: 'complete', executionId: r.tasks[0]!.executionId, values: { round }, user: 'u' }));
+      }
+      // The fresh chain recovers every step, the one from the live chain's state as well, the live chain once.
+      expect(twin.liveSteps).toBe(steps - 1);
+      expect(recovers - before).toBe(2 * steps + 1);
     });
 
     it('keeps at most its capacity, dropping the least recently stepped', async () => {

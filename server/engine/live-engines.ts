@@ -9,7 +9,7 @@
 export class LiveEngines<T> {
   private readonly entries = new Map<string, T>();
 
-  constructor(private max = 200) {}
+  constructor(private max = 64) {}
 
   get capacity(): number {
     return this.max;

@@ -128,13 +128,26 @@ export interface LiveEngine {
   /** The `state` of the result the engine produced: compared by identity, or as JSON text (made on first use). */
   state: EngineState;
   text?: string;
+  /** Steps run on this engine since it was recovered or started. */
+  steps: number;
   tasks: Map<string, WaitingTask>;
   timers: Map<string, WaitingTimer>;
   executionScopes: Map<string, string | null>;
 }
 
-/** The engines of the most recently stepped instances; shared by every runtime in the process. */
-export const liveEngines = new LiveEngines<LiveEngine>(200);
+/**
+ * The engines of the most recently stepped instances; shared by every runtime in the process. Bounded by count:
+ * a live engine holds 0.8 MB (the bench workload) to 2.7 MB (mental-health-contract) of heap, bpmn-elements'
+ * brokers and queues per element. Set `liveEngines.capacity` to change it, 0 to keep none.
+ */
+export const liveEngines = new LiveEngines<LiveEngine>(64);
+
+/**
+ * bpmn-elements keeps a few queues for every activity execution an engine has run (~3.5 KB a step in a loop),
+ * which is nothing for an engine used once but adds up on one that runs an instance for long: after this many
+ * steps the next one recovers a fresh engine.
+ */
+export const LIVE_STEPS = 100;
 
 /**
  * The engine's listeners outlive the step that created them when the engine is kept live, so they reach the
@@ -199,8 +212,12 @@ export async function runStep(input: StepInput): Promise<StepResult> {
   const status = step.ended ? 'completed' : incidents.length ? 'incident' : 'running';
   // No `engine.stop()`: timers are inert and nothing outside the engine references it, so an engine that is
   // dropped is simply collected; stopping it cost a third of a millisecond per step for nothing.
-  if (status === 'running' && cache) {
-    cache.put(input.instance.id, { engine, binding, sourceContext: input.sourceContext, state, tasks, timers, executionScopes: step.executionScopes });
+  const steps = (live?.steps ?? 0) + 1;
+  if (status === 'running' && cache && steps < LIVE_STEPS) {
+    // A live engine can serve many steps (a loop): forget the executions that are over.
+    for (const id of step.left) step.executionScopes.delete(id);
+    const { executionScopes } = step;
+    cache.put(input.instance.id, { engine, binding, sourceContext: input.sourceContext, state, tasks, timers, executionScopes, steps });
   }
 
   const waiting = [...tasks.values()].map((task) => {
@@ -320,6 +337,8 @@ class StepContext {
   readonly pending = new Set<Promise<unknown>>();
   failure: EngineFailure | null = null;
   ended = false;
+  /** Executions that left or were discarded in this step. */
+  readonly left = new Set<string>();
 
   constructor(
     readonly input: StepInput,
@@ -490,6 +509,7 @@ class StepContext {
         return;
       case 'activity.leave':
       case 'activity.discard':
+        this.left.add(executionId);
         tasks.delete(executionId);
         this.dropTimers(executionId);
         for (const id of Object.keys(this.scopes)) if (id.startsWith(`${executionId}_`)) this.dropScopes(id);
