@@ -11,12 +11,18 @@ export interface Config {
   production: boolean;
   /** Extra statutory-holiday years (server/notices/holidays.ts), for years published after this release. */
   holidaysFile: string | null;
+  /** How many instances' engines stay live between steps (server/engine/live-engines.ts); 0: none. */
+  liveEngines: number;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = Number(env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`PORT must be a port number, got "${env.PORT}"`);
+  }
+  const liveEngines = Number(env.LIVE_ENGINES ?? 64);
+  if (!Number.isInteger(liveEngines) || liveEngines < 0 || liveEngines > 10_000) {
+    throw new Error(`LIVE_ENGINES must be a whole number from 0 to 10000, got "${env.LIVE_ENGINES}"`);
   }
   return {
     port,
@@ -25,5 +31,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     manualClock: env.CLOCK === 'manual',
     production: env.NODE_ENV === 'production',
     holidaysFile: env.HOLIDAYS_FILE?.trim() ? path.resolve(env.HOLIDAYS_FILE.trim()) : null,
+    liveEngines,
   };
 }

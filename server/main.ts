@@ -18,6 +18,7 @@ import { setEngineClock } from './engine/clock-timer.js';
 import { restoreManualClock, SETTINGS_COLLECTION } from './http/api-router.js';
 import { RuntimeError } from './runtime/api.js';
 import { Runtime } from './runtime/runtime.js';
+import { liveEngines } from './engine/run-step.js';
 import { serviceHandlers } from './services/registry.js';
 
 /**
@@ -183,6 +184,7 @@ async function main(): Promise<void> {
       log(`手动时钟 / manual clock: ${clock.now().toISOString()} (POST /api/admin/clock)`);
     }
     setEngineClock(clock);
+    liveEngines.capacity = config.liveEngines;
 
     runtime = await Runtime.create({ db, clock, services: serviceHandlers });
     await deployProcessFiles(runtime, path.resolve(process.env.PROCESSES_DIR?.trim() || path.join(projectRoot(), 'processes')));

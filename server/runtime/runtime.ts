@@ -885,6 +885,8 @@ export class Runtime implements RuntimeApi {
         sourceContext: definition.sourceContext,
         model: definition.model,
         state: doc ? engineStateOf(doc) : null,
+        // The stored text lets the engine step continue on the engine that produced it (server/engine/live-engines.ts).
+        stateText: typeof doc?.engineState === 'string' ? doc.engineState : undefined,
         variables: doc?.variables ?? fresh!.variables,
         scopes: doc?.scopes ?? {},
         incidents: (doc?.incidents ?? []).map((i) => ({
