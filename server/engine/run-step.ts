@@ -63,10 +63,12 @@ export type StepAction =
 export interface StepInput {
   sourceContext: SourceContext;
   model: ProcessModelInfo & { elementVariables?: Map<string, string> };
+  /** The state to recover from; null with no `stateText` starts the process. */
   state: EngineState | null;
   /**
-   * `state` as the JSON text it was stored as, if the caller has it: when it is exactly the text of the state a
-   * live engine produced, the step continues on that engine instead of recovering (see `liveEngines`).
+   * The state as the JSON text it was stored as, if the caller has it: when it is exactly the text of the state a
+   * live engine produced, the step continues on that engine instead of recovering (see `liveEngines`); otherwise it
+   * is parsed to recover from, when `state` is null.
    */
   stateText?: string;
   variables: Record<string, unknown>;
@@ -86,6 +88,8 @@ export type EngineState = Record<string, unknown>;
 
 export interface StepResult {
   state: EngineState;
+  /** `state` as JSON, made once: the runtime stores it so, and the live engine compares the next input with it. */
+  stateText?: string;
   status: 'running' | 'completed' | 'incident';
   variables: Record<string, unknown>;
   scopes: Scopes;
@@ -174,8 +178,8 @@ export async function runStep(input: StepInput): Promise<StepResult> {
 
   if (live) {
     // Already where the stored state says: nothing to recover or resume.
-  } else if (input.state) {
-    engine.recover(structuredClone(input.state));
+  } else if (input.state || input.stateText) {
+    engine.recover(input.state ? structuredClone(input.state) : JSON.parse(input.stateText!));
     await engine.resume();
     await step.settle();
   } else {
@@ -208,6 +212,7 @@ export async function runStep(input: StepInput): Promise<StepResult> {
   }
 
   const state = stripSource(await engine.getState());
+  const stateText = JSON.stringify(state);
   const { variables, scopes, incidents, tasks, timers } = step;
   const status = step.ended ? 'completed' : incidents.length ? 'incident' : 'running';
   // No `engine.stop()`: timers are inert and nothing outside the engine references it, so an engine that is
@@ -217,7 +222,7 @@ export async function runStep(input: StepInput): Promise<StepResult> {
     // A live engine can serve many steps (a loop): forget the executions that are over.
     for (const id of step.left) step.executionScopes.delete(id);
     const { executionScopes } = step;
-    cache.put(input.instance.id, { engine, binding, sourceContext: input.sourceContext, state, tasks, timers, executionScopes, steps });
+    cache.put(input.instance.id, { engine, binding, sourceContext: input.sourceContext, state, text: stateText, tasks, timers, executionScopes, steps });
   }
 
   const waiting = [...tasks.values()].map((task) => {
@@ -246,6 +251,7 @@ export async function runStep(input: StepInput): Promise<StepResult> {
 
   return {
     state,
+    stateText,
     status,
     variables,
     scopes: status === 'completed' ? {} : scopes,

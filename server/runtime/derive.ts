@@ -179,7 +179,7 @@ export function deriveStep(
   const set: Partial<InstanceDoc> & { openTasks: OpenTaskRef[] } = {
     rev,
     status,
-    engineState: result.state,
+    engineState: result.stateText ?? result.state,
     variables: result.variables,
     scopes: result.scopes,
     activeElements: [...new Set([...result.tasks.map((t) => t.elementId), ...timers.map((t) => t.elementId), ...incidents.map((i) => i.elementId)])],

@@ -884,7 +884,8 @@ export class Runtime implements RuntimeApi {
       return await runStep({
         sourceContext: definition.sourceContext,
         model: definition.model,
-        state: doc ? engineStateOf(doc) : null,
+        // Parsed by the step only if it recovers: usually it continues on the live engine.
+        state: doc && typeof doc.engineState !== 'string' ? engineStateOf(doc) : null,
         // The stored text lets the engine step continue on the engine that produced it (server/engine/live-engines.ts).
         stateText: typeof doc?.engineState === 'string' ? doc.engineState : undefined,
         variables: doc?.variables ?? fresh!.variables,
