@@ -43,14 +43,14 @@ beforeEach(async () => {
 describe('WriteBatcher', () => {
   it('sends writes asked for together as one command each, and every document arrives', async () => {
     const batcher = new WriteBatcher(collection);
-    await Promise.all(Array.from({ length: 40 }, (_, n) => batcher.insert({ _id: `d${n}`, n })));
+    await Promise.all(Array.from({ length: 16 }, (_, n) => batcher.insert({ _id: `d${n}`, n })));
     expect(commands).toEqual(['insert']);
     commands.length = 0;
-    await Promise.all(Array.from({ length: 40 }, (_, n) => batcher.update(`d${n}`, { $set: { tag: `t${n}` } })));
+    await Promise.all(Array.from({ length: 16 }, (_, n) => batcher.update(`d${n}`, { $set: { tag: `t${n}` } })));
     expect(commands).toEqual(['update']);
     const stored = await collection.find({}).sort({ n: 1 }).toArray();
-    expect(stored).toHaveLength(40);
-    expect(stored.map((d) => d.tag)).toEqual(Array.from({ length: 40 }, (_, n) => `t${n}`));
+    expect(stored).toHaveLength(16);
+    expect(stored.map((d) => d.tag)).toEqual(Array.from({ length: 16 }, (_, n) => `t${n}`));
   });
 
   it('rejects only the caller whose document has a taken _id; the others are written', async () => {
@@ -98,6 +98,22 @@ describe('WriteBatcher', () => {
     await batcher.drain();
     expect(await collection.countDocuments({})).toBe(11);
   });
+
+  it('gets through a burst of updates and inserts on one collection (FerretDB stalled on them sent together)', async () => {
+    await collection.insertMany(Array.from({ length: 300 }, (_, n) => ({ _id: `u${n}`, n })));
+    commands.length = 0;
+    const batcher = new WriteBatcher(collection);
+    const burst = Promise.all([
+      ...Array.from({ length: 300 }, (_, n) => batcher.update(`u${n}`, { $set: { tag: 'settled' } })),
+      ...Array.from({ length: 40 }, (_, n) => batcher.insert({ _id: `i${n}`, n })),
+    ]);
+    const stalled = new Promise((resolve) => setTimeout(() => resolve('stalled'), 20_000).unref());
+    expect(await Promise.race([burst.then(() => 'done'), stalled])).toBe('done');
+    expect(await collection.countDocuments({ tag: 'settled' })).toBe(300);
+    expect(await collection.countDocuments({})).toBe(340);
+    // Short update commands, one command at a time: 300 updates take at least 19 commands.
+    expect(commands.filter((c) => c === 'update').length).toBeGreaterThanOrEqual(19);
+  }, 30_000);
 
   it('rejects every caller of a command that failed as a whole, and keeps working afterwards', async () => {
     const other = new MongoClient(process.env.MONGODB_URI!, /^mongodb:\/\/(127\.0\.0\.1|localhost)/.test(process.env.MONGODB_URI!) ? { directConnection: true, retryWrites: false } : {});

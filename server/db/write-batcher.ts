@@ -19,8 +19,18 @@ import type { AnyBulkWriteOperation, Collection, Document, OptionalUnlessRequire
  * learn which caller's update failed, and the ones before it are applied twice.
  */
 export class WriteBatcher<T extends Document & { _id: string }> {
-  private readonly inserts = new Lane<T>((docs) => this.collection.insertMany(docs as OptionalUnlessRequiredId<T>[], { ordered: false }), true);
+  /**
+   * One command at a time per collection, inserts and updates alike: FerretDB 1.24 (SQLite) stalls for good, now
+   * and then, when an update command of many statements and an insert run on one collection at once (never seen
+   * at 2 statements, once in 30 tries at 100, at once at 126; docs/DATABASE.md). One at a time it never did, and it
+   * costs nothing, since SQLite writes one at a time anyway. Update commands are also kept short (`MAX_UPDATES`),
+   * because another server's writes to the same collection are not behind this gate.
+   */
+  private readonly gate = new Gate();
+  private readonly inserts = new Lane<T>(this.gate, MAX_INSERTS, (docs) => this.collection.insertMany(docs as OptionalUnlessRequiredId<T>[], { ordered: false }), true);
   private readonly updates = new Lane<{ _id: string; update: UpdateFilter<T>; upsert: boolean }>(
+    this.gate,
+    MAX_UPDATES,
     (ops) =>
       this.collection.bulkWrite(
         ops.map((op) => ({ updateOne: { filter: { _id: op._id }, update: op.update, upsert: op.upsert } }) as AnyBulkWriteOperation<T>),
@@ -47,8 +57,27 @@ export class WriteBatcher<T extends Document & { _id: string }> {
   }
 }
 
-/** Largest batch in one command: well under the 100,000 writes and 48 MB a MongoDB command may carry. */
-const MAX_BATCH = 256;
+/** Largest batches in one command (one SQLite transaction in FerretDB); see `WriteBatcher.gate` for updates. */
+const MAX_INSERTS = 64;
+const MAX_UPDATES = 16;
+
+/** A mutex: the collection's one command in flight. */
+class Gate {
+  private busy = false;
+  private readonly waiting: (() => void)[] = [];
+
+  async run<R>(work: () => Promise<R>): Promise<R> {
+    if (this.busy) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.busy = true;
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.busy = false;
+    }
+  }
+}
 
 interface Waiter<I> {
   item: I;
@@ -63,10 +92,16 @@ class Lane<I> {
   private scheduled = false;
 
   /** `indexedErrors`: the server names each failed write's index correctly (see the class comment). */
+  private readonly send: (items: I[]) => Promise<unknown>;
+
   constructor(
-    private readonly send: (items: I[]) => Promise<unknown>,
+    gate: Gate,
+    private readonly maxBatch: number,
+    send: (items: I[]) => Promise<unknown>,
     private readonly indexedErrors: boolean,
-  ) {}
+  ) {
+    this.send = (items) => gate.run(() => send(items));
+  }
 
   push(item: I): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -94,7 +129,7 @@ class Lane<I> {
 
   private async run(): Promise<void> {
     while (this.queue.length) {
-      const batch = this.queue.splice(0, MAX_BATCH);
+      const batch = this.queue.splice(0, this.maxBatch);
       try {
         await this.send(batch.map((w) => w.item));
         for (const w of batch) w.resolve();
