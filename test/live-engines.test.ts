@@ -24,6 +24,7 @@ import { resolve as resolveFeel } from '../server/expressions/feel.js';
 import type { FormField, FormSchema } from '../server/forms/schema.js';
 import { validateFormValues } from '../server/forms/validate.js';
 import { serviceHandlers } from '../server/services/registry.js';
+import { rng } from '../bench/common.js';
 
 /**
  * runStep continues an instance on a live engine when the step starts from the state the previous step returned.
@@ -132,16 +133,6 @@ async function compileBare(file: string, xml: string): Promise<Definition> {
   };
 }
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Values that keep the policy processes moving (their services check them), others generated from the form. */
 const known: Record<string, unknown> = {
