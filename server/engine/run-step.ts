@@ -129,9 +129,9 @@ export interface LiveEngine {
   engine: any;
   binding: Binding;
   sourceContext: SourceContext;
-  /** The `state` of the result the engine produced: compared by identity, or as JSON text (made on first use). */
+  /** The `state` of the result the engine produced, and its JSON text: the next input matches either. */
   state: EngineState;
-  text?: string;
+  text: string;
   /** Steps run on this engine since it was recovered or started. */
   steps: number;
   tasks: Map<string, WaitingTask>;
@@ -273,9 +273,7 @@ function reusable(live: LiveEngine, input: StepInput): boolean {
   if (input.action.type !== 'complete' || input.incidents.length) return false;
   if (live.sourceContext !== input.sourceContext) return false;
   if (input.state !== live.state) {
-    if (input.stateText === undefined) return false;
-    live.text ??= JSON.stringify(live.state);
-    if (input.stateText !== live.text) return false; // another step's state, or one that was never committed
+    if (input.stateText !== live.text) return false; // another step's state, one never committed, or none given
   }
   const now = input.clock.now().getTime();
   for (const timer of live.timers.values()) if (Date.parse(timer.dueAt) <= now) return false;

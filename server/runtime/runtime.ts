@@ -580,6 +580,7 @@ export class Runtime implements RuntimeApi {
     await this.mutate(instanceId, definition, doc, async (current) => {
       const result: StepResult = {
         state: engineStateOf(current),
+        stateText: storedStateText(current),
         status: 'running',
         variables: current.variables,
         scopes: current.scopes ?? {},
@@ -762,7 +763,7 @@ export class Runtime implements RuntimeApi {
 
   /**
    * After the view: mark the commit settled and drop the previous commit's payload (only the newest commit needs
-   * it; older ones stay as small markers that keep their revision taken). One round trip.
+   * it; older ones stay as small markers that keep their revision taken). Two updates, batched with other steps'.
    */
   private async settle(instanceId: string, rev: number) {
     await Promise.all([
@@ -887,7 +888,7 @@ export class Runtime implements RuntimeApi {
         // Parsed by the step only if it recovers: usually it continues on the live engine.
         state: doc && typeof doc.engineState !== 'string' ? engineStateOf(doc) : null,
         // The stored text lets the engine step continue on the engine that produced it (server/engine/live-engines.ts).
-        stateText: typeof doc?.engineState === 'string' ? doc.engineState : undefined,
+        stateText: doc ? storedStateText(doc) : undefined,
         variables: doc?.variables ?? fresh!.variables,
         scopes: doc?.scopes ?? {},
         incidents: (doc?.incidents ?? []).map((i) => ({
@@ -974,6 +975,11 @@ function normalizeBusinessKey(value: unknown): string | null {
 }
 
 /** The engine state of an instance document: a JSON string, or (documents of older versions) the object. */
+/** The engine state as stored (one JSON string), if it is stored so; older documents hold the object. */
+function storedStateText(doc: Pick<StoredInstance, 'engineState'>): string | undefined {
+  return typeof doc.engineState === 'string' ? doc.engineState : undefined;
+}
+
 function engineStateOf(doc: Pick<StoredInstance, 'engineState'>): Record<string, unknown> {
   const state = doc.engineState;
   return (typeof state === 'string' ? JSON.parse(state) : state) as Record<string, unknown>;
@@ -1005,6 +1011,7 @@ function shuffle<T>(items: T[]) {
 function unchangedResult(doc: StoredInstance): StepResult {
   return {
     state: engineStateOf(doc),
+    stateText: storedStateText(doc),
     status: doc.status === 'incident' ? 'incident' : 'running',
     variables: doc.variables,
     scopes: doc.scopes ?? {},
