@@ -105,4 +105,38 @@ describe('engine step', () => {
     expect(open()).toEqual(['chase']);
     expect(r.timers).toEqual([]);
   });
+  it("measures a timer from the runtime clock alone: its calendar, to the millisecond, however the wall clock moves", async () => {
+    // P1M from 1 February is 28 days on the runtime clock's calendar, whatever month the wall clock is in; and the
+    // wall clock here moves by a millisecond at every reading, which once shifted the expiry by that millisecond.
+    const compiled = await compileSource(xml.replace('P45D', 'P1M'));
+    const clock = new ManualClock(new Date('2026-02-01T00:00:00Z'));
+    setEngineClock(clock);
+    const base = {
+      sourceContext: compiled.sourceContext,
+      model: { key: 'p', name: 'P', userTasks: new Map(), serviceTasks: new Map(), elementVariables: compiled.elementVariables },
+      clock,
+      services: {},
+      incidents: [],
+      instance: { id: 'k', processKey: 'p', processName: 'P', businessKey: null },
+    };
+    const RealDate = Date;
+    let tick = 0;
+    class TickingDate extends RealDate {
+      constructor(...args: unknown[]) {
+        if (args.length === 0) super(RealDate.now() + ++tick);
+        else super(...(args as [string]));
+      }
+      static override now() {
+        return RealDate.now() + ++tick;
+      }
+    }
+    globalThis.Date = TickingDate as DateConstructor;
+    try {
+      const r = await runStep({ ...base, state: null, variables: { members: ['a'] }, action: { type: 'start' } });
+      expect(r.timers.map((t) => [t.elementId, t.dueAt])).toEqual([['late', '2026-03-01T00:00:00.000Z']]);
+    } finally {
+      globalThis.Date = RealDate;
+    }
+    expect(tick).toBeGreaterThan(0); // the wall clock was read, and moved, during the step
+  });
 });

@@ -1,4 +1,5 @@
 import * as Elements from 'bpmn-elements';
+import { ISOInterval } from '@0dep/piso';
 import { systemClock, type Clock } from './clock.js';
 
 /**
@@ -36,15 +37,18 @@ function createClockTimerDefinition() {
   ClockTimerEventDefinition.prototype.constructor = ClockTimerEventDefinition;
 
   ClockTimerEventDefinition.prototype.parse = function parse(timerType: string, value: string): TimerResult {
-    const wallNow = Date.now();
-    const result: TimerResult = Base.prototype.parse.call(this, timerType, value);
-    if (timerType !== 'timeDate' && result.expireAt) {
-      // Durations and cycles were measured from the wall clock: re-anchor them on the runtime clock.
-      result.expireAt = new Date(result.expireAt.getTime() - wallNow + clock.now().getTime());
-    } else if (timerType === 'timeDate' && result.expireAt && !(result.expireAt instanceof Date)) {
-      result.expireAt = new Date(result.expireAt as unknown as string);
+    if (timerType === 'timeDate') {
+      const result: TimerResult = Base.prototype.parse.call(this, timerType, value);
+      if (result.expireAt && !(result.expireAt instanceof Date)) result.expireAt = new Date(result.expireAt as unknown as string);
+      return result;
     }
-    return result;
+    // Durations and cycles are measured from one reading of the runtime clock. Measuring them from the wall clock
+    // and shifting the result by (runtime - wall) read the wall clock twice, so the expiry could move by the
+    // millisecond that passed in between; and months and years would follow the wall clock's calendar.
+    const now = clock.now();
+    const interval = new ISOInterval(value).parse();
+    const expireAt: Date = interval.getExpireAt(now, now);
+    return { expireAt, repeat: interval.repeat || undefined, delay: expireAt.getTime() - now.getTime() };
   };
 
   ClockTimerEventDefinition.prototype._getTimers = function getTimers(executeMessage: unknown): TimerResult {
