@@ -146,7 +146,7 @@ async function main(): Promise<void> {
       }
       await sweeper?.stop();
       await poller?.stop();
-      await runtime?.flush();
+      await runtime?.close();
       await database?.close();
       log('已停止 / stopped');
       process.exit(0);

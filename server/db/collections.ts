@@ -5,6 +5,7 @@ import type {
   DefinitionDoc,
   DueTimerDoc,
   FeedDoc,
+  ServerDoc,
   InstanceDoc,
   NoticeDoc,
   SignoffDoc,
@@ -26,6 +27,7 @@ export const COLLECTION_NAMES = {
   commits: 'commits',
   duetimers: 'duetimers',
   taskfeed: 'taskfeed',
+  servers: 'servers',
 } as const;
 
 export interface Collections {
@@ -39,6 +41,7 @@ export interface Collections {
   commits: Collection<CommitDoc>;
   duetimers: Collection<DueTimerDoc>;
   taskfeed: Collection<FeedDoc>;
+  servers: Collection<ServerDoc>;
 }
 
 export function collections(db: Db): Collections {
@@ -53,6 +56,7 @@ export function collections(db: Db): Collections {
     commits: db.collection<CommitDoc>(COLLECTION_NAMES.commits),
     duetimers: db.collection<DueTimerDoc>(COLLECTION_NAMES.duetimers),
     taskfeed: db.collection<FeedDoc>(COLLECTION_NAMES.taskfeed),
+    servers: db.collection<ServerDoc>(COLLECTION_NAMES.servers),
   };
 }
 
@@ -97,6 +101,7 @@ export const INDEXES: readonly IndexDef[] = [
   { collection: 'users', key: { username: 1 }, options: { name: 'username', unique: true } },
   { collection: 'commits', key: { instanceId: 1, rev: -1 }, options: { name: 'instanceId_rev' } },
   { collection: 'commits', key: { pending: 1 }, options: { name: 'pending' } },
+  { collection: 'commits', key: { by: 1, seq: 1 }, options: { name: 'by_seq' } },
   { collection: 'duetimers', key: { dueAt: 1 }, options: { name: 'dueAt' } },
 ];
 

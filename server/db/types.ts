@@ -72,8 +72,11 @@ export interface CommitDoc {
   instanceId: string;
   rev: number;
   at: Date;
-  /** True until the step's derived writes are applied and the view updated; found again at start-up. */
-  pending: boolean;
+  /** The server that made the commit and its number there (see server/runtime/step-journal.ts). */
+  by?: string;
+  seq?: number;
+  /** Written by older versions: true until the step was finished. Now `by` and `seq` tell recovery what to check. */
+  pending?: boolean;
   /**
    * BSON of `{ set, outbox }`: the instance fields the step sets (engine state as a JSON string) and its derived
    * writes. One opaque value instead of a nested document: FerretDB parses and re-serializes every field of a
@@ -134,6 +137,17 @@ export interface InstanceDoc {
   startedAt: Date;
   updatedAt: Date;
   endedAt: Date | null;
+}
+
+/**
+ * A runtime server's record (server/runtime/step-journal.ts): its commits numbered from `settledBelow` on, and the
+ * `stranded` ones, may be unfinished. `at` is the wall-clock time it was last written.
+ */
+export interface ServerDoc {
+  _id: string;
+  settledBelow: number;
+  stranded: string[];
+  at: Date;
 }
 
 /**

@@ -26,6 +26,7 @@ import { applyOutbox, decodeCommitPayload, dueTimerId, encodeCommitPayload, flus
 import { TaskCache } from './task-cache.js';
 import { TaskFeed, taskChangeOf } from './task-feed.js';
 import { OpenTaskIndex, TASK_FIELDS_PROJECTION, type TaskFields, type TaskFilter } from './task-index.js';
+import { StepJournal, unfinishedCommits } from './step-journal.js';
 
 const MAX_ATTEMPTS = 30;
 const PAGE_LIMIT = 200;
@@ -70,6 +71,8 @@ export class Runtime implements RuntimeApi {
   private readonly views = new ViewCache<StoredInstance>();
   private readonly feed: TaskFeed;
   private readonly writers: Writers;
+  /** Which of this server's commits may be unfinished, for start-up recovery (see step-journal.ts). */
+  private readonly journal: StepJournal;
   /** Steps whose commit is waiting to be settled (see `settleLater`). */
   private unsettled: { instanceId: string; rev: number }[] = [];
   private settleTimer: NodeJS.Timeout | null = null;
@@ -78,6 +81,7 @@ export class Runtime implements RuntimeApi {
   private constructor(private readonly options: RuntimeOptions) {
     this.collections = collectionsOf(options.db);
     this.writers = writersFor(this.collections);
+    this.journal = new StepJournal(this.collections.servers);
     this.definitions = new DefinitionStore(this.collections, new Set(Object.keys(options.services)));
     const tasks = this.collections.tasks;
     this.feed = new TaskFeed({
@@ -93,6 +97,7 @@ export class Runtime implements RuntimeApi {
 
   static async create(options: RuntimeOptions): Promise<Runtime> {
     const runtime = new Runtime(options);
+    await runtime.journal.open(); // before this server's first commit
     await runtime.recoverPendingCommits();
     await runtime.backfillTimerIndex();
     await runtime.feed.rebuild();
@@ -106,10 +111,17 @@ export class Runtime implements RuntimeApi {
     this.feedTimer = null;
   }
 
-  /** Settles every step committed so far and waits for every write asked for; for a clean shutdown. */
+  /** Settles every step committed so far and waits for every write asked for. */
   async flush(): Promise<void> {
     await this.settleNow();
     await drainWriters(this.writers);
+  }
+
+  /** For a clean shutdown, once no more requests come: flush, and tell recovery there is nothing left to finish. */
+  async close(): Promise<void> {
+    this.stop();
+    await this.flush();
+    await this.journal.close();
   }
 
   private startFeedPolling(intervalMs: number) {
@@ -249,19 +261,8 @@ export class Runtime implements RuntimeApi {
     // The start commits like every step (commit 1, then derived writes, then the view), so a crash in between is
     // finished by whoever reads the instance next or by the start-up recovery.
     const stored = storedFields(doc) as StoredInstance;
-    await this.writers.commits.insert({
-      _id: `${id}:1`,
-      instanceId: id,
-      rev: 1,
-      at: now,
-      pending: true,
-      payload: encodeCommitPayload({ set: stored as CommitPayload['set'], outbox }),
-    });
-    this.options.faults?.afterCommit?.();
-    await this.applyDerived(id, 1, outbox);
-    await this.writeView(id, 1, stored);
+    await this.commitAndApply(id, 1, now, stored, outbox);
     this.views.set({ ...stored, _id: id, rev: 1, outbox: [] });
-    this.settleLater(id, 1);
     return this.viewOf({ doc: stored, set: {}, outbox });
   }
 
@@ -762,14 +763,12 @@ export class Runtime implements RuntimeApi {
   }
 
   /**
-   * After the view: mark the commit settled and drop the previous commit's payload (only the newest commit needs
-   * it; older ones stay as small markers that keep their revision taken). Two updates, batched with other steps'.
+   * After the view: drop the previous commit's payload. Only the newest commit needs it (to finish its step again
+   * should a late writer set the view back); older ones stay as small markers that keep their revision taken.
+   * One update, batched with other steps'. That the step is finished needs no write: see step-journal.ts.
    */
   private async settle(instanceId: string, rev: number) {
-    await Promise.all([
-      this.writers.commits.update(`${instanceId}:${rev}`, { $set: { pending: false } }),
-      rev > 1 ? this.writers.commits.update(`${instanceId}:${rev - 1}`, { $unset: { payload: '', set: '' } }) : null,
-    ]);
+    if (rev > 1) await this.writers.commits.update(`${instanceId}:${rev - 1}`, { $unset: { payload: '', set: '' } });
   }
 
   /**
@@ -794,20 +793,25 @@ export class Runtime implements RuntimeApi {
     return !!(await this.collections.commits.findOne({ _id: `${instanceId}:${rev + 1}` }, { projection: { _id: 1 } }));
   }
 
-  /** At start-up: finish every step whose server died between its commit and its view. */
+  /**
+   * At start-up: finish every step whose server died (or failed) between its commit and its view — those the
+   * servers' journal records say may be unfinished, and those older versions marked pending.
+   */
   private async recoverPendingCommits(): Promise<number> {
-    let count = 0;
-    const pending = await this.collections.commits.find({ pending: true }, { projection: { instanceId: 1, rev: 1 } }).toArray();
-    for (const { instanceId, rev } of pending) {
+    const { commits, goneServers } = await unfinishedCommits(this.collections.servers, this.collections.commits);
+    for (const { instanceId, rev, pending } of commits) {
       try {
         await this.loadInstance(instanceId);
       } catch (err) {
         if (!(err instanceof RuntimeError && err.code === 'not_found')) throw err;
       }
+      if (pending) await this.collections.commits.updateOne({ _id: `${instanceId}:${rev}` }, { $set: { pending: false } });
       await this.settle(instanceId, rev);
-      count++;
     }
-    return count;
+    await drainWriters(this.writers);
+    // Their unfinished commits are finished now, and they will not write again.
+    if (goneServers.length) await this.collections.servers.deleteMany({ _id: { $in: goneServers } });
+    return commits.length;
   }
 
   /**
@@ -849,29 +853,45 @@ export class Runtime implements RuntimeApi {
       if (timerOp) outbox.push(timerOp);
       const stored = storedFields(set);
       const rev = doc.rev + 1;
-      try {
-        await this.writers.commits.insert({
-          _id: `${instanceId}:${rev}`,
-          instanceId,
-          rev,
-          at: outcome.ctx.now,
-          pending: true,
-          payload: encodeCommitPayload({ set: stored as CommitPayload['set'], outbox }),
-        });
-      } catch (err) {
-        if ((err as { code?: number }).code !== 11000) throw err;
+      if (!(await this.commitAndApply(instanceId, rev, outcome.ctx.now, stored, outbox))) {
         this.views.delete(instanceId);
         if (!optimistic) await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * (attempt + 1)));
         continue; // another step took this revision
       }
-      this.options.faults?.afterCommit?.();
-      await this.applyDerived(instanceId, rev, outbox);
-      await this.writeView(instanceId, rev, stored);
       this.views.set({ ...doc, ...stored, rev, outbox: [] });
-      this.settleLater(instanceId, rev);
       return { doc, set: { ...stored, rev }, outbox };
     }
     throw new RuntimeError('conflict', '流程实例正被频繁更新，请稍后重试');
+  }
+
+  /**
+   * Commits revision `rev` (false: another step took it), then applies its derived writes and writes its view. The
+   * journal stamps the commit, so that if this server dies before the view is written, start-up recovery finds it.
+   */
+  private async commitAndApply(instanceId: string, rev: number, at: Date, set: Partial<StoredInstance>, outbox: OutboxOp[]): Promise<boolean> {
+    const stamp = this.journal.begin();
+    const _id = `${instanceId}:${rev}`;
+    try {
+      await this.writers.commits.insert({ _id, instanceId, rev, at, ...stamp, payload: encodeCommitPayload({ set: set as CommitPayload['set'], outbox }) });
+    } catch (err) {
+      if ((err as { code?: number }).code === 11000) {
+        this.journal.finished(stamp.seq); // another step took the revision: nothing of this one was written
+        return false;
+      }
+      this.journal.strand(stamp.seq, _id); // the insert may have landed all the same
+      throw err;
+    }
+    try {
+      this.options.faults?.afterCommit?.();
+      await this.applyDerived(instanceId, rev, outbox);
+      await this.writeView(instanceId, rev, set);
+    } catch (err) {
+      this.journal.strand(stamp.seq, _id);
+      throw err;
+    }
+    this.journal.finished(stamp.seq);
+    this.settleLater(instanceId, rev);
+    return true;
   }
 
   private async step(
