@@ -108,11 +108,27 @@ export const INDEXES: readonly IndexDef[] = [
 /**
  * Creates the collections' missing indexes; safe to call at every start-up.
  *
+ * On a database that answers queries without secondary indexes (FerretDB 1.24 with SQLite: see
+ * {@link secondaryIndexesServeQueries}) only the unique ones are kept — they enforce a rule — and the others are
+ * not created, or dropped if an earlier version created them: there they serve no read and cost every write
+ * (SQLite re-evaluates each index expression on the document's JSON at every insert and update; dropping them cut
+ * FerretDB's CPU per task completion by a sixth). On MongoDB every index is created.
+ *
  * Indexes are created one at a time and only when no index of that name exists: FerretDB 1.24
  * panics ("runtime error: slice bounds out of range [:2:1]", connection closed) when one
  * `createIndexes` command lists two or more indexes that already exist.
  */
 export async function ensureIndexes(db: Db): Promise<void> {
+  // Every collection exists from the start (as when each had an index), so that none is first created by two
+  // concurrent writes.
+  const present = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
+  for (const name of Object.values(COLLECTION_NAMES)) {
+    if (present.has(name) || name === COLLECTION_NAMES.sessions) continue;
+    await db.createCollection(name).catch((err: { code?: number }) => {
+      if (err.code !== 48) throw err; // NamespaceExists: another server created it just now
+    });
+  }
+  const secondaryUseful = await secondaryIndexesServeQueries(db);
   const existingByCollection = new Map<string, Set<string>>();
   for (const def of INDEXES) {
     let existing = existingByCollection.get(def.collection);
@@ -120,9 +136,28 @@ export async function ensureIndexes(db: Db): Promise<void> {
       existing = await indexNames(db, def.collection);
       existingByCollection.set(def.collection, existing);
     }
+    if (!def.options.unique && !secondaryUseful) {
+      if (existing.has(def.options.name)) await db.collection(def.collection).dropIndex(def.options.name);
+      existing.delete(def.options.name);
+      continue;
+    }
     if (existing.has(def.options.name)) continue;
     await db.collection(def.collection).createIndex(def.key, def.options);
     existing.add(def.options.name);
+  }
+}
+
+/**
+ * Whether the database uses secondary indexes to answer queries. FerretDB 1.24's SQLite backend answers every
+ * filter except `{ _id }` by reading and decoding the whole collection, and its `explain` says so with
+ * `filterPushdown: false` (a FerretDB field; MongoDB's explain has none, and uses its indexes).
+ */
+export async function secondaryIndexesServeQueries(db: Db): Promise<boolean> {
+  try {
+    const plan = await db.command({ explain: { find: COLLECTION_NAMES.instances, filter: { status: 'running' } }, verbosity: 'queryPlanner' });
+    return plan.filterPushdown !== false;
+  } catch {
+    return true; // when in doubt, keep the indexes
   }
 }
 
