@@ -305,7 +305,7 @@ function createEngine(input: StepInput, binding: Binding): any {
 
   const engine = new Engine({
     name: input.instance.processKey,
-    sourceContext: input.sourceContext,
+    sourceContext: unserializable(input.sourceContext),
     elements: { ...(Elements as Record<string, unknown>), TimerEventDefinition: ClockTimerEventDefinition },
     expressions: createExpressionHandler((content) => {
       const step = binding.step;
@@ -554,6 +554,23 @@ function compareIndexes(a: number[], b: number[]): number {
 
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const unserializableSources = new WeakMap<object, SourceContext>();
+
+/**
+ * The source context as the engine is given it: the same, except that serializing it gives nothing. bpmn-engine's
+ * `getState` serializes the whole definition into every state, at every step (a JSON text of the whole diagram),
+ * only for {@link stripSource} to drop it: the source is stored once per deployed version.
+ */
+function unserializable(source: SourceContext): SourceContext {
+  const key = source as object;
+  let wrapped = unserializableSources.get(key);
+  if (!wrapped) {
+    wrapped = Object.create(key, { serialize: { value: () => undefined } }) as SourceContext;
+    unserializableSources.set(key, wrapped);
+  }
+  return wrapped;
 }
 
 /** The serialized source is stored once per deployed version, not in every instance state. */
