@@ -280,11 +280,17 @@ describe('versions and recovery', () => {
     const fresh = await runtime.startInstance('review', { businessKey: 'R-7' }, officer);
     expect(fresh.instance.version).toBe(2);
     expect(fresh.openTasks[0].name).toBe('复核');
+    // Another server that started the process before knows of a version deployed here without being told.
+    const other = await newRuntime();
+    expect((await other.startInstance('review', { businessKey: 'R-7b' }, officer)).instance.version).toBe(2);
+    expect((await runtime.deploy(reviewXml('复查'), null)).version).toBe(3);
+    const onOther = await other.startInstance('review', { businessKey: 'R-7c' }, officer);
+    expect([onOther.instance.version, onOther.openTasks[0].name]).toEqual([3, '复查']);
 
     // camunda:candidateStarterGroups decides who may start a version.
     await runtime.deploy(reviewXml('复核').replace('isExecutable="true"', 'isExecutable="true" camunda:candidateStarterGroups="county"'), null);
     await expect(runtime.startInstance('review', {}, officer)).rejects.toMatchObject({ code: 'forbidden' });
-    expect((await runtime.startInstance('review', {}, { id: 'county', groups: ['county'] })).instance.version).toBe(3);
+    expect((await runtime.startInstance('review', {}, { id: 'county', groups: ['county'] })).instance.version).toBe(4);
     expect((await runtime.listProcesses()).find((p) => p.key === 'review')!.starterGroups).toEqual(['county']);
     await runtime.deploy(reviewXml('复审'), null); // open to everyone again for the tests below
   });

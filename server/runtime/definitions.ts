@@ -25,6 +25,8 @@ const CACHE_LIMIT = 200;
 /** Deploys versions and hands out compiled ones; compiled versions are cached by definition id. */
 export class DefinitionStore {
   private readonly cache = new Map<string, Promise<RunnableDefinition>>();
+  /** The newest version seen of each process key (see `latest`). */
+  private readonly latestVersions = new Map<string, number>();
 
   constructor(
     private readonly collections: Collections,
@@ -67,9 +69,27 @@ export class DefinitionStore {
     throw new RuntimeError('conflict', '同时部署的版本过多，请稍后重试');
   }
 
+  /**
+   * The newest version of a process. Versions are dense (a deploy inserts `<key>:<n + 1>`, unique by `_id`), so
+   * after the first lookup a start only checks that `<key>:<n + 1>` does not exist yet: one read by `_id`, where a
+   * query would make FerretDB read every deployed version, XML and all.
+   */
   async latest(key: string): Promise<DefinitionDoc> {
-    const doc = await this.collections.definitions.find({ key }).sort({ version: -1 }).limit(1).next();
-    if (!doc) throw new RuntimeError('not_found', `流程不存在：${key}`);
+    const { definitions } = this.collections;
+    let version = this.latestVersions.get(key);
+    if (version === undefined) {
+      const found = await definitions.find({ key }, { projection: { version: 1 } }).sort({ version: -1 }).limit(1).next();
+      if (!found) throw new RuntimeError('not_found', `流程不存在：${key}`);
+      version = found.version;
+    }
+    // Deployed since, here or on another server.
+    while (await definitions.findOne({ _id: `${key}:${version + 1}` }, { projection: { _id: 1 } })) version++;
+    this.latestVersions.set(key, version);
+    const id = `${key}:${version}`;
+    const compiled = await this.cache.get(id)?.catch(() => null);
+    if (compiled) return compiled.doc;
+    const doc = await definitions.findOne({ _id: id });
+    if (!doc) throw new RuntimeError('not_found', `流程版本不存在：${id}`);
     return doc;
   }
 
