@@ -261,7 +261,8 @@ export class Runtime implements RuntimeApi {
     // The start commits like every step (commit 1, then derived writes, then the view), so a crash in between is
     // finished by whoever reads the instance next or by the start-up recovery.
     const stored = storedFields(doc) as StoredInstance;
-    await this.commitAndApply(id, 1, now, stored, outbox);
+    // A fresh random id: its first revision can only be taken if the id was not fresh after all.
+    if (!(await this.commitAndApply(id, 1, now, stored, outbox))) throw new Error(`instance id ${id} is already taken`);
     this.views.set({ ...stored, _id: id, rev: 1, outbox: [] });
     return this.viewOf({ doc: stored, set: {}, outbox });
   }
@@ -994,7 +995,6 @@ function normalizeBusinessKey(value: unknown): string | null {
   return trimmed || null;
 }
 
-/** The engine state of an instance document: a JSON string, or (documents of older versions) the object. */
 /** The engine state as stored (one JSON string), if it is stored so; older documents hold the object. */
 function storedStateText(doc: Pick<StoredInstance, 'engineState'>): string | undefined {
   return typeof doc.engineState === 'string' ? doc.engineState : undefined;
