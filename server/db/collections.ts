@@ -101,7 +101,6 @@ export const INDEXES: readonly IndexDef[] = [
   { collection: 'users', key: { username: 1 }, options: { name: 'username', unique: true } },
   { collection: 'commits', key: { instanceId: 1, rev: -1 }, options: { name: 'instanceId_rev' } },
   { collection: 'commits', key: { pending: 1 }, options: { name: 'pending' } },
-  { collection: 'commits', key: { by: 1, seq: 1 }, options: { name: 'by_seq' } },
   { collection: 'duetimers', key: { dueAt: 1 }, options: { name: 'dueAt' } },
 ];
 

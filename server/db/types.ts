@@ -72,10 +72,10 @@ export interface CommitDoc {
   instanceId: string;
   rev: number;
   at: Date;
-  /** The server that made the commit and its number there (see server/runtime/step-journal.ts). */
-  by?: string;
-  seq?: number;
-  /** Written by older versions: true until the step was finished. Now `by` and `seq` tell recovery what to check. */
+  /**
+   * Written by older versions: true until the step was finished. Now each server's record in `servers` lists the
+   * commits it may not have finished (server/runtime/step-journal.ts).
+   */
   pending?: boolean;
   /**
    * BSON of `{ set, outbox }`: the instance fields the step sets (engine state as a JSON string) and its derived
@@ -140,13 +140,12 @@ export interface InstanceDoc {
 }
 
 /**
- * A runtime server's record (server/runtime/step-journal.ts): its commits numbered from `settledBelow` on, and the
- * `stranded` ones, may be unfinished. `at` is the wall-clock time it was last written.
+ * A runtime server's record (server/runtime/step-journal.ts): the ids of the commits it may not have finished, and
+ * the wall-clock time it was last written.
  */
 export interface ServerDoc {
   _id: string;
-  settledBelow: number;
-  stranded: string[];
+  unfinished: string[];
   at: Date;
 }
 

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Db, Filter } from 'mongodb';
 import { collections as collectionsOf, type Collections } from '../db/collections.js';
 import type { DueTimerDoc, InstanceDoc, OutboxOp, TaskDoc } from '../db/types.js';
@@ -26,7 +25,7 @@ import { applyOutbox, decodeCommitPayload, dueTimerId, encodeCommitPayload, flus
 import { TaskCache } from './task-cache.js';
 import { TaskFeed, taskChangeOf } from './task-feed.js';
 import { OpenTaskIndex, TASK_FIELDS_PROJECTION, type TaskFields, type TaskFilter } from './task-index.js';
-import { StepJournal, unfinishedCommits } from './step-journal.js';
+import { markLegacyChecked, StepJournal, unfinishedCommits } from './step-journal.js';
 
 const MAX_ATTEMPTS = 30;
 const PAGE_LIMIT = 200;
@@ -97,7 +96,7 @@ export class Runtime implements RuntimeApi {
 
   static async create(options: RuntimeOptions): Promise<Runtime> {
     const runtime = new Runtime(options);
-    await runtime.journal.open(); // before this server's first commit
+    await runtime.journal.open();
     await runtime.recoverPendingCommits();
     await runtime.backfillTimerIndex();
     await runtime.feed.rebuild();
@@ -212,14 +211,17 @@ export class Runtime implements RuntimeApi {
       }
       variables = sanitizeVariables(input.variables ?? {});
     }
-    const id = randomUUID();
+    const id = this.journal.newInstanceId();
     const now = this.clock.now();
-    const result = await this.step(definition, null, { type: 'start' }, {
-      id,
-      variables,
-      incidents: [],
-      businessKey,
-    });
+    // The journal lists the commit while the engine runs (see commitAndApply).
+    const announced = this.journal.announce(`${id}:1`);
+    let result: StepResult;
+    try {
+      result = await this.step(definition, null, { type: 'start' }, { id, variables, incidents: [], businessKey });
+    } catch (err) {
+      this.journal.finished(`${id}:1`);
+      throw err;
+    }
     const base = {
       _id: id,
       rev: 0,
@@ -262,7 +264,7 @@ export class Runtime implements RuntimeApi {
     // finished by whoever reads the instance next or by the start-up recovery.
     const stored = storedFields(doc) as StoredInstance;
     // A fresh random id: its first revision can only be taken if the id was not fresh after all.
-    if (!(await this.commitAndApply(id, 1, now, stored, outbox))) throw new Error(`instance id ${id} is already taken`);
+    if (!(await this.commitAndApply(id, 1, now, stored, outbox, announced))) throw new Error(`instance id ${id} is already taken`);
     this.views.set({ ...stored, _id: id, rev: 1, outbox: [] });
     return this.viewOf({ doc: stored, set: {}, outbox });
   }
@@ -799,7 +801,7 @@ export class Runtime implements RuntimeApi {
    * servers' journal records say may be unfinished, and those older versions marked pending.
    */
   private async recoverPendingCommits(): Promise<number> {
-    const { commits, goneServers } = await unfinishedCommits(this.collections.servers, this.collections.commits);
+    const { commits, goneServers, legacyChecked } = await unfinishedCommits(this.collections.servers, this.collections.commits);
     for (const { instanceId, rev, pending } of commits) {
       try {
         await this.loadInstance(instanceId);
@@ -812,6 +814,7 @@ export class Runtime implements RuntimeApi {
     await drainWriters(this.writers);
     // Their unfinished commits are finished now, and they will not write again.
     if (goneServers.length) await this.collections.servers.deleteMany({ _id: { $in: goneServers } });
+    if (!legacyChecked) await markLegacyChecked(this.collections.servers);
     return commits.length;
   }
 
@@ -833,14 +836,19 @@ export class Runtime implements RuntimeApi {
       const optimistic = attempt === 0 && !loaded;
       const doc =
         attempt === 0 && loaded ? loaded : ((optimistic && this.views.get(instanceId)) || (await this.loadInstance(instanceId, { probe: !optimistic })));
+      const rev = doc.rev + 1;
+      // The journal lists the commit while the engine runs (see commitAndApply).
+      const announced = this.journal.announce(`${instanceId}:${rev}`);
       let outcome: Awaited<ReturnType<typeof work>>;
       try {
         outcome = await work(doc);
       } catch (err) {
+        this.journal.finished(`${instanceId}:${rev}`);
         if (optimistic && (await this.hasCommitAfter(instanceId, doc.rev))) continue;
         throw err;
       }
       if (!outcome) {
+        this.journal.finished(`${instanceId}:${rev}`);
         if (optimistic && (await this.hasCommitAfter(instanceId, doc.rev))) continue;
         return null;
       }
@@ -853,8 +861,7 @@ export class Runtime implements RuntimeApi {
       const timerOp = timerIndexOp(instanceId, doc.nextTimerAt, set.nextTimerAt);
       if (timerOp) outbox.push(timerOp);
       const stored = storedFields(set);
-      const rev = doc.rev + 1;
-      if (!(await this.commitAndApply(instanceId, rev, outcome.ctx.now, stored, outbox))) {
+      if (!(await this.commitAndApply(instanceId, rev, outcome.ctx.now, stored, outbox, announced))) {
         this.views.delete(instanceId);
         if (!optimistic) await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * (attempt + 1)));
         continue; // another step took this revision
@@ -866,31 +873,35 @@ export class Runtime implements RuntimeApi {
   }
 
   /**
-   * Commits revision `rev` (false: another step took it), then applies its derived writes and writes its view. The
-   * journal stamps the commit, so that if this server dies before the view is written, start-up recovery finds it.
+   * Commits revision `rev` (false: another step took it), then applies its derived writes and writes its view.
+   * `announced` is the journal's write listing the commit: the commit is inserted only after it, so that if this
+   * server dies before the view is written, start-up recovery finds the commit. A step that fails after its commit
+   * stays listed, for the next start-up (or the instance's next reader) to finish.
    */
-  private async commitAndApply(instanceId: string, rev: number, at: Date, set: Partial<StoredInstance>, outbox: OutboxOp[]): Promise<boolean> {
-    const stamp = this.journal.begin();
+  private async commitAndApply(
+    instanceId: string,
+    rev: number,
+    at: Date,
+    set: Partial<StoredInstance>,
+    outbox: OutboxOp[],
+    announced: Promise<void>,
+  ): Promise<boolean> {
     const _id = `${instanceId}:${rev}`;
     try {
-      await this.writers.commits.insert({ _id, instanceId, rev, at, ...stamp, payload: encodeCommitPayload({ set: set as CommitPayload['set'], outbox }) });
+      await announced;
+      await this.writers.commits.insert({ _id, instanceId, rev, at, payload: encodeCommitPayload({ set: set as CommitPayload['set'], outbox }) });
     } catch (err) {
-      if ((err as { code?: number }).code === 11000) {
-        this.journal.finished(stamp.seq); // another step took the revision: nothing of this one was written
-        return false;
-      }
-      this.journal.strand(stamp.seq, _id); // the insert may have landed all the same
+      // Another step took the revision, or the journal could not be written: nothing of this step was written.
+      // Any other failure may have written the commit all the same, so it stays listed.
+      if ((err as { code?: number }).code === 11000 || !(await announced.then(() => true, () => false))) this.journal.finished(_id);
+      if ((err as { code?: number }).code === 11000) return false;
       throw err;
     }
-    try {
-      this.options.faults?.afterCommit?.();
-      await this.applyDerived(instanceId, rev, outbox);
-      await this.writeView(instanceId, rev, set);
-    } catch (err) {
-      this.journal.strand(stamp.seq, _id);
-      throw err;
-    }
-    this.journal.finished(stamp.seq);
+    this.options.faults?.afterCommit?.();
+    await this.applyDerived(instanceId, rev, outbox);
+    await this.writeView(instanceId, rev, set);
+    const ended = set.status === 'completed' || set.status === 'cancelled';
+    this.journal.finished(_id, ended ? undefined : `${instanceId}:${rev + 1}`);
     this.settleLater(instanceId, rev);
     return true;
   }
