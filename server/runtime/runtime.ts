@@ -215,13 +215,33 @@ export class Runtime implements RuntimeApi {
     const now = this.clock.now();
     // The journal lists the commit while the engine runs (see commitAndApply).
     const announced = this.journal.announce(`${id}:1`);
-    let result: StepResult;
+    let content: { stored: StoredInstance; outbox: OutboxOp[] };
     try {
-      result = await this.step(definition, null, { type: 'start' }, { id, variables, incidents: [], businessKey });
+      const result = await this.step(definition, null, { type: 'start' }, { id, variables, incidents: [], businessKey });
+      content = this.startContent(id, now, definition, result, actor, businessKey, variables);
     } catch (err) {
       this.journal.finished(`${id}:1`);
       throw err;
     }
+    const { stored, outbox } = content;
+    // The start commits like every step (commit 1, then derived writes, then the view), so a crash in between is
+    // finished by whoever reads the instance next or by the start-up recovery. A fresh random id: its first
+    // revision can only be taken if the id was not fresh after all.
+    if (!(await this.commitAndApply(id, 1, now, stored, outbox, announced))) throw new Error(`instance id ${id} is already taken`);
+    this.views.set({ ...stored, _id: id, rev: 1, outbox: [] });
+    return this.viewOf({ doc: stored, set: {}, outbox });
+  }
+
+  /** What a start's commit carries: the new instance (as stored) and its derived writes. */
+  private startContent(
+    id: string,
+    now: Date,
+    definition: RunnableDefinition,
+    result: StepResult,
+    actor: Actor,
+    businessKey: string | null,
+    variables: Record<string, unknown>,
+  ): { stored: StoredInstance; outbox: OutboxOp[] } {
     const base = {
       _id: id,
       rev: 0,
@@ -260,13 +280,7 @@ export class Runtime implements RuntimeApi {
     const outbox = [...derived.outbox];
     const timerOp = timerIndexOp(id, null, doc.nextTimerAt);
     if (timerOp) outbox.push(timerOp);
-    // The start commits like every step (commit 1, then derived writes, then the view), so a crash in between is
-    // finished by whoever reads the instance next or by the start-up recovery.
-    const stored = storedFields(doc) as StoredInstance;
-    // A fresh random id: its first revision can only be taken if the id was not fresh after all.
-    if (!(await this.commitAndApply(id, 1, now, stored, outbox, announced))) throw new Error(`instance id ${id} is already taken`);
-    this.views.set({ ...stored, _id: id, rev: 1, outbox: [] });
-    return this.viewOf({ doc: stored, set: {}, outbox });
+    return { stored: storedFields(doc) as StoredInstance, outbox };
   }
 
   async getInstance(id: string): Promise<InstanceView> {
@@ -840,27 +854,21 @@ export class Runtime implements RuntimeApi {
       // The journal lists the commit while the engine runs (see commitAndApply).
       const announced = this.journal.announce(`${instanceId}:${rev}`);
       let outcome: Awaited<ReturnType<typeof work>>;
+      let prepared: { stored: Partial<StoredInstance>; outbox: OutboxOp[] } | null = null;
       try {
         outcome = await work(doc);
+        if (outcome) prepared = this.commitContent(instanceId, definition, doc, outcome);
       } catch (err) {
         this.journal.finished(`${instanceId}:${rev}`);
         if (optimistic && (await this.hasCommitAfter(instanceId, doc.rev))) continue;
         throw err;
       }
-      if (!outcome) {
+      if (!outcome || !prepared) {
         this.journal.finished(`${instanceId}:${rev}`);
         if (optimistic && (await this.hasCommitAfter(instanceId, doc.rev))) continue;
         return null;
       }
-      const derived = deriveStep(doc, outcome.result, definition, outcome.ctx);
-      const set = { ...derived.set } as Partial<StoredInstance>;
-      if (outcome.status === 'cancelled') {
-        Object.assign(set, { status: 'cancelled', endedAt: outcome.ctx.now, nextTimerAt: null, timers: [], activeElements: [] });
-      }
-      const outbox = [...derived.outbox];
-      const timerOp = timerIndexOp(instanceId, doc.nextTimerAt, set.nextTimerAt);
-      if (timerOp) outbox.push(timerOp);
-      const stored = storedFields(set);
+      const { stored, outbox } = prepared;
       if (!(await this.commitAndApply(instanceId, rev, outcome.ctx.now, stored, outbox, announced))) {
         this.views.delete(instanceId);
         if (!optimistic) await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * (attempt + 1)));
@@ -870,6 +878,24 @@ export class Runtime implements RuntimeApi {
       return { doc, set: { ...stored, rev }, outbox };
     }
     throw new RuntimeError('conflict', '流程实例正被频繁更新，请稍后重试');
+  }
+
+  /** What a step's commit carries: the instance fields it sets (as stored) and its derived writes. */
+  private commitContent(
+    instanceId: string,
+    definition: RunnableDefinition,
+    doc: StoredInstance,
+    outcome: { result: StepResult; ctx: StepContext; status?: 'cancelled' },
+  ): { stored: Partial<StoredInstance>; outbox: OutboxOp[] } {
+    const derived = deriveStep(doc, outcome.result, definition, outcome.ctx);
+    const set = { ...derived.set } as Partial<StoredInstance>;
+    if (outcome.status === 'cancelled') {
+      Object.assign(set, { status: 'cancelled', endedAt: outcome.ctx.now, nextTimerAt: null, timers: [], activeElements: [] });
+    }
+    const outbox = [...derived.outbox];
+    const timerOp = timerIndexOp(instanceId, doc.nextTimerAt, set.nextTimerAt);
+    if (timerOp) outbox.push(timerOp);
+    return { stored: storedFields(set), outbox };
   }
 
   /**
