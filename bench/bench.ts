@@ -328,7 +328,18 @@ async function inbox(bench: BenchDatabase) {
     return (performance.now() - started) / 1000;
   };
 
-  const results: { instances: number; seedSeconds: number; startSeconds: number; p50: number; p95: number; p99: number; rssMb: number; returned: number; samples: number }[] = [];
+  const results: {
+    instances: number;
+    seedSeconds: number;
+    startSeconds: number;
+    p50: number;
+    p95: number;
+    p99: number;
+    rssMb: number;
+    returned: number;
+    samples: number;
+    historyP95: number;
+  }[] = [];
   // The first start on a database creates the demo users (scrypt hashes, ~16 MB of memory each while hashing), which
   // leaves the first size's RSS inflated; start once beforehand so every size is measured on a warm database.
   await (await startServer(bench.uriFor(dbName))).stop();
@@ -356,11 +367,30 @@ async function inbox(bench: BenchDatabase) {
       }
       // let the timer poller and a few other reads run, then read the server's RSS
       log(`inbox ${size}: ${ms.length} samples, p50 ${round(percentile(ms, 50))} ms, p95 ${round(percentile(ms, 95))} ms`);
+      // An instance's history (its page, and who may see it) among that many instances' histories.
+      const history: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const res = await api(server.url, token, 'GET', `/api/instances/${real.instance._id}/audit`, undefined, 600_000);
+        if (res.status !== 200 || !res.body.length) throw new Error(`history: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
+        if (i > 0) history.push(res.ms);
+      }
+      log(`instance history among ${size}: p95 ${round(percentile(history, 95))} ms`);
       // (listing instances scans them too: at 100k it takes longer than the default 30 s request timeout)
       await api(server.url, token, 'GET', '/api/instances?limit=50', undefined, 600_000);
       await sleep(1500);
       const rssMb = server.rssBytes() / 1024 / 1024;
-      results.push({ instances: size, seedSeconds, startSeconds, p50: percentile(ms, 50), p95: percentile(ms, 95), p99: percentile(ms, 99), rssMb, returned, samples: ms.length });
+      results.push({
+        instances: size,
+        seedSeconds,
+        startSeconds,
+        p50: percentile(ms, 50),
+        p95: percentile(ms, 95),
+        p99: percentile(ms, 99),
+        rssMb,
+        returned,
+        samples: ms.length,
+        historyP95: percentile(history, 95),
+      });
       log(`inbox ${size}: p50 ${round(percentile(ms, 50))} ms, p95 ${round(percentile(ms, 95))} ms, rss ${round(rssMb)} MB, server start ${round(startSeconds)} s`);
     } finally {
       await server.stop();
@@ -421,7 +451,16 @@ async function main() {
       http: httpResults.map((h) => ({ ...h, perSec: round(h.perSec), spreadPct: round(h.spreadPct), p50: round(h.p50), p95: round(h.p95), p99: round(h.p99), startP50: round(h.startP50) })),
       inboxP95Ms: round(largest.p95),
       inboxInstances: largest.instances,
-      inbox: inboxResults.map((r) => ({ ...r, seedSeconds: round(r.seedSeconds), p50: round(r.p50), p95: round(r.p95), p99: round(r.p99), rssMb: round(r.rssMb), startSeconds: round(r.startSeconds) })),
+      inbox: inboxResults.map((r) => ({
+        ...r,
+        seedSeconds: round(r.seedSeconds),
+        p50: round(r.p50),
+        p95: round(r.p95),
+        p99: round(r.p99),
+        rssMb: round(r.rssMb),
+        startSeconds: round(r.startSeconds),
+        historyP95: round(r.historyP95),
+      })),
       rssMb1k: round(smallest.rssMb),
       rssMbLargest: round(largest.rssMb),
       rssRatio: round(largest.rssMb / smallest.rssMb, 3),
@@ -465,6 +504,7 @@ async function main() {
           ],
           ...figures.http.map((h) => [`HTTP ${h.clients} clients`, `${h.perSec} compl/s`, `${h.spreadPct}%`, `p50 ${h.p50} / p95 ${h.p95} / p99 ${h.p99} ms, errors ${h.errors}`]),
           ...figures.inbox.map((r) => [`inbox ${r.instances}`, `p95 ${r.p95} ms`, '', `p50 ${r.p50} / p99 ${r.p99} ms (${r.samples} samples), server RSS ${r.rssMb} MB, start ${r.startSeconds} s`]),
+          ...figures.inbox.map((r) => [`history among ${r.instances}`, `p95 ${r.historyP95} ms`, '', `GET /api/instances/:id/audit, 5 samples`]),
           ['state per instance', `${figures.stateBytesPerInstance} B`, '', Object.entries(figures.stateBytesByCollection).map(([k, v]) => `${k} ${v}`).join(', ')],
           ['loop instance doc', `${figures.instanceDocGrowthBytesPerStep} B/step`, '', figures.stateGrowth.map((g) => `${g.steps}:${g.instanceBytes}`).join(' ')],
         ],

@@ -187,6 +187,12 @@ describe('instances and tasks', () => {
     const completedCheck = audit.find((a) => a.type === 'task.completed' && a.elementId === 'check');
     expect(completedCheck).toMatchObject({ actor: 'street-office' });
     expect((completedCheck!.data.changes as Record<string, unknown>).score).toEqual({ from: null, to: 88 });
+    // On FerretDB the history and sign-offs are read by `_id`; they must be exactly what the queries find.
+    const queried = await database.db.collection('audit').find({ instanceId: instance._id }).sort({ at: 1, rev: 1, n: 1 }).toArray();
+    expect(audit.map((a) => a._id)).toEqual(queried.map((a) => a._id));
+    expect(audit.length).toBeGreaterThan(8);
+    const queriedSignoffs = await database.db.collection('signoffs').find({ instanceId: instance._id }).sort({ at: 1 }).toArray();
+    expect(signoffs.map((x) => x._id)).toEqual(queriedSignoffs.map((x) => x._id));
   });
 
   it('gives one success and one conflict to two simultaneous completions', async () => {

@@ -1,6 +1,6 @@
 import type { Db, Filter } from 'mongodb';
-import { collections as collectionsOf, type Collections } from '../db/collections.js';
-import type { DueTimerDoc, InstanceDoc, OutboxOp, TaskDoc } from '../db/types.js';
+import { collections as collectionsOf, secondaryIndexesServeQueries, type Collections } from '../db/collections.js';
+import type { AuditDoc, DueTimerDoc, InstanceDoc, OutboxOp, SignoffDoc, TaskDoc } from '../db/types.js';
 import type { Clock } from '../engine/clock.js';
 import { EngineFailure, runStep, sanitizeVariables, TaskNotWaiting, type StepAction, type StepResult } from '../engine/run-step.js';
 import { scopedVariables } from '../engine/scopes.js';
@@ -33,6 +33,9 @@ const PAGE_LIMIT = 200;
 const TIMER_CONCURRENCY = 8;
 const TIMER_BATCH = 200;
 const BACKFILL_MARKER = '#backfilled';
+/** The longest history returned, and how many revisions' entries are read at once (FerretDB). */
+const AUDIT_LIMIT = 5000;
+const AUDIT_READERS = 8;
 /** Settling (see `settle`) waits this long so that many steps' settles share one command. */
 const SETTLE_DELAY_MS = 50;
 
@@ -75,6 +78,8 @@ export class Runtime implements RuntimeApi {
   /** Steps whose commit is waiting to be settled (see `settleLater`). */
   private unsettled: { instanceId: string; rev: number }[] = [];
   private settleTimer: NodeJS.Timeout | null = null;
+  /** Whether the database answers `{ instanceId }` queries from an index; FerretDB (SQLite) reads the collection. */
+  private indexedReads = true;
   private feedTimer: NodeJS.Timeout | null = null;
 
   private constructor(private readonly options: RuntimeOptions) {
@@ -96,6 +101,7 @@ export class Runtime implements RuntimeApi {
 
   static async create(options: RuntimeOptions): Promise<Runtime> {
     const runtime = new Runtime(options);
+    runtime.indexedReads = await secondaryIndexesServeQueries(options.db);
     await runtime.journal.open();
     await runtime.recoverPendingCommits();
     await runtime.backfillTimerIndex();
@@ -352,12 +358,37 @@ export class Runtime implements RuntimeApi {
     return { items, total };
   }
 
-  getAudit(instanceId: string) {
-    return this.collections.audit.find({ instanceId }).sort({ at: 1, rev: 1, n: 1 }).limit(5000).toArray();
+  /**
+   * An instance's history, oldest first (at most {@link AUDIT_LIMIT} entries). On FerretDB a query by `instanceId`
+   * reads the audit of every instance (seconds at 100k instances), so the entries are read by `_id` instead: they
+   * are `<instanceId>:<rev>:<n>`, dense in `n` within each revision up to the instance's.
+   */
+  async getAudit(instanceId: string): Promise<AuditDoc[]> {
+    const byTime = (a: AuditDoc, b: AuditDoc) => new Date(a.at).getTime() - new Date(b.at).getTime() || a.rev - b.rev || a.n - b.n;
+    if (this.indexedReads) return this.collections.audit.find({ instanceId }).sort({ at: 1, rev: 1, n: 1 }).limit(AUDIT_LIMIT).toArray();
+    const doc = await this.collections.instances.findOne({ _id: instanceId }, { projection: { rev: 1 } });
+    const entries: AuditDoc[] = [];
+    let nextRev = 1;
+    const readRevision = async (rev: number) => {
+      for (let n = 0; entries.length < AUDIT_LIMIT; n++) {
+        const entry = await this.collections.audit.findOne({ _id: `${instanceId}:${rev}:${n}` });
+        if (!entry) return;
+        entries.push(entry);
+      }
+    };
+    const reader = async () => {
+      while (nextRev <= (doc?.rev ?? 0) && entries.length < AUDIT_LIMIT) await readRevision(nextRev++);
+    };
+    await Promise.all(Array.from({ length: AUDIT_READERS }, reader));
+    return entries.sort(byTime).slice(0, AUDIT_LIMIT);
   }
 
-  getSignoffs(instanceId: string) {
-    return this.collections.signoffs.find({ instanceId }).sort({ at: 1 }).toArray();
+  /** The sign-offs of an instance; on FerretDB read by `_id` (the task they sign) from its completed tasks in the history. */
+  async getSignoffs(instanceId: string): Promise<SignoffDoc[]> {
+    if (this.indexedReads) return this.collections.signoffs.find({ instanceId }).sort({ at: 1 }).toArray();
+    const completed = (await this.getAudit(instanceId)).filter((e) => e.type === 'task.completed' && e.taskId);
+    const found = await Promise.all(completed.map((e) => this.collections.signoffs.findOne({ _id: e.taskId! })));
+    return found.filter((s): s is SignoffDoc => s !== null).sort((a, b) => new Date(a.at).getTime() - new Date(b.at).getTime());
   }
 
   // ── tasks ────────────────────────────────────────────────────────────────
