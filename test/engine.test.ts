@@ -26,19 +26,25 @@ const xml = `<?xml version="1.0" encoding="UTF-8"?>
  <endEvent id="e"/>
 </process></definitions>`;
 
+/** A process compiled and a manual clock set for the engine, and the step input every step of one instance shares. */
+async function setUp(source: string, startAt: string, instanceId: string, key: string) {
+  const compiled = await compileSource(source);
+  const clock = new ManualClock(new Date(startAt));
+  setEngineClock(clock);
+  const base = {
+    sourceContext: compiled.sourceContext,
+    model: { key, name: key.toUpperCase(), userTasks: new Map(), serviceTasks: new Map(), elementVariables: compiled.elementVariables },
+    clock,
+    services: {},
+    incidents: [],
+    instance: { id: instanceId, processKey: key, processName: key.toUpperCase(), businessKey: null },
+  };
+  return { clock, base };
+}
+
 describe('engine step', () => {
   it('tracks parallel multi-instance iterations, element values and a clock-driven boundary timer', async () => {
-    const compiled = await compileSource(xml);
-    const clock = new ManualClock(new Date('2026-01-01T00:00:00Z'));
-    setEngineClock(clock);
-    const base = {
-      sourceContext: compiled.sourceContext,
-      model: { key: 'p', name: 'P', userTasks: new Map(), serviceTasks: new Map(), elementVariables: compiled.elementVariables },
-      clock,
-      services: {},
-      incidents: [],
-      instance: { id: 'i', processKey: 'p', processName: 'P', businessKey: null },
-    };
+    const { clock, base } = await setUp(xml, '2026-01-01T00:00:00Z', 'i', 'p');
     const step = (prev: StepResult, action: Parameters<typeof runStep>[0]['action']) =>
       runStep({ ...base, state: prev.state, variables: prev.variables, action });
     let r = await runStep({ ...base, state: null, variables: { members: ['a', 'b', 'c'] }, action: { type: 'start' } });
@@ -82,17 +88,7 @@ describe('engine step', () => {
  <sequenceFlow id="f4" sourceRef="inspect" targetRef="e"/>
  <endEvent id="e"/>
 </process></definitions>`;
-    const compiled = await compileSource(reminderXml);
-    const clock = new ManualClock(new Date('2026-06-01T00:00:00Z'));
-    setEngineClock(clock);
-    const base = {
-      sourceContext: compiled.sourceContext,
-      model: { key: 'r', name: 'R', userTasks: new Map(), serviceTasks: new Map(), elementVariables: compiled.elementVariables },
-      clock,
-      services: {},
-      incidents: [],
-      instance: { id: 'j', processKey: 'r', processName: 'R', businessKey: null },
-    };
+    const { clock, base } = await setUp(reminderXml, '2026-06-01T00:00:00Z', 'j', 'r');
     let r = await runStep({ ...base, state: null, variables: {}, action: { type: 'start' } });
     expect(r.timers.map((t) => t.dueAt)).toEqual(['2026-07-01T00:00:00.000Z']);
     clock.advance('P30D');
@@ -105,20 +101,11 @@ describe('engine step', () => {
     expect(open()).toEqual(['chase']);
     expect(r.timers).toEqual([]);
   });
-  it("measures a timer from the runtime clock alone: its calendar, to the millisecond, however the wall clock moves", async () => {
+
+  it('measures a timer from the runtime clock alone: its calendar, to the millisecond, however the wall clock moves', async () => {
     // P1M from 1 February is 28 days on the runtime clock's calendar, whatever month the wall clock is in; and the
     // wall clock here moves by a millisecond at every reading, which once shifted the expiry by that millisecond.
-    const compiled = await compileSource(xml.replace('P45D', 'P1M'));
-    const clock = new ManualClock(new Date('2026-02-01T00:00:00Z'));
-    setEngineClock(clock);
-    const base = {
-      sourceContext: compiled.sourceContext,
-      model: { key: 'p', name: 'P', userTasks: new Map(), serviceTasks: new Map(), elementVariables: compiled.elementVariables },
-      clock,
-      services: {},
-      incidents: [],
-      instance: { id: 'k', processKey: 'p', processName: 'P', businessKey: null },
-    };
+    const { base } = await setUp(xml.replace('P45D', 'P1M'), '2026-02-01T00:00:00Z', 'k', 'p');
     const RealDate = Date;
     let tick = 0;
     class TickingDate extends RealDate {
