@@ -948,10 +948,12 @@ export class Runtime implements RuntimeApi {
       await announced;
       await this.writers.commits.insert({ _id, instanceId, rev, at, payload: encodeCommitPayload({ set: set as CommitPayload['set'], outbox }) });
     } catch (err) {
-      // Another step took the revision, or the journal could not be written: nothing of this step was written.
-      // Any other failure may have written the commit all the same, so it stays listed.
-      if ((err as { code?: number }).code === 11000 || !(await announced.then(() => true, () => false))) this.journal.finished(_id);
-      if ((err as { code?: number }).code === 11000) return false;
+      // Lost the revision to another step, or the journal could not list the commit (so it was never sent): nothing
+      // of this step was written. Any other failure may have written the commit all the same, so it stays listed.
+      const lostRace = (err as { code?: number }).code === 11000;
+      const neverSent = !(await announced.then(() => true, () => false));
+      if (lostRace || neverSent) this.journal.finished(_id);
+      if (lostRace) return false;
       throw err;
     }
     this.options.faults?.afterCommit?.();
