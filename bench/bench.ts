@@ -288,6 +288,23 @@ async function http(bench: BenchDatabase) {
 
 // ── 4 + 5. inbox at scale and memory ───────────────────────────────────────
 
+/**
+ * The server's RSS once it is idle and its memory has settled: start-up's scan of the open tasks leaves garbage that
+ * V8 gives back to the system only after a few idle seconds, so one early reading says more about when it was taken
+ * than about the instances (at 100k: 208 MB right after start-up, 122 MB a few seconds later). Read every 500 ms
+ * for at least 10 s, then until it has not fallen by more than 1 % in 3 s, or 30 s have passed.
+ */
+async function settledRss(server: ServerProcess): Promise<number> {
+  const readings: number[] = [server.rssBytes()];
+  for (let i = 0; i < 60; i++) {
+    await sleep(500);
+    readings.push(server.rssBytes());
+    const before = readings[readings.length - 7];
+    if (readings.length > 20 && before !== undefined && readings[readings.length - 1]! >= before * 0.99) break;
+  }
+  return readings[readings.length - 1]!;
+}
+
 async function inbox(bench: BenchDatabase) {
   const dbName = 'bench_inbox';
   const db = bench.db(dbName);
@@ -299,6 +316,7 @@ async function inbox(bench: BenchDatabase) {
   const template = (await c.instances.findOne({ _id: real.instance._id }))!;
   const templateTasks = await c.tasks.find({ instanceId: template._id }).toArray();
   const templateAudit = await c.audit.find({ instanceId: template._id }).toArray();
+  const templateSummary = (await c.instancelist.findOne({ _id: template._id }))!;
   const swap = <T>(doc: T, from: string, to: string): T => JSON.parse(JSON.stringify(doc).split(from).join(to), (_k, v) =>
     typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(v) ? new Date(v) : v);
   let count = 1;
@@ -310,6 +328,7 @@ async function inbox(bench: BenchDatabase) {
       const instances: any[] = [];
       const tasks: any[] = [];
       const audit: any[] = [];
+      const summaries: any[] = [];
       for (let i = 0; i < batch; i++) {
         const id = randomUUID();
         const at = new Date(base + (count + i) * 1000);
@@ -319,10 +338,12 @@ async function inbox(bench: BenchDatabase) {
         instances.push(inst);
         for (const t of templateTasks) tasks.push({ ...swap(t, template._id, id), createdAt: at, businessKey: inst.businessKey });
         for (const a of templateAudit) audit.push({ ...swap(a, template._id, id), at });
+        summaries.push({ ...templateSummary, _id: id, businessKey: inst.businessKey, startedAt: at });
       }
       await c.instances.insertMany(instances, { ordered: false });
       await c.tasks.insertMany(tasks, { ordered: false });
       await c.audit.insertMany(audit, { ordered: false });
+      await c.instancelist.insertMany(summaries, { ordered: false });
       count += batch;
     }
     return (performance.now() - started) / 1000;
@@ -339,6 +360,7 @@ async function inbox(bench: BenchDatabase) {
     returned: number;
     samples: number;
     historyP95: number;
+    listP95: number;
   }[] = [];
   // The first start on a database creates the demo users (scrypt hashes, ~16 MB of memory each while hashing), which
   // leaves the first size's RSS inflated; start once beforehand so every size is measured on a warm database.
@@ -365,7 +387,6 @@ async function inbox(bench: BenchDatabase) {
         returned = res.body.length;
         ms.push(res.ms);
       }
-      // let the timer poller and a few other reads run, then read the server's RSS
       log(`inbox ${size}: ${ms.length} samples, p50 ${round(percentile(ms, 50))} ms, p95 ${round(percentile(ms, 95))} ms`);
       // An instance's history (its page, and who may see it) among that many instances' histories.
       const history: number[] = [];
@@ -375,10 +396,15 @@ async function inbox(bench: BenchDatabase) {
         if (i > 0) history.push(res.ms);
       }
       log(`instance history among ${size}: p95 ${round(percentile(history, 95))} ms`);
-      // (listing instances scans them too: at 100k it takes longer than the default 30 s request timeout)
-      await api(server.url, token, 'GET', '/api/instances?limit=50', undefined, 600_000);
-      await sleep(1500);
-      const rssMb = server.rssBytes() / 1024 / 1024;
+      // The first page of the instances this user started (all of them here): a read of every instance summary.
+      const listing: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const res = await api(server.url, token, 'GET', '/api/instances?limit=50', undefined, 600_000);
+        if (res.status !== 200 || res.body.total !== size) throw new Error(`instance list: ${res.status} total ${res.body?.total}, expected ${size}`);
+        if (i > 0) listing.push(res.ms);
+      }
+      log(`instance list among ${size}: p95 ${round(percentile(listing, 95))} ms`);
+      const rssMb = (await settledRss(server)) / 1024 / 1024;
       results.push({
         instances: size,
         seedSeconds,
@@ -390,6 +416,7 @@ async function inbox(bench: BenchDatabase) {
         returned,
         samples: ms.length,
         historyP95: percentile(history, 95),
+        listP95: percentile(listing, 95),
       });
       log(`inbox ${size}: p50 ${round(percentile(ms, 50))} ms, p95 ${round(percentile(ms, 95))} ms, rss ${round(rssMb)} MB, server start ${round(startSeconds)} s`);
     } finally {
@@ -460,6 +487,7 @@ async function main() {
         rssMb: round(r.rssMb),
         startSeconds: round(r.startSeconds),
         historyP95: round(r.historyP95),
+        listP95: round(r.listP95),
       })),
       rssMb1k: round(smallest.rssMb),
       rssMbLargest: round(largest.rssMb),
@@ -505,6 +533,7 @@ async function main() {
           ...figures.http.map((h) => [`HTTP ${h.clients} clients`, `${h.perSec} compl/s`, `${h.spreadPct}%`, `p50 ${h.p50} / p95 ${h.p95} / p99 ${h.p99} ms, errors ${h.errors}`]),
           ...figures.inbox.map((r) => [`inbox ${r.instances}`, `p95 ${r.p95} ms`, '', `p50 ${r.p50} / p99 ${r.p99} ms (${r.samples} samples), server RSS ${r.rssMb} MB, start ${r.startSeconds} s`]),
           ...figures.inbox.map((r) => [`history among ${r.instances}`, `p95 ${r.historyP95} ms`, '', `GET /api/instances/:id/audit, 5 samples`]),
+          ...figures.inbox.map((r) => [`instance list of ${r.instances}`, `p95 ${r.listP95} ms`, '', `GET /api/instances?limit=50 (first page and total), 3 samples`]),
           ['state per instance', `${figures.stateBytesPerInstance} B`, '', Object.entries(figures.stateBytesByCollection).map(([k, v]) => `${k} ${v}`).join(', ')],
           ['loop instance doc', `${figures.instanceDocGrowthBytesPerStep} B/step`, '', figures.stateGrowth.map((g) => `${g.steps}:${g.instanceBytes}`).join(' ')],
         ],

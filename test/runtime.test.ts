@@ -277,6 +277,29 @@ describe('durable timers', () => {
 });
 
 describe('versions and recovery', () => {
+  it('lists instances from their summaries, kept through status changes and filled in for an older database', async () => {
+    const runtime = await newRuntime();
+    const a = await startReview(runtime, 'L-1');
+    const b = await startReview(runtime, 'L-2');
+    await runtime.cancel(b.instance._id, { id: 'admin', groups: ['admin'] }, '重复发起');
+    const keys = async (query: Parameters<Runtime['listInstances']>[0]) =>
+      (await runtime.listInstances(query)).items.map((i) => i.businessKey).filter((k) => k?.startsWith('L-'));
+    expect(await keys({ status: 'cancelled' })).toEqual(['L-2']);
+    expect(await keys({ status: 'running', businessKey: 'L-1' })).toEqual(['L-1']);
+    const page = await runtime.listInstances({ businessKey: 'L-2' });
+    expect(page.total).toBe(1);
+    expect(page.items[0]).toMatchObject({ _id: b.instance._id, status: 'cancelled' });
+    expect(page.items[0]).not.toHaveProperty('engineState');
+
+    // A database from before the summaries: a new server fills them in once, from the instances.
+    await database.db.collection('instancelist').deleteMany({});
+    await database.db.collection('servers').deleteOne({ _id: '#instancelist-backfilled' as never });
+    expect((await runtime.listInstances({ businessKey: 'L-1' })).total).toBe(0);
+    const later = await newRuntime();
+    expect((await later.listInstances({ businessKey: 'L-1' })).items.map((i) => i._id)).toEqual([a.instance._id]);
+    expect((await later.listInstances({ businessKey: 'L-2', status: 'cancelled' })).total).toBe(1);
+  });
+
   it('keeps running instances on the version they started on', async () => {
     const runtime = await newRuntime();
     const { instance } = await startReview(runtime, 'R-6');

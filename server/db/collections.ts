@@ -7,6 +7,7 @@ import type {
   FeedDoc,
   ServerDoc,
   InstanceDoc,
+  InstanceSummaryDoc,
   NoticeDoc,
   SignoffDoc,
   TaskDoc,
@@ -28,6 +29,7 @@ export const COLLECTION_NAMES = {
   duetimers: 'duetimers',
   taskfeed: 'taskfeed',
   servers: 'servers',
+  instancelist: 'instancelist',
 } as const;
 
 export interface Collections {
@@ -42,6 +44,7 @@ export interface Collections {
   duetimers: Collection<DueTimerDoc>;
   taskfeed: Collection<FeedDoc>;
   servers: Collection<ServerDoc>;
+  instancelist: Collection<InstanceSummaryDoc>;
 }
 
 export function collections(db: Db): Collections {
@@ -57,6 +60,7 @@ export function collections(db: Db): Collections {
     duetimers: db.collection<DueTimerDoc>(COLLECTION_NAMES.duetimers),
     taskfeed: db.collection<FeedDoc>(COLLECTION_NAMES.taskfeed),
     servers: db.collection<ServerDoc>(COLLECTION_NAMES.servers),
+    instancelist: db.collection<InstanceSummaryDoc>(COLLECTION_NAMES.instancelist),
   };
 }
 
@@ -81,6 +85,10 @@ export const INDEXES: readonly IndexDef[] = [
   // Pending outbox: find with { 'outbox.0': { $exists: true } }.
   { collection: 'instances', key: { 'outbox.0': 1 }, options: { name: 'outbox_pending', sparse: true } },
   { collection: 'instances', key: { startedBy: 1 }, options: { name: 'startedBy' } },
+  { collection: 'instancelist', key: { startedAt: -1 }, options: { name: 'startedAt' } },
+  { collection: 'instancelist', key: { processKey: 1, status: 1, startedAt: -1 }, options: { name: 'processKey_status_startedAt' } },
+  { collection: 'instancelist', key: { startedBy: 1, startedAt: -1 }, options: { name: 'startedBy_startedAt' } },
+  { collection: 'instancelist', key: { businessKey: 1 }, options: { name: 'businessKey' } },
 
   {
     collection: 'tasks',

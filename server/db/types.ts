@@ -58,7 +58,27 @@ export type OutboxOp =
   | { op: 'insertSignoff'; signoff: SignoffDoc }
   | { op: 'assignTask'; taskId: string; assignee: string | null; rev: number }
   /** The instance's earliest timer moved: `due` is the entry to add to `duetimers`, `done` the one to remove. */
-  | { op: 'timerIndex'; instanceId: string; due: Date | null; done: Date | null };
+  | { op: 'timerIndex'; instanceId: string; due: Date | null; done: Date | null }
+  /** The instance's entry in `instancelist`: all of it at the start, the status fields when they change. */
+  | { op: 'instanceSummary'; instanceId: string; set: Partial<Omit<InstanceSummaryDoc, '_id'>>; upsert: boolean };
+
+/**
+ * What instance lists filter and sort on, one small document per instance (`_id` = the instance id), so that a list
+ * does not read the instances' full documents (FerretDB reads every document of a collection for any filter).
+ * Written with the instance's other derived writes; the list shows the instances' own documents.
+ */
+export interface InstanceSummaryDoc {
+  _id: string;
+  processKey: string;
+  version: number;
+  businessKey: string | null;
+  status: InstanceStatus;
+  startedBy: string | null;
+  startedAt: Date;
+  endedAt: Date | null;
+  /** The instance revision that wrote `status`: an older write seen late is told apart by it. */
+  rev: number;
+}
 
 /**
  * The commit log of instance steps: `_id = <instanceId>:<rev>`. Inserting it is what commits a step — the unique
@@ -141,7 +161,7 @@ export interface InstanceDoc {
 
 /**
  * A runtime server's record (server/runtime/step-journal.ts): the ids of the commits it may not have finished, and
- * the wall-clock time it was last written.
+ * the wall-clock time it was last written. Records whose `_id` starts with `#` mark one-time work done instead.
  */
 export interface ServerDoc {
   _id: string;

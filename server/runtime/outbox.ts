@@ -42,6 +42,10 @@ export async function applyOutbox(writers: Writers, ops: OutboxOp[]): Promise<vo
       case 'insertSignoff':
         work.push(insertOnce(writers.signoffs, op.signoff));
         break;
+      case 'instanceSummary':
+        // Whole at the start (created), then only the fields that changed.
+        work.push(writers.instancelist.update(op.instanceId, { $set: op.set }, { upsert: op.upsert }));
+        break;
       case 'timerIndex':
         if (op.done) timers.push({ deleteOne: { filter: { _id: dueTimerId(op.instanceId, op.done) } } });
         if (op.due) {

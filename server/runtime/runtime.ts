@@ -1,6 +1,6 @@
 import type { Db, Filter } from 'mongodb';
 import { collections as collectionsOf, secondaryIndexesServeQueries, type Collections } from '../db/collections.js';
-import type { AuditDoc, DueTimerDoc, InstanceDoc, OutboxOp, SignoffDoc, TaskDoc } from '../db/types.js';
+import type { AuditDoc, DueTimerDoc, InstanceDoc, InstanceSummaryDoc, OutboxOp, SignoffDoc, TaskDoc } from '../db/types.js';
 import type { Clock } from '../engine/clock.js';
 import { EngineFailure, runStep, sanitizeVariables, TaskNotWaiting, type StepAction, type StepResult } from '../engine/run-step.js';
 import { scopedVariables } from '../engine/scopes.js';
@@ -33,6 +33,8 @@ const PAGE_LIMIT = 200;
 const TIMER_CONCURRENCY = 8;
 const TIMER_BATCH = 200;
 const BACKFILL_MARKER = '#backfilled';
+/** In `servers`: the instance list has an entry for every instance (see backfillInstanceList). */
+const INSTANCE_LIST_BACKFILLED = '#instancelist-backfilled';
 /** The longest history returned, and how many revisions' entries are read at once (FerretDB). */
 const AUDIT_LIMIT = 5000;
 const AUDIT_READERS = 8;
@@ -105,6 +107,7 @@ export class Runtime implements RuntimeApi {
     await runtime.journal.open();
     await runtime.recoverPendingCommits();
     await runtime.backfillTimerIndex();
+    await runtime.backfillInstanceList();
     await runtime.feed.rebuild();
     runtime.startFeedPolling(options.feedPollMs ?? 500);
     return runtime;
@@ -286,6 +289,7 @@ export class Runtime implements RuntimeApi {
     const outbox = [...derived.outbox];
     const timerOp = timerIndexOp(id, null, doc.nextTimerAt);
     if (timerOp) outbox.push(timerOp);
+    outbox.push({ op: 'instanceSummary', instanceId: id, set: summaryOf(doc), upsert: true });
     return { stored: storedFields(doc) as StoredInstance, outbox };
   }
 
@@ -333,8 +337,13 @@ export class Runtime implements RuntimeApi {
     return { instance: instance as InstanceView['instance'], openTasks };
   }
 
+  /**
+   * Instances newest first, filtered, a page of them and how many match. The filter runs on the small summaries in
+   * `instancelist` (FerretDB reads every document of a collection for any filter: summaries of a few hundred bytes,
+   * not the instances' full documents); the page shows the instances' own documents, read by `_id`.
+   */
   async listInstances(query: InstanceQuery) {
-    const filter: Filter<InstanceDoc> = {};
+    const filter: Filter<InstanceSummaryDoc> = {};
     if (query.status) filter.status = query.status;
     if (query.processKey) filter.processKey = query.processKey;
     if (query.businessKey) filter.businessKey = query.businessKey;
@@ -346,15 +355,26 @@ export class Runtime implements RuntimeApi {
       };
     }
     const limit = Math.min(Math.max(query.limit ?? 50, 1), PAGE_LIMIT);
-    const [items, total] = await Promise.all([
-      this.collections.instances
-        .find(filter, { projection: { engineState: 0, outbox: 0 } })
-        .sort({ startedAt: -1 })
-        .skip(Math.max(query.skip ?? 0, 0))
-        .limit(limit)
-        .toArray(),
-      this.collections.instances.countDocuments(filter),
+    const skip = Math.max(query.skip ?? 0, 0);
+    const { instancelist } = this.collections;
+    // Sorted and counted by the database: on FerretDB each is a read of the (small) summaries, in its memory, not
+    // the server's.
+    const [page, total] = await Promise.all([
+      instancelist.find(filter, { projection: { status: 1, rev: 1 } }).sort({ startedAt: -1, _id: 1 }).skip(skip).limit(limit).toArray(),
+      instancelist.countDocuments(filter),
     ]);
+    const docs = await Promise.all(page.map((entry) => this.collections.instances.findOne({ _id: entry._id }, { projection: { engineState: 0, outbox: 0 } })));
+    const items: Omit<InstanceDoc, 'engineState' | 'outbox'>[] = [];
+    docs.forEach((doc, i) => {
+      if (!doc) return;
+      items.push(doc);
+      // A summary behind its instance (an older step's writes applied late, after a newer one's) is put right when
+      // seen. One ahead of it is a step between its derived writes and its view: left alone.
+      const entry = page[i]!;
+      if (doc.status !== entry.status && doc.rev > (entry.rev ?? 0)) {
+        void this.writers.instancelist.update(doc._id, { $set: { status: doc.status, endedAt: doc.endedAt ?? null, rev: doc.rev } }).catch(() => undefined);
+      }
+    });
     return { items, total };
   }
 
@@ -724,6 +744,25 @@ export class Runtime implements RuntimeApi {
     await this.collections.duetimers.updateOne({ _id: BACKFILL_MARKER }, { $set: { instanceId: '' } }, { upsert: true });
   }
 
+  /**
+   * Once per database: the `instancelist` entries of instances started before it existed (one read of the
+   * instances); later starts and status changes keep it themselves.
+   */
+  private async backfillInstanceList(): Promise<void> {
+    if (await this.collections.servers.findOne({ _id: INSTANCE_LIST_BACKFILLED })) return;
+    const fields = { processKey: 1, version: 1, businessKey: 1, status: 1, startedBy: 1, startedAt: 1, endedAt: 1, rev: 1 };
+    let batch: Promise<void>[] = [];
+    for await (const doc of this.collections.instances.find({}, { projection: fields })) {
+      batch.push(this.writers.instancelist.update(doc._id, { $set: summaryOf(doc as InstanceDoc) }, { upsert: true }));
+      if (batch.length >= 256) {
+        await Promise.all(batch);
+        batch = [];
+      }
+    }
+    await Promise.all(batch);
+    await this.collections.servers.updateOne({ _id: INSTANCE_LIST_BACKFILLED }, { $set: { unfinished: [], at: new Date() } }, { upsert: true });
+  }
+
   // ── notices ──────────────────────────────────────────────────────────────
 
   listNotices(query: { current?: boolean; limit?: number }) {
@@ -926,6 +965,9 @@ export class Runtime implements RuntimeApi {
     const outbox = [...derived.outbox];
     const timerOp = timerIndexOp(instanceId, doc.nextTimerAt, set.nextTimerAt);
     if (timerOp) outbox.push(timerOp);
+    if (set.status && set.status !== doc.status) {
+      outbox.push({ op: 'instanceSummary', instanceId, set: { status: set.status, endedAt: set.endedAt ?? null, rev: doc.rev + 1 }, upsert: false });
+    }
     return { stored: storedFields(set), outbox };
   }
 
@@ -1110,5 +1152,19 @@ function unchangedResult(doc: StoredInstance): StepResult {
     incidents: (doc.incidents ?? []).map((i) => ({ elementId: i.elementId, executionId: i.detail ?? '', message: i.message, at: new Date(i.at).toISOString() })),
     events: [],
     notices: [],
+  };
+}
+
+/** An instance's entry in `instancelist` (see InstanceSummaryDoc). */
+function summaryOf(doc: Pick<InstanceDoc, 'processKey' | 'version' | 'businessKey' | 'status' | 'startedBy' | 'startedAt' | 'endedAt' | 'rev'>) {
+  return {
+    rev: doc.rev,
+    processKey: doc.processKey,
+    version: doc.version,
+    businessKey: doc.businessKey ?? null,
+    status: doc.status,
+    startedBy: doc.startedBy ?? null,
+    startedAt: doc.startedAt,
+    endedAt: doc.endedAt ?? null,
   };
 }

@@ -170,8 +170,9 @@ export async function unfinishedCommits(
   const goneServers: string[] = [];
   let legacyChecked = false;
   for (const record of records) {
-    if (record._id === LEGACY_CHECKED) {
-      legacyChecked = true;
+    // `#…`: markers of one-time work, not servers.
+    if (record._id.startsWith('#')) {
+      if (record._id === LEGACY_CHECKED) legacyChecked = true;
       continue;
     }
     for (const id of record.unfinished ?? []) ids.add(id);

@@ -1,6 +1,6 @@
 import type { Collection } from 'mongodb';
 import type { Collections } from '../db/collections.js';
-import type { AuditDoc, CommitDoc, DueTimerDoc, InstanceDoc, NoticeDoc, SignoffDoc, TaskDoc } from '../db/types.js';
+import type { AuditDoc, CommitDoc, DueTimerDoc, InstanceDoc, InstanceSummaryDoc, NoticeDoc, SignoffDoc, TaskDoc } from '../db/types.js';
 import { WriteBatcher } from '../db/write-batcher.js';
 
 /**
@@ -15,6 +15,7 @@ export interface Writers {
   audit: WriteBatcher<AuditDoc>;
   notices: WriteBatcher<NoticeDoc>;
   signoffs: WriteBatcher<SignoffDoc>;
+  instancelist: WriteBatcher<InstanceSummaryDoc>;
   duetimers: Collection<DueTimerDoc>;
 }
 
@@ -26,11 +27,12 @@ export function writersFor(collections: Collections): Writers {
     audit: new WriteBatcher(collections.audit),
     notices: new WriteBatcher(collections.notices),
     signoffs: new WriteBatcher(collections.signoffs),
+    instancelist: new WriteBatcher(collections.instancelist),
     duetimers: collections.duetimers,
   };
 }
 
 /** Resolves once every batched write asked for so far has been answered. */
 export async function drainWriters(writers: Writers): Promise<void> {
-  await Promise.all([writers.commits, writers.instances, writers.tasks, writers.audit, writers.notices, writers.signoffs].map((w) => w.drain()));
+  await Promise.all([writers.commits, writers.instances, writers.tasks, writers.audit, writers.notices, writers.signoffs, writers.instancelist].map((w) => w.drain()));
 }
