@@ -22,7 +22,6 @@ import { AdminViews } from './views.js';
 
 const PAGE_SIZE = 50;
 /** The processes page counts instances per version by reading them; beyond this many per process it gives up. */
-const VERSION_SCAN_LIMIT = 5000;
 const MAX_REASON = 500;
 const KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
 
@@ -201,33 +200,25 @@ export function createAdminRouter(deps: AppDeps): express.Router {
 
   // ── processes ───────────────────────────────────────────────────────────────
 
-  /** Instances of one process counted per version and status (reads them page by page, up to a limit). */
-  async function countsByVersion(key: string, total: number): Promise<Map<number, Record<InstanceStatus, number>> | null> {
-    if (total > VERSION_SCAN_LIMIT) return null;
-    const counts = new Map<number, Record<InstanceStatus, number>>();
-    for (let skip = 0; skip < total; skip += 200) {
-      const { items } = await runtime.listInstances({ processKey: key, limit: 200, skip });
-      if (!items.length) break;
-      for (const item of items) {
-        const row = counts.get(item.version) ?? { running: 0, incident: 0, completed: 0, cancelled: 0 };
-        row[item.status] += 1;
-        counts.set(item.version, row);
-      }
-    }
-    return counts;
-  }
-
   router.get('/admin/processes', async (req, res) => {
-    const processes = await runtime.listProcesses();
+    const [processes, counted] = await Promise.all([runtime.listProcesses(), runtime.countInstances()]);
+    const zero = (): Record<InstanceStatus, number> => ({ running: 0, incident: 0, completed: 0, cancelled: 0 });
+    // per process: per version, per status
+    const counts = new Map<string, Map<number, Record<InstanceStatus, number>>>();
+    for (const { processKey, version, status, count } of counted) {
+      const byVersion = counts.get(processKey) ?? new Map<number, Record<InstanceStatus, number>>();
+      const row = byVersion.get(version) ?? zero();
+      row[status] += count;
+      byVersion.set(version, row);
+      counts.set(processKey, byVersion);
+    }
     const rows = await Promise.all(
       processes.map(async (p) => {
-        const [versions, ...totals] = await Promise.all([
-          runtime.getProcessVersions(p.key),
-          ...STATUSES.map((status) => runtime.listInstances({ processKey: p.key, status, limit: 1 }).then((r) => r.total)),
-        ]);
-        const byStatus = Object.fromEntries(STATUSES.map((s, i) => [s, totals[i]!])) as Record<InstanceStatus, number>;
-        const total = totals.reduce((a, b) => a + b, 0);
-        const perVersion = await countsByVersion(p.key, total);
+        const versions = await runtime.getProcessVersions(p.key);
+        const perVersion = counts.get(p.key) ?? new Map<number, Record<InstanceStatus, number>>();
+        const byStatus = zero();
+        for (const row of perVersion.values()) for (const s of STATUSES) byStatus[s] += row[s];
+        const total = STATUSES.reduce((a, s) => a + byStatus[s], 0);
         return {
           key: p.key,
           name: p.name || p.key,
@@ -238,12 +229,11 @@ export function createAdminRouter(deps: AppDeps): express.Router {
             .join('、'),
           total,
           counts: STATUSES.map((s) => ({ status: s, name: STATUS_NAMES[s], count: byStatus[s] })),
-          versionCountsKnown: !!perVersion,
           versions: versions
             .slice()
             .sort((a, b) => b.version - a.version)
             .map((v) => {
-              const c = perVersion?.get(v.version) ?? { running: 0, incident: 0, completed: 0, cancelled: 0 };
+              const c = perVersion.get(v.version) ?? zero();
               return {
                 version: v.version,
                 deployedAt: v.deployedAt,

@@ -112,6 +112,7 @@ export interface RuntimeApi {
   ): Promise<InstanceView>;
   getInstance(id: string): Promise<InstanceView>;
   listInstances(query: InstanceQuery): Promise<{ items: Omit<InstanceDoc, 'engineState' | 'outbox'>[]; total: number }>;
+  countInstances(): Promise<{ processKey: string; version: number; status: InstanceStatus; count: number }[]>;
   getAudit(instanceId: string): Promise<AuditDoc[]>;
   getSignoffs(instanceId: string): Promise<SignoffDoc[]>;
 

@@ -1,6 +1,6 @@
 import type { Db, Filter } from 'mongodb';
 import { collections as collectionsOf, secondaryIndexesServeQueries, type Collections } from '../db/collections.js';
-import type { AuditDoc, DueTimerDoc, InstanceDoc, InstanceSummaryDoc, OutboxOp, SignoffDoc, TaskDoc } from '../db/types.js';
+import type { AuditDoc, DueTimerDoc, InstanceDoc, InstanceStatus, InstanceSummaryDoc, OutboxOp, SignoffDoc, TaskDoc } from '../db/types.js';
 import type { Clock } from '../engine/clock.js';
 import { EngineFailure, runStep, sanitizeVariables, TaskNotWaiting, type StepAction, type StepResult } from '../engine/run-step.js';
 import { scopedVariables } from '../engine/scopes.js';
@@ -376,6 +376,16 @@ export class Runtime implements RuntimeApi {
       }
     });
     return { items, total };
+  }
+
+  /** How many instances there are per process, version and status: one read of the summaries. */
+  async countInstances(): Promise<{ processKey: string; version: number; status: InstanceStatus; count: number }[]> {
+    const groups = await this.collections.instancelist
+      .aggregate<{ _id: { processKey: string; version: number; status: InstanceStatus }; count: number }>([
+        { $group: { _id: { processKey: '$processKey', version: '$version', status: '$status' }, count: { $sum: 1 } } },
+      ])
+      .toArray();
+    return groups.map((g) => ({ ...g._id, count: g.count }));
   }
 
   /**
