@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { Database } from '../server/db/connect.js';
 import { collections, type Collections } from '../server/db/collections.js';
-import { markLegacyChecked, StepJournal, unfinishedCommits } from '../server/runtime/step-journal.js';
+import { LEGACY_CHECKED, StepJournal, unfinishedCommits, writeMarker } from '../server/runtime/step-journal.js';
 import { testDatabase } from './support/db.js';
 
 /**
@@ -126,7 +126,7 @@ describe('step journal', () => {
     expect(first.commits.map((x) => x._id).sort()).toEqual(['l:1', 'o:1', 'z:1']);
     expect(first.goneServers).toEqual(['s-old']);
     expect(first.legacyChecked).toBe(false);
-    await markLegacyChecked(c.servers);
+    await writeMarker(c.servers, LEGACY_CHECKED);
     const second = await unfinishedCommits(c.servers, c.commits);
     expect(second.commits.map((x) => x._id).sort()).toEqual(['l:1', 'o:1']);
     expect(second.legacyChecked).toBe(true);

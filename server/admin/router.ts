@@ -354,9 +354,8 @@ export function createAdminRouter(deps: AppDeps): express.Router {
   async function renderInstance(req: Request, res: Response, id: string, state: ActionState = {}, status = 200) {
     const view = await runtime.getInstance(id);
     const inst = view.instance;
-    const [audit, signoffs, definition] = await Promise.all([
-      runtime.getAudit(id),
-      runtime.getSignoffs(id),
+    const [[audit, signoffs], definition] = await Promise.all([
+      runtime.getAudit(id).then(async (history) => [history, await runtime.getSignoffs(id, history)] as const),
       runtime.getDefinition(inst.processKey, inst.version).catch(() => null),
     ]);
     const names = definition ? elementNames(definition.xml) : new Map<string, string>();

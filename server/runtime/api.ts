@@ -114,7 +114,8 @@ export interface RuntimeApi {
   listInstances(query: InstanceQuery): Promise<{ items: Omit<InstanceDoc, 'engineState' | 'outbox'>[]; total: number }>;
   countInstances(): Promise<{ processKey: string; version: number; status: InstanceStatus; count: number }[]>;
   getAudit(instanceId: string): Promise<AuditDoc[]>;
-  getSignoffs(instanceId: string): Promise<SignoffDoc[]>;
+  /** `history`: the instance's audit, if the caller has it already (saves reading it again on FerretDB). */
+  getSignoffs(instanceId: string, history?: AuditDoc[]): Promise<SignoffDoc[]>;
 
   listTasks(actor: Actor, query: TaskQuery): Promise<TaskDoc[]>;
   countTasks(actor: Actor): Promise<{ mine: number; candidate: number }>;

@@ -25,7 +25,7 @@ import { applyOutbox, decodeCommitPayload, dueTimerId, encodeCommitPayload, flus
 import { TaskCache } from './task-cache.js';
 import { TaskFeed, taskChangeOf } from './task-feed.js';
 import { OpenTaskIndex, TASK_FIELDS_PROJECTION, type TaskFields, type TaskFilter } from './task-index.js';
-import { markLegacyChecked, StepJournal, unfinishedCommits } from './step-journal.js';
+import { LEGACY_CHECKED, StepJournal, unfinishedCommits, writeMarker } from './step-journal.js';
 
 const MAX_ATTEMPTS = 30;
 const PAGE_LIMIT = 200;
@@ -413,10 +413,13 @@ export class Runtime implements RuntimeApi {
     return entries.sort(byTime).slice(0, AUDIT_LIMIT);
   }
 
-  /** The sign-offs of an instance; on FerretDB read by `_id` (the task they sign) from its completed tasks in the history. */
-  async getSignoffs(instanceId: string): Promise<SignoffDoc[]> {
+  /**
+   * The sign-offs of an instance; on FerretDB read by `_id` (the task they sign) from its completed tasks in the
+   * history, which callers that have it pass in.
+   */
+  async getSignoffs(instanceId: string, history?: AuditDoc[]): Promise<SignoffDoc[]> {
     if (this.indexedReads) return this.collections.signoffs.find({ instanceId }).sort({ at: 1 }).toArray();
-    const completed = (await this.getAudit(instanceId)).filter((e) => e.type === 'task.completed' && e.taskId);
+    const completed = (history ?? (await this.getAudit(instanceId))).filter((e) => e.type === 'task.completed' && e.taskId);
     const found = await Promise.all(completed.map((e) => this.collections.signoffs.findOne({ _id: e.taskId! })));
     return found.filter((s): s is SignoffDoc => s !== null).sort((a, b) => new Date(a.at).getTime() - new Date(b.at).getTime());
   }
@@ -770,7 +773,7 @@ export class Runtime implements RuntimeApi {
       }
     }
     await Promise.all(batch);
-    await this.collections.servers.updateOne({ _id: INSTANCE_LIST_BACKFILLED }, { $set: { unfinished: [], at: new Date() } }, { upsert: true });
+    await writeMarker(this.collections.servers, INSTANCE_LIST_BACKFILLED);
   }
 
   // ── notices ──────────────────────────────────────────────────────────────
@@ -870,8 +873,8 @@ export class Runtime implements RuntimeApi {
 
   /**
    * Settling is bookkeeping, not part of the step: a step is done once its view is written. So it runs after the
-   * answer, a few steps' at a time in one command. A commit left unsettled by a crash is settled at start-up
-   * (`recoverPendingCommits`), where finding its view already written costs one read.
+   * answer, a few steps' at a time in one command. A settle lost to a crash or a failed write leaves one old payload
+   * behind: storage only, since a commit is a marker whether it has its payload or not.
    */
   private settleLater(instanceId: string, rev: number) {
     this.unsettled.push({ instanceId, rev });
@@ -882,7 +885,7 @@ export class Runtime implements RuntimeApi {
     if (this.settleTimer) clearTimeout(this.settleTimer);
     this.settleTimer = null;
     const batch = this.unsettled.splice(0);
-    // A settle that fails leaves its commit pending, which start-up recovery settles: nothing to retry here.
+    // A settle that fails only leaves an old payload behind (see settleLater): nothing to retry here.
     await Promise.all(batch.map(({ instanceId, rev }) => this.settle(instanceId, rev).catch(() => undefined)));
   }
 
@@ -908,7 +911,7 @@ export class Runtime implements RuntimeApi {
     await drainWriters(this.writers);
     // Their unfinished commits are finished now, and they will not write again.
     if (goneServers.length) await this.collections.servers.deleteMany({ _id: { $in: goneServers } });
-    if (!legacyChecked) await markLegacyChecked(this.collections.servers);
+    if (!legacyChecked) await writeMarker(this.collections.servers, LEGACY_CHECKED);
     return commits.length;
   }
 

@@ -8,8 +8,8 @@ const TIDY_MS = 1_000;
 const GONE_AFTER_MS = 10 * 60_000;
 /** Refresh the record at least this often, even when nothing changed, so that it does not look gone (ms). */
 const REFRESH_MS = 60_000;
-/** The record that says the commits of older versions (`pending: true`) have been recovered once (see below). */
-const LEGACY_CHECKED = '#legacy-pending-recovered';
+/** The marker that says the commits of older versions (`pending: true`) have been recovered once (see below). */
+export const LEGACY_CHECKED = '#legacy-pending-recovered';
 
 /**
  * Which commits a server may not have finished (committed, but derived writes or view not yet written), so that
@@ -191,7 +191,7 @@ export async function unfinishedCommits(
   return { commits: found, goneServers, legacyChecked };
 }
 
-/** After the legacy pending commits are recovered: no start-up needs to look for them again. */
-export async function markLegacyChecked(servers: Collection<ServerDoc>): Promise<void> {
-  await servers.updateOne({ _id: LEGACY_CHECKED }, { $set: { unfinished: [], at: new Date() } }, { upsert: true });
+/** Records one-time work as done (`#…` in `servers`: a marker, not a server), so no start-up does it again. */
+export async function writeMarker(servers: Collection<ServerDoc>, marker: `#${string}`): Promise<void> {
+  await servers.updateOne({ _id: marker }, { $set: { unfinished: [], at: new Date() } }, { upsert: true });
 }

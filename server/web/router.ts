@@ -462,7 +462,10 @@ export function createWebRouter(deps: AppDeps, settings: Pick<HttpSettings, 'coo
     extraPeople: (string | null | undefined)[] = [],
   ): Promise<{ audit: AuditDoc[]; signoffs: SignoffDoc[]; rows: unknown[]; people: Map<string, string> }> {
     const instanceId = view.instance._id;
-    const [audit, signoffs, names] = await Promise.all([runtime.getAudit(instanceId), runtime.getSignoffs(instanceId), namesOf(view)]);
+    const [[audit, signoffs], names] = await Promise.all([
+      runtime.getAudit(instanceId).then(async (history) => [history, await runtime.getSignoffs(instanceId, history)] as const),
+      namesOf(view),
+    ]);
     const people = await peopleOf([
       view.instance.startedBy,
       ...view.openTasks.map((t) => t.assignee),
