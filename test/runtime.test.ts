@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { BSON } from 'mongodb';
 import type { Database } from '../server/db/connect.js';
 import { ensureIndexes } from '../server/db/collections.js';
 import { ManualClock } from '../server/engine/clock.js';
 import { setEngineClock } from '../server/engine/clock-timer.js';
+import { liveEngines } from '../server/engine/run-step.js';
 import { RuntimeError, type Actor } from '../server/runtime/api.js';
 import { Runtime } from '../server/runtime/runtime.js';
 import { decodeCommitPayload } from '../server/runtime/outbox.js';
+import { isPacked, unpack } from '../server/runtime/packed.js';
 import { RuleViolation, type ServiceHandler } from '../server/services/types.js';
 import { testDatabase } from './support/db.js';
 
@@ -298,6 +301,36 @@ describe('versions and recovery', () => {
     const later = await newRuntime();
     expect((await later.listInstances({ businessKey: 'L-1' })).items.map((i) => i._id)).toEqual([a.instance._id]);
     expect((await later.listInstances({ businessKey: 'L-2', status: 'cancelled' })).total).toBe(1);
+  });
+
+  it('stores the engine state and commit payloads deflated, and runs instances an older version stored as text', async () => {
+    const runtime = await newRuntime();
+    const { instance } = await startReview(runtime, 'Z-1');
+    await runtime.flush();
+    const instances = database.db.collection('instances');
+    const commits = database.db.collection('commits');
+    const stored = (await instances.findOne({ _id: instance._id as never }))!;
+    expect(isPacked(stored.engineState)).toBe(true);
+    const text = unpack(stored.engineState).toString('utf8');
+    expect(JSON.parse(text)).toHaveProperty('definitions');
+    expect(stored.engineState.length()).toBeLessThan(text.length / 3);
+    const commit = (await commits.findOne({ _id: `${instance._id}:1` as never }))!;
+    expect(isPacked(commit.payload)).toBe(true);
+    expect(decodeCommitPayload(commit as never)!.set.businessKey).toBe('Z-1');
+
+    // As an older version left it: the state as JSON text, the newest commit's payload as plain BSON.
+    await instances.updateOne({ _id: instance._id as never }, { $set: { engineState: text } });
+    const payload = decodeCommitPayload(commit as never)!;
+    await commits.updateOne({ _id: commit._id }, { $set: { payload: new BSON.Binary(BSON.serialize(payload)) } });
+    expect(decodeCommitPayload((await commits.findOne({ _id: commit._id }))! as never)).toEqual(payload);
+
+    liveEngines.clear();
+    const later = await newRuntime(); // no live engine or cached view: the step recovers from what is stored
+    const [task] = await openTasks(later, instance._id);
+    const done = await later.complete(task!._id, { score: 80 }, officer);
+    expect(done.instance.instance.variables.score).toBe(80);
+    expect((await openTasks(later, instance._id)).map((t) => t.elementId)).toEqual(['panel', 'panel', 'panel']);
+    expect(isPacked((await instances.findOne({ _id: instance._id as never }))!.engineState)).toBe(true);
   });
 
   it('keeps running instances on the version they started on', async () => {

@@ -1,6 +1,7 @@
 import { BSON, type AnyBulkWriteOperation, type Collection, type Document } from 'mongodb';
 import type { CommitDoc, InstanceDoc, OutboxOp } from '../db/types.js';
 import type { WriteBatcher } from '../db/write-batcher.js';
+import { isPacked, pack, unpack } from './packed.js';
 import type { Writers } from './writers.js';
 
 /**
@@ -71,11 +72,12 @@ export interface CommitPayload {
 }
 
 export function encodeCommitPayload(payload: CommitPayload): BSON.Binary {
-  return new BSON.Binary(BSON.serialize(payload));
+  return pack(BSON.serialize(payload));
 }
 
 /** The payload of a commit, also of one written before payloads were binary; null once it has been dropped. */
 export function decodeCommitPayload(commit: Pick<CommitDoc, 'payload' | 'set'>): CommitPayload | null {
+  if (isPacked(commit.payload)) return BSON.deserialize(unpack(commit.payload)) as CommitPayload;
   if (commit.payload) {
     const raw = commit.payload as BSON.Binary | Uint8Array;
     const bytes = raw instanceof Uint8Array ? raw : (raw as BSON.Binary).buffer;

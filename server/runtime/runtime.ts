@@ -23,6 +23,7 @@ import { ViewCache } from './view-cache.js';
 import { drainWriters, writersFor, type Writers } from './writers.js';
 import { applyOutbox, decodeCommitPayload, dueTimerId, encodeCommitPayload, flushLegacyOutbox, type CommitPayload } from './outbox.js';
 import { TaskCache } from './task-cache.js';
+import { engineStateFromStore, engineStateToStore } from './packed.js';
 import { TaskFeed, taskChangeOf } from './task-feed.js';
 import { OpenTaskIndex, TASK_FIELDS_PROJECTION, type TaskFields, type TaskFilter } from './task-index.js';
 import { LEGACY_CHECKED, StepJournal, unfinishedCommits, writeMarker } from './step-journal.js';
@@ -803,7 +804,7 @@ export class Runtime implements RuntimeApi {
    */
   private async loadInstance(id: string, options: { probe?: boolean } = {}): Promise<StoredInstance> {
     this.views.delete(id); // whatever is read here is at least as new
-    let doc = (await this.collections.instances.findOne({ _id: id })) as StoredInstance | null;
+    let doc = viewFromStore((await this.collections.instances.findOne({ _id: id })) as StoredInstance | null);
     if (!doc) {
       // A start whose server died between its commit and the view.
       const first = await this.collections.commits.findOne({ _id: `${id}:1` });
@@ -853,13 +854,13 @@ export class Runtime implements RuntimeApi {
   private async writeView(id: string, rev: number, set: Partial<StoredInstance>) {
     if (rev === 1 && set.processKey) {
       try {
-        await this.writers.instances.insert({ ...(set as StoredInstance), _id: id, rev: 1, outbox: [] });
+        await this.writers.instances.insert({ ...(viewToStore(set) as StoredInstance), _id: id, rev: 1, outbox: [] });
       } catch (err) {
         if ((err as { code?: number }).code !== 11000) throw err;
       }
       return;
     }
-    await this.writers.instances.update(id, { $set: { ...set, rev } });
+    await this.writers.instances.update(id, { $set: { ...viewToStore(set), rev } });
   }
 
   /**
@@ -1120,7 +1121,17 @@ function normalizeBusinessKey(value: unknown): string | null {
   return trimmed || null;
 }
 
-/** The engine state as stored (one JSON string), if it is stored so; older documents hold the object. */
+/** An instance document's fields as written: the engine state packed (see packed.ts). */
+function viewToStore<T extends Partial<StoredInstance>>(set: T): T {
+  return set.engineState === undefined ? set : { ...set, engineState: engineStateToStore(set.engineState) };
+}
+
+/** An instance document as read, with its engine state as text again. */
+function viewFromStore<T extends Partial<StoredInstance> | null>(doc: T): T {
+  return doc && doc.engineState !== undefined ? { ...doc, engineState: engineStateFromStore(doc.engineState) } : doc;
+}
+
+/** The engine state as kept in memory (one JSON string), if it is kept so; older documents hold the object. */
 function storedStateText(doc: Pick<StoredInstance, 'engineState'>): string | undefined {
   return typeof doc.engineState === 'string' ? doc.engineState : undefined;
 }
