@@ -316,12 +316,13 @@ describe('versions and recovery', () => {
     expect(stored.engineState.length()).toBeLessThan(text.length / 3);
     const commit = (await commits.findOne({ _id: `${instance._id}:1` as never }))!;
     expect(isPacked(commit.payload)).toBe(true);
-    expect(decodeCommitPayload(commit as never)!.set.businessKey).toBe('Z-1');
+    expect(commit.state).toEqual(stored.engineState); // deflated once, for both
+    expect(decodeCommitPayload(commit as never)!.set).toMatchObject({ businessKey: 'Z-1', engineState: text });
 
     // As an older version left it: the state as JSON text, the newest commit's payload as plain BSON.
     await instances.updateOne({ _id: instance._id as never }, { $set: { engineState: text } });
     const payload = decodeCommitPayload(commit as never)!;
-    await commits.updateOne({ _id: commit._id }, { $set: { payload: new BSON.Binary(BSON.serialize(payload)) } });
+    await commits.updateOne({ _id: commit._id }, { $set: { payload: new BSON.Binary(BSON.serialize(payload)) }, $unset: { state: '' } });
     expect(decodeCommitPayload((await commits.findOne({ _id: commit._id }))! as never)).toEqual(payload);
 
     liveEngines.clear();

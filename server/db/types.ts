@@ -103,6 +103,8 @@ export interface CommitDoc {
    * document on each read and update, which made large nested documents the main cost of a step.
    */
   payload?: Uint8Array | { buffer: Uint8Array };
+  /** The engine state the step sets, packed as on the instance document (server/runtime/packed.ts); not in `payload`. */
+  state?: unknown;
   /** Commits written before the payload existed carry the fields (and their outbox) here. */
   set?: Partial<InstanceDoc>;
 }

@@ -1,7 +1,7 @@
 import { BSON, type AnyBulkWriteOperation, type Collection, type Document } from 'mongodb';
 import type { CommitDoc, InstanceDoc, OutboxOp } from '../db/types.js';
 import type { WriteBatcher } from '../db/write-batcher.js';
-import { isPacked, pack, unpack } from './packed.js';
+import { engineStateFromStore, isPacked, pack, unpack } from './packed.js';
 import type { Writers } from './writers.js';
 
 /**
@@ -71,13 +71,26 @@ export interface CommitPayload {
   outbox: OutboxOp[];
 }
 
-export function encodeCommitPayload(payload: CommitPayload): BSON.Binary {
-  return pack(BSON.serialize(payload));
+/**
+ * A commit's stored fields: the payload deflated, and the engine state beside it when it is already packed for the
+ * instance document (so that a step deflates its state once, not once for each).
+ */
+export function commitFields(payload: CommitPayload): Pick<CommitDoc, 'payload' | 'state'> {
+  const { engineState, ...set } = payload.set;
+  if (!isPacked(engineState)) return { payload: pack(BSON.serialize(payload)) };
+  return { payload: pack(BSON.serialize({ set, outbox: payload.outbox })), state: engineState };
 }
 
-/** The payload of a commit, also of one written before payloads were binary; null once it has been dropped. */
-export function decodeCommitPayload(commit: Pick<CommitDoc, 'payload' | 'set'>): CommitPayload | null {
-  if (isPacked(commit.payload)) return BSON.deserialize(unpack(commit.payload)) as CommitPayload;
+/**
+ * The payload of a commit, also of one written by an older version (plain BSON, or the fields themselves); null
+ * once it has been dropped. The engine state comes back as its JSON text.
+ */
+export function decodeCommitPayload(commit: Pick<CommitDoc, 'payload' | 'set' | 'state'>): CommitPayload | null {
+  if (isPacked(commit.payload)) {
+    const payload = BSON.deserialize(unpack(commit.payload)) as CommitPayload;
+    if (commit.state !== undefined) payload.set.engineState = engineStateFromStore(commit.state);
+    return payload;
+  }
   if (commit.payload) {
     const raw = commit.payload as BSON.Binary | Uint8Array;
     const bytes = raw instanceof Uint8Array ? raw : (raw as BSON.Binary).buffer;

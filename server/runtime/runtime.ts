@@ -21,7 +21,7 @@ import { DefinitionStore, type RunnableDefinition } from './definitions.js';
 import { deriveStep, timerIndexOp, type OpenTaskRef, type StepContext } from './derive.js';
 import { ViewCache } from './view-cache.js';
 import { drainWriters, writersFor, type Writers } from './writers.js';
-import { applyOutbox, decodeCommitPayload, dueTimerId, encodeCommitPayload, flushLegacyOutbox, type CommitPayload } from './outbox.js';
+import { applyOutbox, decodeCommitPayload, dueTimerId, commitFields, flushLegacyOutbox, type CommitPayload } from './outbox.js';
 import { TaskCache } from './task-cache.js';
 import { engineStateFromStore, engineStateToStore } from './packed.js';
 import { TaskFeed, taskChangeOf } from './task-feed.js';
@@ -869,7 +869,7 @@ export class Runtime implements RuntimeApi {
    * One update, batched with other steps'. That the step is finished needs no write: see step-journal.ts.
    */
   private async settle(instanceId: string, rev: number) {
-    if (rev > 1) await this.writers.commits.update(`${instanceId}:${rev - 1}`, { $unset: { payload: '', set: '' } });
+    if (rev > 1) await this.writers.commits.update(`${instanceId}:${rev - 1}`, { $unset: { payload: '', state: '', set: '' } });
   }
 
   /**
@@ -1000,9 +1000,10 @@ export class Runtime implements RuntimeApi {
     announced: Promise<void>,
   ): Promise<boolean> {
     const _id = `${instanceId}:${rev}`;
+    const written = viewToStore(set); // the engine state deflated once, for the commit and the view
     try {
       await announced;
-      await this.writers.commits.insert({ _id, instanceId, rev, at, payload: encodeCommitPayload({ set: set as CommitPayload['set'], outbox }) });
+      await this.writers.commits.insert({ _id, instanceId, rev, at, ...commitFields({ set: written as CommitPayload['set'], outbox }) });
     } catch (err) {
       // Lost the revision to another step, or the journal could not list the commit (so it was never sent): nothing
       // of this step was written. Any other failure may have written the commit all the same, so it stays listed.
@@ -1014,7 +1015,7 @@ export class Runtime implements RuntimeApi {
     }
     this.options.faults?.afterCommit?.();
     await this.applyDerived(instanceId, rev, outbox);
-    await this.writeView(instanceId, rev, set);
+    await this.writeView(instanceId, rev, written);
     const ended = set.status === 'completed' || set.status === 'cancelled';
     this.journal.finished(_id, ended ? undefined : `${instanceId}:${rev + 1}`);
     this.settleLater(instanceId, rev);
