@@ -12,6 +12,8 @@ import { Runtime } from '../server/runtime/runtime.js';
 import { serviceHandlers } from '../server/services/registry.js';
 import {
   api,
+  CpuMeter,
+  cpuText,
   login,
   parseArgs,
   percentile,
@@ -25,6 +27,7 @@ import {
   summarize,
   table,
   type BenchDatabase,
+  type CpuPerCompletion,
   type ServerProcess,
 } from './common.js';
 import { LOOP_KEY, loopXml, startValues, valuesFor, WORKLOAD_KEY, workloadXml } from './workload.js';
@@ -112,7 +115,7 @@ async function durableInstance(runtime: Runtime, n: number, score: number): Prom
  * `inFlight` instances at a time (1: one after the other, a latency measure; more: a throughput measure, where the
  * durable runtime's database work overlaps other instances' engine steps, as on a server with many users).
  */
-async function rounds(label: string, count: number, run: (n: number, score: number) => Promise<number>, inFlight = 1) {
+async function rounds(label: string, count: number, run: (n: number, score: number) => Promise<number>, inFlight = 1, databasePid: number | null = null) {
   const rand = rng(args.seed);
   const score = () => 50 + Math.floor(rand() * 51); // ~20 % take the gateway's default (rejected) path
   let n = 0;
@@ -126,15 +129,23 @@ async function rounds(label: string, count: number, run: (n: number, score: numb
   await batch(Math.max(3, Math.floor(count / 3)));
   const perSec: number[] = [];
   const stepsPerSec: number[] = [];
+  // The engine and the runtime run in this process; the database (embedded FerretDB) in its own.
+  const cpu = new CpuMeter({ server: process.pid, database: databasePid });
+  let allSteps = 0;
   for (let r = 0; r < cfg.rounds; r++) {
     const started = performance.now();
+    cpu.begin();
     const steps = await batch(count);
+    cpu.end();
     const seconds = (performance.now() - started) / 1000;
     perSec.push(count / seconds);
     stepsPerSec.push(steps / seconds);
+    allSteps += steps;
   }
-  log(`${label}: ${perSec.map((x) => round(x)).join(', ')} instances/s`);
-  return { instances: summarize(perSec), steps: summarize(stepsPerSec) };
+  const perStep = cpu.perCompletion(allSteps);
+  const cpuMsPerStep = { node: perStep.server === null ? null : round(perStep.server, 2), database: databasePid && perStep.database !== null ? round(perStep.database, 2) : null };
+  log(`${label}: ${perSec.map((x) => round(x)).join(', ')} instances/s; ${stepCpuText(cpuMsPerStep)}`);
+  return { instances: summarize(perSec), steps: summarize(stepsPerSec), cpuMsPerStep };
 }
 
 // ── 6. state size ──────────────────────────────────────────────────────────
@@ -216,12 +227,25 @@ async function http(bench: BenchDatabase) {
     const tokens: Record<string, string> = { 'street-office': await login(server.url, 'street-office') };
     for (const e of ['expert1', 'expert2', 'expert3']) tokens[e] = await login(server.url, e);
 
-    const results: { clients: number; perSec: number; spreadPct: number; p50: number; p95: number; p99: number; errors: number; startP50: number }[] = [];
+    const results: {
+      clients: number;
+      perSec: number;
+      spreadPct: number;
+      p50: number;
+      p95: number;
+      p99: number;
+      errors: number;
+      startP50: number;
+      cpu: CpuPerCompletion;
+    }[] = [];
     for (const clients of cfg.concurrency) {
       const rates: number[] = [];
       const latencies: number[] = [];
       const startLatencies: number[] = [];
       let errors = 0;
+      // CPU of the three processes sharing the machine, over the measured windows (each request is a start or a
+      // completion; CPU is divided by completions, the starts riding along as they do in the workload).
+      const cpu = new CpuMeter({ server: server.child.pid, database: bench.pid });
       for (let r = 0; r < cfg.httpRounds; r++) {
         const rand = rng(args.seed + clients + r);
         let measuring = false;
@@ -260,8 +284,10 @@ async function http(bench: BenchDatabase) {
         await sleep(cfg.httpWarmupSeconds * 1000);
         measuring = true;
         const t0 = performance.now();
+        cpu.begin();
         await sleep(cfg.httpSeconds * 1000);
         measuring = false;
+        cpu.end();
         const seconds = (performance.now() - t0) / 1000;
         stop = true;
         await Promise.all(running);
@@ -277,8 +303,9 @@ async function http(bench: BenchDatabase) {
         p99: percentile(latencies, 99),
         errors,
         startP50: percentile(startLatencies, 50),
+        cpu: cpu.perCompletion(latencies.length),
       });
-      log(`http ${clients} clients: ${round(s.median)} completions/s, p95 ${round(percentile(latencies, 95))} ms, errors ${errors}`);
+      log(`http ${clients} clients: ${round(s.median)} completions/s, p95 ${round(percentile(latencies, 95))} ms, errors ${errors}; ${cpuText(results.at(-1)!.cpu)}`);
     }
     return results;
   } finally {
@@ -294,6 +321,15 @@ async function http(bench: BenchDatabase) {
  * than about the instances (at 100k: 208 MB right after start-up, 122 MB a few seconds later). Read every 500 ms
  * for at least 10 s, then until it has not fallen by more than 1 % in 3 s, or 30 s have passed.
  */
+const stepCpuText = (cpu: { node: number | null; database: number | null }) =>
+  `CPU ms/step: Node ${cpu.node ?? 'n/a'}${cpu.database === null ? '' : `, database ${cpu.database}`}`;
+
+const roundCpu = (cpu: CpuPerCompletion): CpuPerCompletion => ({
+  server: cpu.server === null ? null : round(cpu.server, 2),
+  database: cpu.database === null ? null : round(cpu.database, 2),
+  client: round(cpu.client, 2),
+});
+
 async function settledRss(server: ServerProcess): Promise<number> {
   const readings: number[] = [server.rssBytes()];
   for (let i = 0; i < 60; i++) {
@@ -440,13 +476,14 @@ async function main() {
     const def = await runtime.definitions.runnableById(`${WORKLOAD_KEY}:1`);
 
     const bare = await rounds('bare engine', cfg.bareInstances, (n, score) => bareInstance(def, n, score));
-    const durable = await rounds('durable runtime', cfg.durableInstances, (n, score) => durableInstance(runtime, n, score));
+    const durable = await rounds('durable runtime', cfg.durableInstances, (n, score) => durableInstance(runtime, n, score), 1, bench.pid);
     const bareParallel = await rounds(`bare engine, ${cfg.inFlight} in flight`, cfg.bareInstances, (n, score) => bareInstance(def, n, score), cfg.inFlight);
     const durableParallel = await rounds(
       `durable runtime, ${cfg.inFlight} in flight`,
       cfg.inFlightDurableInstances,
       (n, score) => durableInstance(runtime, n, score),
       cfg.inFlight,
+      bench.pid,
     );
     const size = await stateSize(runtime, db);
     log(`state: ${size.perInstance} bytes/instance; loop instance doc growth ${round(size.instanceGrowthPerStep)} bytes/step`);
@@ -473,9 +510,26 @@ async function main() {
       bareInFlightInstancesPerSec: round(bareParallel.instances.median),
       durableInFlightInstancesPerSec: round(durableParallel.instances.median),
       durableToBareInFlight: round(durableParallel.instances.median / bareParallel.instances.median, 3),
+      /** Where each kind's CPU went, per engine step: the Node process (engine and runtime) and the database. */
+      cpuMsPerStep: {
+        bare: bare.cpuMsPerStep,
+        durable: durable.cpuMsPerStep,
+        bareInFlight: bareParallel.cpuMsPerStep,
+        durableInFlight: durableParallel.cpuMsPerStep,
+      },
       httpCompletionsPerSec16: round(h16.perSec),
       httpP95Ms16: round(h16.p95),
-      http: httpResults.map((h) => ({ ...h, perSec: round(h.perSec), spreadPct: round(h.spreadPct), p50: round(h.p50), p95: round(h.p95), p99: round(h.p99), startP50: round(h.startP50) })),
+      http: httpResults.map((h) => ({
+        ...h,
+        perSec: round(h.perSec),
+        spreadPct: round(h.spreadPct),
+        p50: round(h.p50),
+        p95: round(h.p95),
+        p99: round(h.p99),
+        startP50: round(h.startP50),
+        cpuMsPerCompletion: roundCpu(h.cpu),
+        cpu: undefined,
+      })),
       inboxP95Ms: round(largest.p95),
       inboxInstances: largest.instances,
       inbox: inboxResults.map((r) => ({
@@ -521,16 +575,26 @@ async function main() {
       table(
         ['measure', 'median', 'spread', 'detail'],
         [
-          ['bare engine', `${figures.bareInstancesPerSec} inst/s`, `${figures.bareSpreadPct}%`, `${figures.bareStepsPerSec} steps/s, ${cfg.rounds}×${cfg.bareInstances}`],
-          ['durable runtime', `${figures.durableInstancesPerSec} inst/s`, `${figures.durableSpreadPct}%`, `${figures.durableStepsPerSec} steps/s, ${cfg.rounds}×${cfg.durableInstances}`],
-          [`bare, ${cfg.inFlight} in flight`, `${figures.bareInFlightInstancesPerSec} inst/s`, `${round(bareParallel.instances.spreadPct)}%`, `${round(bareParallel.steps.median)} steps/s, ${cfg.rounds}×${cfg.bareInstances}`],
+          ['bare engine', `${figures.bareInstancesPerSec} inst/s`, `${figures.bareSpreadPct}%`, `${figures.bareStepsPerSec} steps/s, ${cfg.rounds}×${cfg.bareInstances}; ${stepCpuText(bare.cpuMsPerStep)}`],
+          [
+            'durable runtime',
+            `${figures.durableInstancesPerSec} inst/s`,
+            `${figures.durableSpreadPct}%`,
+            `${figures.durableStepsPerSec} steps/s, ${cfg.rounds}×${cfg.durableInstances}; ${stepCpuText(durable.cpuMsPerStep)}`,
+          ],
+          [
+            `bare, ${cfg.inFlight} in flight`,
+            `${figures.bareInFlightInstancesPerSec} inst/s`,
+            `${round(bareParallel.instances.spreadPct)}%`,
+            `${round(bareParallel.steps.median)} steps/s, ${cfg.rounds}×${cfg.bareInstances}; ${stepCpuText(bareParallel.cpuMsPerStep)}`,
+          ],
           [
             `durable, ${cfg.inFlight} in flight`,
             `${figures.durableInFlightInstancesPerSec} inst/s`,
             `${round(durableParallel.instances.spreadPct)}%`,
-            `${round(durableParallel.steps.median)} steps/s, ${cfg.rounds}×${cfg.inFlightDurableInstances}`,
+            `${round(durableParallel.steps.median)} steps/s, ${cfg.rounds}×${cfg.inFlightDurableInstances}; ${stepCpuText(durableParallel.cpuMsPerStep)}`,
           ],
-          ...figures.http.map((h) => [`HTTP ${h.clients} clients`, `${h.perSec} compl/s`, `${h.spreadPct}%`, `p50 ${h.p50} / p95 ${h.p95} / p99 ${h.p99} ms, errors ${h.errors}`]),
+          ...figures.http.map((h) => [`HTTP ${h.clients} clients`, `${h.perSec} compl/s`, `${h.spreadPct}%`, `p50 ${h.p50} / p95 ${h.p95} / p99 ${h.p99} ms, errors ${h.errors}; ${cpuText(h.cpuMsPerCompletion)}`]),
           ...figures.inbox.map((r) => [`inbox ${r.instances}`, `p95 ${r.p95} ms`, '', `p50 ${r.p50} / p99 ${r.p99} ms (${r.samples} samples), server RSS ${r.rssMb} MB, start ${r.startSeconds} s`]),
           ...figures.inbox.map((r) => [`history among ${r.instances}`, `p95 ${r.historyP95} ms`, '', `GET /api/instances/:id/audit, 5 samples`]),
           ...figures.inbox.map((r) => [`instance list of ${r.instances}`, `p95 ${r.listP95} ms`, '', `GET /api/instances?limit=50 (first page and total), 3 samples`]),

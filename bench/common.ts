@@ -70,6 +70,70 @@ export function summarize(values: number[]) {
   return { median: med, min: Math.min(...values), max: Math.max(...values), spreadPct: spread, rounds: values };
 }
 
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux); null where it cannot be read. */
+export function processCpuMs(pid: number | null | undefined): number | null {
+  if (!pid) return null;
+  try {
+    // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are 14 and 15.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+
+/** USER_HZ, 100 on every Linux this runs on (`getconf CLK_TCK`). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU milliseconds per completion of each process: where the machine's two cores went. */
+export interface CpuPerCompletion {
+  server: number | null;
+  database: number | null;
+  client: number;
+}
+
+/**
+ * Adds up the CPU the server, the database and this process (the bench's clients) use over measured windows.
+ * A database given by MONGODB_URI has no process here, so its share is null.
+ */
+export class CpuMeter {
+  private readonly used = { server: 0, database: 0, client: 0 };
+  private readonly readable = { server: true, database: true };
+  private start: { server: number | null; database: number | null; client: NodeJS.CpuUsage } | null = null;
+
+  constructor(private readonly pids: { server: number | undefined; database: number | null }) {}
+
+  begin(): void {
+    this.start = { server: processCpuMs(this.pids.server), database: processCpuMs(this.pids.database), client: process.cpuUsage() };
+  }
+
+  end(): void {
+    const start = this.start!;
+    const client = process.cpuUsage(start.client);
+    this.used.client += (client.user + client.system) / 1000;
+    for (const which of ['server', 'database'] as const) {
+      const [before, after] = [start[which], processCpuMs(this.pids[which])];
+      if (before === null || after === null) this.readable[which] = false;
+      else this.used[which] += after - before;
+    }
+    this.start = null;
+  }
+
+  perCompletion(completions: number): CpuPerCompletion {
+    const per = (ms: number) => (completions ? ms / completions : NaN);
+    return {
+      server: this.readable.server ? per(this.used.server) : null,
+      database: this.readable.database ? per(this.used.database) : null,
+      client: per(this.used.client),
+    };
+  }
+}
+
+export function cpuText(cpu: CpuPerCompletion): string {
+  const ms = (v: number | null) => (v === null ? 'n/a' : `${round(v, 2)}`);
+  return `CPU ms/completion: server ${ms(cpu.server)}, database ${ms(cpu.database)}, clients ${ms(cpu.client)}`;
+}
+
 export const round = (n: number, digits = 1) => (Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : n);
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -88,6 +152,8 @@ export interface BenchDatabase {
   /** Base URI (without a database name). */
   uri: string;
   embedded: boolean;
+  /** The embedded FerretDB's process (none with MONGODB_URI), for CPU accounting. */
+  pid: number | null;
   client: MongoClient;
   db(name: string): Db;
   /** The URI naming a database, for a child server's MONGODB_URI. */
@@ -99,12 +165,14 @@ export interface BenchDatabase {
 export async function startDatabase(): Promise<BenchDatabase> {
   const given = process.env.MONGODB_URI?.trim();
   let stop: (() => Promise<void>) | null = null;
+  let pid: number | null = null;
   let uri: string;
   if (given) uri = given;
   else {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cg-bench-db-'));
     const embedded = await startEmbeddedFerretDB({ dataDir });
     uri = embedded.uri;
+    pid = embedded.pid ?? null;
     stop = () => embedded.stop();
   }
   const client = new MongoClient(uri, given ? {} : { directConnection: true, retryWrites: false });
@@ -117,6 +185,7 @@ export async function startDatabase(): Promise<BenchDatabase> {
   return {
     uri,
     embedded: !given,
+    pid,
     client,
     db: (name) => client.db(name),
     uriFor,

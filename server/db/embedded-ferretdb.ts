@@ -12,6 +12,8 @@ import { MongoClient } from 'mongodb';
 export interface EmbeddedFerretDB {
   /** `mongodb://127.0.0.1:<port>/` */
   uri: string;
+  /** The FerretDB process, for the bench's CPU accounting. */
+  pid: number | undefined;
   /** SIGTERM, then SIGKILL after the grace period. Idempotent. */
   stop(): Promise<void>;
 }
@@ -203,7 +205,7 @@ export async function startEmbeddedFerretDB(options: EmbeddedFerretDBOptions): P
     });
 
     await waitForPing(uri, deadline, () => (exited ? `FerretDB exited (${exitInfo}).${tail()}` : null), tail);
-    return { uri, stop };
+    return { uri, pid: child.pid, stop };
   } catch (err) {
     await stop();
     throw err;
