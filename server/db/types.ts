@@ -98,9 +98,10 @@ export interface CommitDoc {
    */
   pending?: boolean;
   /**
-   * BSON of `{ set, outbox }`: the instance fields the step sets (engine state as a JSON string) and its derived
-   * writes. One opaque value instead of a nested document: FerretDB parses and re-serializes every field of a
-   * document on each read and update, which made large nested documents the main cost of a step.
+   * Deflated BSON of `{ set, outbox }` (server/runtime/packed.ts): the instance fields the step sets, but for the
+   * engine state (`state`), and its derived writes; older versions wrote plain BSON with the state inside. One
+   * opaque value instead of a nested document: FerretDB parses and re-serializes every field of a document on each
+   * read and update, which made large nested documents the main cost of a step.
    */
   payload?: Uint8Array | { buffer: Uint8Array };
   /** The engine state the step sets, packed as on the instance document (server/runtime/packed.ts); not in `payload`. */
@@ -133,8 +134,8 @@ export interface InstanceDoc {
   /** Optimistic lock: every write is `updateOne({ _id, rev }, { $set: { …, rev: rev + 1 } })`. */
   rev: number;
   /**
-   * bpmn-engine state (`engine.getState()`) without the source XML, stored as a JSON string (older documents: the
-   * object itself). Only the runtime reads it.
+   * bpmn-engine state (`engine.getState()`) without the source XML: its JSON text, stored deflated as binary
+   * (server/runtime/packed.ts; older documents: the text, or the object itself). Only the runtime reads it.
    */
   engineState: unknown;
   variables: Record<string, unknown>;

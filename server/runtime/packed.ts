@@ -5,7 +5,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
  * Large values only the runtime reads (the engine state, a commit's payload) are stored deflated, as binary of a
  * subtype of our own. FerretDB decodes and re-encodes a whole document at every read and update, so its cost
  * follows the document's size: the engine state is most of an instance document, and as JSON text inside FerretDB's
- * JSON it was stored with every quote escaped. Deflated it is about a sixth (docs/BENCHMARK.md, sixth round).
+ * JSON it was stored with every quote escaped. Deflated it is about a quarter (docs/BENCHMARK.md, sixth round).
  *
  * Level 1: the state compresses well at any level, and the step's own CPU is the scarcer resource.
  */
