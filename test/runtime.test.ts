@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BSON } from 'mongodb';
 import type { Database } from '../server/db/connect.js';
 import { ensureIndexes } from '../server/db/collections.js';
@@ -301,6 +302,49 @@ describe('versions and recovery', () => {
     const later = await newRuntime();
     expect((await later.listInstances({ businessKey: 'L-1' })).items.map((i) => i._id)).toEqual([a.instance._id]);
     expect((await later.listInstances({ businessKey: 'L-2', status: 'cancelled' })).total).toBe(1);
+  });
+
+  it('finishes in the background a step whose writes failed after its commit', async () => {
+    let failViews = 0;
+    const flaky = await Runtime.create({
+      db: database.db,
+      clock,
+      services,
+      faults: {
+        beforeView: () => {
+          if (failViews-- > 0) throw new Error('database unavailable');
+        },
+      },
+    });
+    try {
+      const { instance } = await startReview(flaky, 'F-1');
+      const [task] = await openTasks(flaky, instance._id);
+      failViews = 1;
+      await expect(flaky.complete(task!._id, { score: 70 }, officer)).rejects.toThrow('database unavailable');
+      // Committed (the step stands) but not finished: the view is one step behind, the journal lists the commit.
+      const instances = database.db.collection('instances');
+      const servers = database.db.collection('servers');
+      const commitId = `${instance._id}:2`;
+      expect(await database.db.collection('commits').countDocuments({ _id: commitId as never })).toBe(1);
+      expect((await instances.findOne({ _id: instance._id as never }))!.rev).toBe(1);
+      expect(await servers.countDocuments({ unfinished: commitId })).toBe(1);
+
+      // Nobody reads the instance; the runtime finishes the step itself and the journal lets go of it.
+      const deadline = Date.now() + 10_000;
+      while ((await instances.findOne({ _id: instance._id as never }))!.rev < 2 && Date.now() < deadline) await sleep(50);
+      const view = (await instances.findOne({ _id: instance._id as never }))!;
+      expect(view.rev).toBe(2);
+      expect(view.variables.score).toBe(70);
+      expect((await database.db.collection('tasks').findOne({ _id: task!._id as never }))!.status).toBe('completed');
+      expect((await flaky.getAudit(instance._id)).filter((a) => a.type === 'task.completed')).toHaveLength(1);
+      while ((await servers.countDocuments({ unfinished: commitId })) > 0 && Date.now() < deadline) await sleep(100);
+      expect(await servers.countDocuments({ unfinished: commitId })).toBe(0);
+      // And the instance runs on: the expert panel is open; the client's retry of its completion finds it recorded.
+      expect((await openTasks(flaky, instance._id)).map((t) => t.elementId)).toEqual(['panel', 'panel', 'panel']);
+      await expect(flaky.complete(task!._id, { score: 70 }, officer)).rejects.toMatchObject({ code: 'conflict' });
+    } finally {
+      flaky.stop();
+    }
   });
 
   it('stores the engine state and commit payloads deflated, and runs instances an older version stored as text', async () => {

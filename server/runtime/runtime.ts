@@ -41,6 +41,10 @@ const AUDIT_LIMIT = 5000;
 const AUDIT_READERS = 8;
 /** Settling (see `settle`) waits this long so that many steps' settles share one command. */
 const SETTLE_DELAY_MS = 50;
+/** A step whose writes failed after its commit is finished in the background: first try after this, then doubling. */
+const FINISH_RETRY_MS = 250;
+const FINISH_RETRY_MAX_MS = 30_000;
+const FINISH_ATTEMPTS = 12;
 
 type StoredInstance = InstanceDoc & { openTasks?: OpenTaskRef[]; incidents?: { elementId: string; message: string; at: Date; detail?: string | null }[] };
 
@@ -55,8 +59,12 @@ export interface RuntimeOptions {
   db: Db;
   clock: Clock;
   services: Record<string, ServiceHandler>;
-  /** Fault injection for tests: called between a step's commit and its derived writes. */
-  faults?: { afterCommit?: () => void };
+  /**
+   * Fault injection for tests. `afterCommit`: between a step's commit and its derived writes, as if the server died
+   * there (nothing finishes the step but a reader or the next start-up). `beforeView`: after the derived writes, as
+   * if the view's write failed (the runtime finishes the step in the background).
+   */
+  faults?: { afterCommit?: () => void; beforeView?: () => void };
   /** How often the task feed is read and pruned in the background (ms); 0: only when tasks are listed. */
   feedPollMs?: number;
 }
@@ -84,6 +92,9 @@ export class Runtime implements RuntimeApi {
   /** Whether the database answers `{ instanceId }` queries from an index; FerretDB (SQLite) reads the collection. */
   private indexedReads = true;
   private feedTimer: NodeJS.Timeout | null = null;
+  /** Steps committed here whose later writes failed, waiting for another try (see `finishLater`), by commit id. */
+  private readonly finishing = new Map<string, NodeJS.Timeout>();
+  private stopped = false;
 
   private constructor(private readonly options: RuntimeOptions) {
     this.collections = collectionsOf(options.db);
@@ -116,8 +127,12 @@ export class Runtime implements RuntimeApi {
 
   /** Stops background work (the task feed poller); the runtime still answers, reading the feed on demand. */
   stop(): void {
+    this.stopped = true;
     if (this.feedTimer) clearTimeout(this.feedTimer);
     this.feedTimer = null;
+    // What is left unfinished stays in the journal's record, for the next start-up.
+    for (const timer of this.finishing.values()) clearTimeout(timer);
+    this.finishing.clear();
   }
 
   /** Settles every step committed so far and waits for every write asked for. */
@@ -890,6 +905,26 @@ export class Runtime implements RuntimeApi {
     await Promise.all(batch.map(({ instanceId, rev }) => this.settle(instanceId, rev).catch(() => undefined)));
   }
 
+  /**
+   * A step whose derived writes or view failed after its commit (the database hiccuped) is finished in the
+   * background, as a reader would finish it: its writes applied again from the commit, then the view. Until then the
+   * instance reads one step behind, and the journal keeps the commit listed; after {@link FINISH_ATTEMPTS} failed
+   * tries it is left to readers and to the next start-up's recovery.
+   */
+  private finishLater(instanceId: string, commitId: string, attempt = 0) {
+    if (this.stopped || attempt >= FINISH_ATTEMPTS || this.finishing.has(commitId)) return;
+    const delay = Math.min(FINISH_RETRY_MS * 2 ** attempt, FINISH_RETRY_MAX_MS);
+    const timer = setTimeout(() => {
+      this.finishing.delete(commitId);
+      this.loadInstance(instanceId).then(
+        () => this.journal.finished(commitId),
+        () => this.finishLater(instanceId, commitId, attempt + 1),
+      );
+    }, delay);
+    timer.unref();
+    this.finishing.set(commitId, timer);
+  }
+
   private async hasCommitAfter(instanceId: string, rev: number): Promise<boolean> {
     return !!(await this.collections.commits.findOne({ _id: `${instanceId}:${rev + 1}` }, { projection: { _id: 1 } }));
   }
@@ -989,7 +1024,8 @@ export class Runtime implements RuntimeApi {
    * Commits revision `rev` (false: another step took it), then applies its derived writes and writes its view.
    * `announced` is the journal's write listing the commit: the commit is inserted only after it, so that if this
    * server dies before the view is written, start-up recovery finds the commit. A step that fails after its commit
-   * stays listed, for the next start-up (or the instance's next reader) to finish.
+   * stays listed until it is finished: in the background (`finishLater`), by the instance's next reader, or by the
+   * next start-up.
    */
   private async commitAndApply(
     instanceId: string,
@@ -1014,8 +1050,15 @@ export class Runtime implements RuntimeApi {
       throw err;
     }
     this.options.faults?.afterCommit?.();
-    await this.applyDerived(instanceId, rev, outbox);
-    await this.writeView(instanceId, rev, written);
+    try {
+      await this.applyDerived(instanceId, rev, outbox);
+      this.options.faults?.beforeView?.();
+      await this.writeView(instanceId, rev, written);
+    } catch (err) {
+      // Committed, not finished: the step stands (its commit is the record) and is finished from the commit.
+      this.finishLater(instanceId, _id);
+      throw err;
+    }
     const ended = set.status === 'completed' || set.status === 'cancelled';
     this.journal.finished(_id, ended ? undefined : `${instanceId}:${rev + 1}`);
     this.settleLater(instanceId, rev);

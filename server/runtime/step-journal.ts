@@ -70,8 +70,8 @@ export class StepJournal {
 
   /**
    * Lists commit `commitId` in the record. Resolves once a write listing it has landed and every later write lists
-   * it too: only then may the commit be inserted. Every announcement ends with {@link finished}, unless the step
-   * failed after committing.
+   * it too: only then may the commit be inserted. Every announcement ends with {@link finished}; for a step that
+   * failed after committing, once the runtime has finished it in the background (if ever: else start-up recovery).
    */
   announce(commitId: string): Promise<void> {
     this.announced.set(commitId, (this.announced.get(commitId) ?? 0) + 1);
