@@ -320,7 +320,10 @@ describe('versions and recovery', () => {
       const { instance } = await startReview(flaky, 'F-1');
       const [task] = await openTasks(flaky, instance._id);
       failViews = 1;
-      await expect(flaky.complete(task!._id, { score: 70 }, officer)).rejects.toThrow('database unavailable');
+      // The person is told the completion is recorded (503, not a failure to redo), the operator the cause.
+      const failure = await flaky.complete(task!._id, { score: 70 }, officer).catch((err: unknown) => err);
+      expect(failure).toMatchObject({ code: 'unavailable', message: expect.stringContaining('办理已记录') });
+      expect((failure as Error).cause).toMatchObject({ message: 'database unavailable' });
       // Committed (the step stands) but not finished: the view is one step behind, the journal lists the commit.
       const instances = database.db.collection('instances');
       const servers = database.db.collection('servers');

@@ -85,7 +85,8 @@ function formatBytes(n: number | undefined): string {
 /** The status and body for any thrown value; `log` says whether it is unexpected (and worth a stack in the log). */
 export function describeError(err: unknown): { status: number; body: ErrorBody; log: boolean } {
   if (err instanceof RuntimeError) {
-    return { status: statusOf(err.code), body: errorBody(err.code, err.message, err.details), log: false };
+    const status = statusOf(err.code);
+    return { status, body: errorBody(err.code, err.message, err.details), log: status >= 500 };
   }
   if (err instanceof HttpError) {
     return { status: err.status, body: errorBody(err.code, err.message, err.details), log: err.status >= 500 };
@@ -109,6 +110,8 @@ export function describeError(err: unknown): { status: number; body: ErrorBody; 
 
 export function logError(err: unknown, where: string): void {
   console.error(`[http] ${where}:`, err instanceof Error ? (err.stack ?? err.message) : err);
+  // A RuntimeError 'unavailable' wraps the database's error, which is what an operator needs.
+  if (err instanceof Error && err.cause !== undefined) console.error('  caused by:', err.cause instanceof Error ? (err.cause.stack ?? err.cause.message) : err.cause);
 }
 
 /** JSON 404 for unknown paths under /api. */

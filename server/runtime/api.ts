@@ -18,6 +18,7 @@ export type RuntimeErrorCode =
   | 'forbidden'
   | 'conflict'
   | 'incident'
+  | 'unavailable'
   | 'bad_request';
 
 export interface Problem {
@@ -33,8 +34,9 @@ export class RuntimeError extends Error {
     readonly code: RuntimeErrorCode,
     message: string,
     readonly details: { fields?: Record<string, string>; problems?: Problem[] } = {},
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'RuntimeError';
   }
 }
@@ -49,6 +51,8 @@ export function statusOf(code: RuntimeErrorCode): number {
       return 409;
     case 'incident':
       return 422;
+    case 'unavailable':
+      return 503;
     default:
       return 400;
   }

@@ -1055,9 +1055,10 @@ export class Runtime implements RuntimeApi {
       this.options.faults?.beforeView?.();
       await this.writeView(instanceId, rev, written);
     } catch (err) {
-      // Committed, not finished: the step stands (its commit is the record) and is finished from the commit.
+      // Committed, not finished: the step stands (its commit is the record) and is finished from the commit. The
+      // person is told so, not that it failed: doing it again would be refused as already done.
       this.finishLater(instanceId, _id);
-      throw err;
+      throw new RuntimeError('unavailable', '办理已记录，但数据库暂时不可用，后续处理将自动完成，请稍后刷新查看', {}, { cause: err });
     }
     const ended = set.status === 'completed' || set.status === 'cancelled';
     this.journal.finished(_id, ended ? undefined : `${instanceId}:${rev + 1}`);
