@@ -10,7 +10,9 @@ import { findUserByUsername } from '../auth/users.js';
 import type { AuditDoc, InstanceDoc, InstanceStatus, TaskDoc } from '../db/types.js';
 import { scopeLabel, type Scopes } from '../engine/scopes.js';
 import { csrfToken, verifyCsrf } from '../http/csrf.js';
-import { RuntimeError, statusOf, type Actor, type InstanceQuery, type RuntimeApi } from '../runtime/api.js';
+import { param, queryText } from '../http/request-params.js';
+import { RuntimeError, statusOf, type Actor, type InstanceQuery } from '../runtime/api.js';
+import { pageBase } from '../web/page-base.js';
 import { formatDateTime, formatDay, type PageData } from '../web/views.js';
 import { AdminViews } from './views.js';
 
@@ -52,17 +54,6 @@ export const AUDIT_NAMES: Record<string, string> = {
   'admin.retry': '管理员重试异常',
   'admin.reassign': '管理员改派任务',
 };
-
-
-function param(req: Request, name: string): string {
-  const value = req.params[name];
-  return typeof value === 'string' ? value : '';
-}
-
-function queryText(req: Request, name: string): string {
-  const value = (req.query as Record<string, unknown>)[name];
-  return typeof value === 'string' ? value.trim().slice(0, 200) : '';
-}
 
 function bodyText(req: Request, name: string): string {
   const b: unknown = req.body;
@@ -155,28 +146,8 @@ export function createAdminRouter(deps: AppDeps): express.Router {
   const assets = staticDir();
   if (assets) router.use('/assets/admin', express.static(assets, { index: false, fallthrough: true }));
 
-  async function common(req: Request, title: string): Promise<PageData> {
-    const actor = req.actor ?? null;
-    let counts = { mine: 0, candidate: 0, total: 0 };
-    if (actor) {
-      const c = await runtime.countTasks(actor);
-      counts = { ...c, total: c.mine + c.candidate };
-    }
-    const flash = req.session?.flash;
-    if (flash) delete req.session.flash;
-    return {
-      title,
-      active: { admin: true },
-      user: actor ? { id: actor.id, name: actor.displayName || actor.id } : null,
-      isAdmin: isAdmin(actor),
-      counts,
-      csrf: req.session ? csrfToken(req) : '',
-      flash,
-    };
-  }
-
   async function page(req: Request, res: Response, name: string, title: string, data: PageData, status = 200) {
-    const base = await common(req, title);
+    const base = await pageBase(runtime, req, title, 'admin');
     res.status(status).type('html').set('Cache-Control', 'no-store').send(views.render(name, { ...base, ...data }));
   }
 

@@ -2,6 +2,7 @@ import express, { type Request, type RequestHandler, type Router } from 'express
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { Db } from 'mongodb';
 import type { AppDeps, HttpSettings } from '../app.js';
+import { canViewInstance, canViewTask } from '../auth/access.js';
 import { GROUPS } from '../auth/groups.js';
 import { hasGroup, isAdmin, requireActor, requireGroup } from '../auth/middleware.js';
 import { issueToken, revokeToken } from '../auth/tokens.js';
@@ -10,10 +11,11 @@ import { MAX_BPMN_BYTES } from '../bpmn/limits.js';
 import type { AuditDoc, DefinitionDoc, IncidentInfo, InstanceDoc, InstanceStatus, NoticeDoc, TaskDoc } from '../db/types.js';
 import { ManualClock } from '../engine/clock.js';
 import { parseDate, parseDuration } from '../engine/iso8601.js';
-import type { Actor, InstanceView, RuntimeApi } from '../runtime/api.js';
+import type { Actor, InstanceView } from '../runtime/api.js';
 import { csrfToken, rotateCsrfToken, verifyCsrf } from './csrf.js';
 import { apiErrorHandler, apiNotFound, badRequest, forbidden, HttpError, notFound, sendError } from './errors.js';
 import { buildOpenApiDocument } from './openapi.js';
+import { param } from './request-params.js';
 
 /** Largest JSON body accepted by the API. */
 export const MAX_JSON_BYTES = 1024 * 1024;
@@ -53,11 +55,6 @@ export async function restoreManualClock(db: Db): Promise<ManualClock> {
 function actorOf(req: Request): Actor {
   if (!req.actor) throw new HttpError(401, 'unauthorized', '请先登录');
   return req.actor;
-}
-
-function param(req: Request, name: string): string {
-  const value = req.params[name];
-  return typeof value === 'string' ? value : '';
 }
 
 /**
@@ -249,31 +246,6 @@ function noticeJson(notice: NoticeDoc) {
     publishedAt: notice.publishedAt,
     endAt: notice.endAt,
   };
-}
-
-// ── access rules ──────────────────────────────────────────────────────────────
-
-/** May see a task: admin, whoever can act on it, its completer, or a member of its candidate groups/users. */
-function canViewTask(runtime: RuntimeApi, task: TaskDoc, actor: Actor): boolean {
-  return (
-    isAdmin(actor) ||
-    runtime.canAct(task, actor) ||
-    task.completedBy === actor.id ||
-    task.assignee === actor.id ||
-    task.candidateUsers.includes(actor.id) ||
-    hasGroup(actor, ...task.candidateGroups)
-  );
-}
-
-/**
- * May see an instance (its variables hold residents' data): admin, the user who started it, anyone who can act on
- * one of its open tasks, or anyone who has taken part in it (named in its audit trail).
- */
-async function canViewInstance(runtime: RuntimeApi, view: InstanceView, actor: Actor, audit?: AuditDoc[]): Promise<boolean> {
-  if (isAdmin(actor) || view.instance.startedBy === actor.id) return true;
-  if (view.openTasks.some((t) => canViewTask(runtime, t, actor))) return true;
-  const entries = audit ?? (await runtime.getAudit(view.instance._id));
-  return entries.some((e) => e.actor === actor.id);
 }
 
 const NOT_YOUR_INSTANCE = '您无权查看该流程实例';

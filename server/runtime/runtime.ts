@@ -21,7 +21,7 @@ import { DefinitionStore, type RunnableDefinition } from './definitions.js';
 import { deriveStep, timerIndexOp, type OpenTaskRef, type StepContext } from './derive.js';
 import { ViewCache } from './view-cache.js';
 import { drainWriters, writersFor, type Writers } from './writers.js';
-import { applyOutbox, commitFields, decodeCommitPayload, dueTimerId, flushLegacyOutbox, type CommitPayload } from './outbox.js';
+import { applyOutbox, commitFields, decodeCommitPayload, flushLegacyOutbox, type CommitPayload } from './outbox.js';
 import { TaskCache } from './task-cache.js';
 import { engineStateFromStore, engineStateToStore } from './packed.js';
 import { TaskFeed, taskChangeOf } from './task-feed.js';

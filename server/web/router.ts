@@ -2,13 +2,16 @@ import { describePageError, PageError } from './page-errors.js';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import type { AppDeps, HttpSettings } from '../app.js';
 import { groupName } from '../auth/groups.js';
+import { canViewInstance, canViewTask } from '../auth/access.js';
 import { hasGroup, isAdmin } from '../auth/middleware.js';
 import { authenticateUser, findUserById } from '../auth/users.js';
 import type { AuditDoc, InstanceStatus, SignoffDoc, TaskDoc } from '../db/types.js';
 import { APPROVAL_DECISIONS, type FormSchema } from '../forms/schema.js';
-import { csrfToken, requireCsrf, rotateCsrfToken, verifyCsrf } from '../http/csrf.js';
-import { RuntimeError, statusOf, type Actor, type InstanceView, type RuntimeApi } from '../runtime/api.js';
+import { requireCsrf, rotateCsrfToken, verifyCsrf } from '../http/csrf.js';
+import { param, queryText } from '../http/request-params.js';
+import { RuntimeError, type Actor, type InstanceView } from '../runtime/api.js';
 import { asSchema, fieldViews, orphanErrors, submittedValues } from './form-view.js';
+import { pageBase } from './page-base.js';
 import { formatDateTime, Views, type PageData } from './views.js';
 
 declare module 'express-session' {
@@ -78,17 +81,6 @@ function elementNames(xml: string): Map<string, string> {
   return names;
 }
 
-
-function param(req: Request, name: string): string {
-  const value = req.params[name];
-  return typeof value === 'string' ? value : '';
-}
-
-function queryText(req: Request, name: string): string {
-  const value = (req.query as Record<string, unknown>)[name];
-  return typeof value === 'string' ? value.trim().slice(0, 200) : '';
-}
-
 function body(req: Request): Record<string, unknown> {
   const b: unknown = req.body;
   return b && typeof b === 'object' && !Array.isArray(b) ? (b as Record<string, unknown>) : {};
@@ -102,17 +94,6 @@ function bodyText(req: Request, name: string): string {
 /** A local path to return to after login (never another site). */
 function safeNext(value: unknown): string {
   return typeof value === 'string' && /^\/(?![/\\])[\x21-\x7e]*$/.test(value) && !value.startsWith('/login') ? value : '/tasks';
-}
-
-function canViewTask(runtime: RuntimeApi, task: TaskDoc, actor: Actor): boolean {
-  return (
-    isAdmin(actor) ||
-    runtime.canAct(task, actor) ||
-    task.completedBy === actor.id ||
-    task.assignee === actor.id ||
-    task.candidateUsers.includes(actor.id) ||
-    hasGroup(actor, ...task.candidateGroups)
-  );
 }
 
 function canStart(starterGroups: string[], actor: Actor): boolean {
@@ -226,29 +207,8 @@ export function createWebRouter(deps: AppDeps, settings: Pick<HttpSettings, 'coo
   // Form bodies are parsed only on the pages' own routes (not for routers mounted after this one).
   const form = express.urlencoded({ extended: false, limit: MAX_FORM_BYTES, parameterLimit: 500 });
 
-  /** Page data shared by every page: the user, the navigation counts, the CSRF token, a pending flash. */
-  async function common(req: Request, title: string, active: string): Promise<PageData> {
-    const actor = req.actor ?? null;
-    let counts = { mine: 0, candidate: 0, total: 0 };
-    if (actor) {
-      const c = await runtime.countTasks(actor);
-      counts = { ...c, total: c.mine + c.candidate };
-    }
-    const flash = req.session?.flash;
-    if (flash) delete req.session.flash;
-    return {
-      title,
-      active: { [active]: true },
-      user: actor ? { id: actor.id, name: actor.displayName || actor.id } : null,
-      isAdmin: isAdmin(actor),
-      counts,
-      csrf: req.session ? csrfToken(req) : '',
-      flash,
-    };
-  }
-
   async function page(req: Request, res: Response, name: string, title: string, active: string, data: PageData, status = 200) {
-    const base = await common(req, title, active);
+    const base = await pageBase(runtime, req, title, active);
     res.status(status).type('html').set('Cache-Control', 'no-store').send(views.render(name, { ...base, ...data }));
   }
 
@@ -665,12 +625,7 @@ export function createWebRouter(deps: AppDeps, settings: Pick<HttpSettings, 'coo
     const actor = actorOf(req);
     const view = await runtime.getInstance(param(req, 'id'));
     const history = await historyOf(view);
-    const mayView =
-      isAdmin(actor) ||
-      view.instance.startedBy === actor.id ||
-      view.openTasks.some((t) => canViewTask(runtime, t, actor)) ||
-      history.audit.some((e) => e.actor === actor.id);
-    if (!mayView) throw new PageError(403, '无权查看', '您无权查看该流程实例。');
+    if (!(await canViewInstance(runtime, view, actor, history.audit))) throw new PageError(403, '无权查看', '您无权查看该流程实例。');
     const notices = (await runtime.listNotices({ limit: 200 })).filter((n) => n.instanceId === view.instance._id);
     const active = view.instance.activeElements ?? [];
     const incident = (view.instance.incidents ?? []).map((i) => i.elementId);

@@ -7,7 +7,7 @@ import type { Database } from '../../server/db/connect.js';
 import { ManualClock } from '../../server/engine/clock.js';
 import { setEngineClock } from '../../server/engine/clock-timer.js';
 import { Runtime } from '../../server/runtime/runtime.js';
-import { linearProcess, type Node } from '../support/bpmn.js';
+import { linearProcess } from '../support/bpmn.js';
 
 /**
  * The small inline process the web tests drive: a start form, a step with every field type (and a policy source,
