@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import MongoStore from 'connect-mongo';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
 import session from 'express-session';
@@ -16,6 +15,7 @@ import { createApiRouter } from './http/api-router.js';
 import { apiErrorHandler, describeError, logError } from './http/errors.js';
 import type { RuntimeApi } from './runtime/api.js';
 import { createWebRouter } from './web/router.js';
+import { projectRoot } from './project-root.js';
 
 export const SESSION_COOKIE = 'cg.sid';
 
@@ -63,17 +63,6 @@ export function readHttpSettings(env: NodeJS.ProcessEnv = process.env): HttpSett
     tokenTtlMs: DEFAULT_TOKEN_TTL_MS,
     loginRateLimit: { windowMs: 15 * 60 * 1000, limit: 10 },
   };
-}
-
-/** The project root (holding package.json), from server/ or build/server/. */
-function projectRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(path.join(dir, 'package.json'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) return process.cwd();
-    dir = parent;
-  }
 }
 
 /**

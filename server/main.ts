@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Db } from 'mongodb';
 import { createApp, readHttpSettings, sweepExpiredSessions } from './app.js';
 import { startSweeper, sweepExpiredTokens } from './auth/tokens.js';
@@ -20,6 +19,7 @@ import { RuntimeError } from './runtime/api.js';
 import { Runtime } from './runtime/runtime.js';
 import { liveEngines } from './engine/run-step.js';
 import { serviceHandlers } from './services/registry.js';
+import { projectRoot } from './project-root.js';
 
 /**
  * The server process: configuration → database (MONGODB_URI or the embedded FerretDB) → indexes → users →
@@ -27,16 +27,6 @@ import { serviceHandlers } from './services/registry.js';
  */
 
 const log = (message: string) => console.log(`[server] ${message}`);
-
-function projectRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(path.join(dir, 'package.json'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) return process.cwd();
-    dir = parent;
-  }
-}
 
 /** SESSION_SECRET, else a secret generated once and kept in `settings` `{ _id: 'sessionSecret' }`. */
 async function sessionSecret(db: Db, fromEnv: string): Promise<string> {

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
+import { projectRoot } from '../project-root.js';
 
 /**
  * The embedded database: the launcher `.tools/bin/ferretdb` (built by `scripts/setup-ferretdb.mjs`
@@ -47,17 +47,6 @@ export const MISSING_BINARY_ADVICE =
   'or set MONGODB_URI to use an existing MongoDB server instead.';
 
 const STDERR_TAIL_LINES = 40;
-
-/** The project root: the nearest ancestor of this module holding package.json (works from server/ and build/server/). */
-export function projectRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(path.join(dir, 'package.json'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) return process.cwd();
-    dir = parent;
-  }
-}
 
 export function defaultFerretDBBinPath(): string {
   return process.env.FERRETDB_BIN?.trim() || path.join(projectRoot(), '.tools', 'bin', 'ferretdb');

@@ -1,7 +1,5 @@
-import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from '@jest/globals';
 import type express from 'express';
 import request from 'supertest';
@@ -15,6 +13,7 @@ import { setEngineClock } from '../../server/engine/clock-timer.js';
 import { Runtime } from '../../server/runtime/runtime.js';
 import { serviceHandlers } from '../../server/services/registry.js';
 import { testDatabase } from './db.js';
+import { projectRoot } from '../../server/project-root.js';
 
 /**
  * Drives the policy processes (processes/*.bpmn) through the REST API as the demo users, with the app
@@ -78,16 +77,6 @@ export interface SignoffJson {
   opinion: string | null;
   by: string;
   loopIndex?: number | null;
-}
-
-function projectRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(path.join(dir, 'package.json'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) return process.cwd();
-    dir = parent;
-  }
 }
 
 /** Strips tags and collapses white space so notice HTML can be matched as the text a resident reads. */
