@@ -1,3 +1,4 @@
+import type { Problem } from '../bpmn/problem.js';
 import type { AuditDoc, DefinitionDoc, InstanceDoc, InstanceStatus, NoticeDoc, SignoffDoc, TaskDoc } from '../db/types.js';
 
 /**
@@ -21,13 +22,8 @@ export type RuntimeErrorCode =
   | 'unavailable'
   | 'bad_request';
 
-export interface Problem {
-  code: string;
-  message: string;
-  elementId?: string;
-  line?: number;
-  column?: number;
-}
+/** A deployment's problems travel in a RuntimeError's details as the deploy checks report them. */
+export type { Problem } from '../bpmn/problem.js';
 
 export class RuntimeError extends Error {
   constructor(
