@@ -15,6 +15,7 @@ import { RuntimeError, statusOf, type Actor, type InstanceQuery } from '../runti
 import { pageBase } from '../web/page-base.js';
 import { formatDateTime, formatDay, type PageData } from '../web/views.js';
 import { AdminViews } from './views.js';
+import { AUDIT_NAMES, STATUS_NAMES } from '../web/labels.js';
 
 /**
  * The admin console (group `admin` only): processes with their versions and instance counts, the BPMN modeler,
@@ -23,37 +24,11 @@ import { AdminViews } from './views.js';
  */
 
 const PAGE_SIZE = 50;
-/** The processes page counts instances per version by reading them; beyond this many per process it gives up. */
+/** The longest reason an administrator may give for cancelling, retrying or reassigning (characters). */
 const MAX_REASON = 500;
 const KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
 
 const STATUSES: InstanceStatus[] = ['running', 'incident', 'completed', 'cancelled'];
-export const STATUS_NAMES: Record<InstanceStatus, string> = {
-  running: '进行中',
-  incident: '异常',
-  completed: '已完成',
-  cancelled: '已取消',
-};
-
-export const AUDIT_NAMES: Record<string, string> = {
-  'instance.started': '发起流程',
-  'task.created': '待办生成',
-  'task.claimed': '签收',
-  'task.unclaimed': '退回签收',
-  'task.completed': '办理完成',
-  'task.reassigned': '改派',
-  'timer.fired': '计时到期',
-  incident: '发生异常',
-  'instance.completed': '流程结束',
-  'instance.cancelled': '流程取消',
-  'notice.published': '发布公示',
-  'element.completed': '环节完成',
-  'service.completed': '自动环节完成',
-  'task.cancelled': '待办关闭',
-  'admin.cancel': '管理员取消流程',
-  'admin.retry': '管理员重试异常',
-  'admin.reassign': '管理员改派任务',
-};
 
 function bodyText(req: Request, name: string): string {
   const b: unknown = req.body;

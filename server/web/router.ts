@@ -5,7 +5,7 @@ import { groupName } from '../auth/groups.js';
 import { canViewInstance, canViewTask } from '../auth/access.js';
 import { hasGroup, isAdmin } from '../auth/middleware.js';
 import { authenticateUser, findUserById } from '../auth/users.js';
-import type { AuditDoc, InstanceStatus, SignoffDoc, TaskDoc } from '../db/types.js';
+import type { AuditDoc, SignoffDoc, TaskDoc } from '../db/types.js';
 import { APPROVAL_DECISIONS, type FormSchema } from '../forms/schema.js';
 import { requireCsrf, rotateCsrfToken, verifyCsrf } from '../http/csrf.js';
 import { param, queryText } from '../http/request-params.js';
@@ -13,6 +13,7 @@ import { RuntimeError, type Actor, type InstanceView } from '../runtime/api.js';
 import { asSchema, fieldViews, orphanErrors, submittedValues } from './form-view.js';
 import { pageBase } from './page-base.js';
 import { formatDateTime, Views, type PageData } from './views.js';
+import { AUDIT_NAMES, STATUS_NAMES } from './labels.js';
 
 declare module 'express-session' {
   interface SessionData {
@@ -28,32 +29,6 @@ const MAX_FORM_BYTES = 256 * 1024;
 const DEFAULT_PAGING = { pageSize: 50, batchSize: 200 };
 /** Runtime queries one list page may make while filtering (a business-key search); the next page goes on from there. */
 const MAX_BATCHES_PER_PAGE = 10;
-
-const STATUS_NAMES: Record<InstanceStatus, string> = {
-  running: '进行中',
-  completed: '已完成',
-  incident: '异常',
-  cancelled: '已取消',
-};
-
-const AUDIT_NAMES: Record<string, string> = {
-  'instance.started': '发起流程',
-  'task.created': '待办生成',
-  'task.claimed': '签收',
-  'task.unclaimed': '退回签收',
-  'task.completed': '办理完成',
-  'task.reassigned': '改派',
-  'task.cancelled': '待办取消',
-  'service.completed': '自动办理',
-  'admin.retry': '管理员重试',
-  'admin.cancel': '管理员取消流程',
-  'timer.fired': '计时到期',
-  incident: '发生异常',
-  'instance.completed': '流程结束',
-  'instance.cancelled': '流程取消',
-  'notice.published': '发布公示',
-  'element.completed': '环节完成',
-};
 
 /** Chinese names of the notice kinds the shipped processes publish (a kind not listed is shown as written). */
 const NOTICE_KINDS: Record<string, string> = {

@@ -1,0 +1,31 @@
+import type { InstanceStatus } from '../db/types.js';
+
+/** Chinese names shown for an instance's status, in the task pages and the admin pages alike. */
+export const STATUS_NAMES: Record<InstanceStatus, string> = {
+  running: '进行中',
+  incident: '异常',
+  completed: '已完成',
+  cancelled: '已取消',
+};
+
+/** Chinese names of the audit entries' types, for every history shown (a type not listed is shown as written). */
+export const AUDIT_NAMES: Record<string, string> = {
+  'instance.started': '发起流程',
+  'task.created': '待办生成',
+  'task.claimed': '签收',
+  'task.unclaimed': '退回签收',
+  'task.completed': '办理完成',
+  'task.reassigned': '改派',
+  // Closed by the process (a boundary timer, a sign-off decided without it), not by a person.
+  'task.cancelled': '待办关闭',
+  'service.completed': '自动办理',
+  'timer.fired': '计时到期',
+  incident: '发生异常',
+  'instance.completed': '流程结束',
+  'instance.cancelled': '流程取消',
+  'notice.published': '发布公示',
+  'element.completed': '环节完成',
+  'admin.cancel': '管理员取消流程',
+  'admin.retry': '管理员重试异常',
+  'admin.reassign': '管理员改派任务',
+};
