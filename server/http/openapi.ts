@@ -562,6 +562,7 @@ export function buildOpenApiDocument(options: { manualClock: boolean }): Record<
           403: errorResponse('Not your task'),
           404: E[404],
           409: errorResponse('Task already completed'),
+          503: errorResponse('Completion recorded, follow-up writes failed; the server finishes them (do not repeat)'),
         },
       }),
     },
