@@ -350,6 +350,24 @@ describe('versions and recovery', () => {
     }
   });
 
+  it('stores task records without their form, which comes from their version, or as an older record stored it', async () => {
+    const runtime = await newRuntime();
+    const { instance } = await startReview(runtime, 'T-1');
+    const [task] = await openTasks(runtime, instance._id);
+    const tasks = database.db.collection('tasks');
+    expect(await tasks.findOne({ _id: task!._id as never })).not.toHaveProperty('formSchema');
+    expect(task!.formSchema).toMatchObject({ fields: [expect.objectContaining({ id: 'score', type: 'long' })] });
+
+    const fresh = await newRuntime(); // no cached task: the form is read from the definition of the task's version
+    expect((await fresh.getTask(task!._id)).formSchema).toEqual(task!.formSchema);
+    await expect(fresh.complete(task!._id, { score: '六十' }, officer)).rejects.toMatchObject({ code: 'validation_failed' });
+
+    // A record from an older version carries its form as JSON text; it is used as stored.
+    const older = { fields: [{ id: 'score', label: '旧版得分', type: 'long', required: true }], approval: false };
+    await tasks.updateOne({ _id: task!._id as never }, { $set: { formSchema: JSON.stringify(older) } });
+    expect((await fresh.getTask(task!._id)).formSchema).toEqual(older);
+  });
+
   it('stores the engine state and commit payloads deflated, and runs instances an older version stored as text', async () => {
     const runtime = await newRuntime();
     const { instance } = await startReview(runtime, 'Z-1');

@@ -204,8 +204,8 @@ export interface TaskDoc {
   dueAt: Date | null;
   priority: number;
   /**
-   * The form read from `camunda:formData` (see server/forms). Stored as a JSON string (older records: the object);
-   * the runtime hands it out parsed.
+   * The form read from `camunda:formData` (see server/forms). Not stored: it is the process version's, and the
+   * runtime fills it in from the definition (older records stored it, as a JSON string or the object).
    */
   formSchema: unknown;
   /** `bpmn:documentation`: first line the citation, the rest the sentence it enforces. */

@@ -22,11 +22,13 @@ export async function applyOutbox(writers: Writers, ops: OutboxOp[]): Promise<vo
   const timers: AnyBulkWriteOperation<{ _id: string }>[] = [];
   for (const op of ops) {
     switch (op.op) {
-      case 'upsertTask':
-        // The form schema (a deep tree copied into every task) is stored as one JSON string: FerretDB decodes every
-        // field of every task it reads, and task lists read many. The runtime parses it back (taskFromStore).
-        work.push(insertOnce(writers.tasks, op.task.formSchema === null || op.task.formSchema === undefined ? op.task : { ...op.task, formSchema: JSON.stringify(op.task.formSchema) }));
+      case 'upsertTask': {
+        // Stored without its form: that is its process version's, read from the definition when the task is shown
+        // or completed (Runtime.withForm). A deep tree in every task made every task read and update cost more.
+        const { formSchema: _form, ...record } = op.task;
+        work.push(insertOnce(writers.tasks, record as typeof op.task));
         break;
+      }
       case 'closeTasks':
         // A task is never created and updated by the same step, so its inserts and updates need no order.
         for (const id of op.taskIds) work.push(writers.tasks.update(id, { $set: { status: op.status, completedAt: op.at, completedBy: op.by } }));

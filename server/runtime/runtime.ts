@@ -320,7 +320,7 @@ export class Runtime implements RuntimeApi {
     const { outbox: _outbox, ...instance } = doc;
     // The instance names its open tasks; fetch them by key rather than querying the whole task collection.
     const found = await Promise.all((doc.openTasks ?? []).map((ref) => this.collections.tasks.findOne({ _id: ref.taskId })));
-    const openTasks = found.filter((task): task is TaskDoc => !!task && task.status === 'open').map(taskFromStore);
+    const openTasks = await Promise.all(found.filter((task): task is TaskDoc => !!task && task.status === 'open').map((task) => this.withForm(task)));
     openTasks.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
     return { instance, openTasks };
   }
@@ -344,7 +344,7 @@ export class Runtime implements RuntimeApi {
         const cached = this.taskCache.get(ref.taskId);
         const task =
           created.get(ref.taskId) ??
-          (cached ? { ...cached, assignee: ref.assignee ?? null } : taskFromStore(await this.collections.tasks.findOne({ _id: ref.taskId })));
+          (cached ? { ...cached, assignee: ref.assignee ?? null } : await this.withForm(await this.collections.tasks.findOne({ _id: ref.taskId })));
         return task ? ({ ...task, ...updates.get(ref.taskId) } as TaskDoc) : null;
       }),
     );
@@ -501,7 +501,19 @@ export class Runtime implements RuntimeApi {
   async getTask(id: string): Promise<TaskDoc> {
     const task = await this.collections.tasks.findOne({ _id: id });
     if (!task) throw new RuntimeError('not_found', `任务不存在：${id}`);
-    return taskFromStore(task);
+    return this.withForm(task);
+  }
+
+  /**
+   * A task record with its form. Records store none: the form is its process version's (versions never change), so
+   * it is read from the definition. Older records stored it, as a JSON string or an object, and keep theirs.
+   */
+  private async withForm<T extends TaskDoc | null>(task: T): Promise<T> {
+    if (!task) return task;
+    if (typeof task.formSchema === 'string') return { ...task, formSchema: JSON.parse(task.formSchema) };
+    if (task.formSchema !== undefined) return task;
+    const definition = await this.definitions.runnableById(`${task.processKey}:${task.version}`);
+    return { ...task, formSchema: definition.model.userTasks.get(task.elementId)?.form ?? null };
   }
 
   canAct(task: TaskDoc, actor: Actor): boolean {
@@ -620,10 +632,7 @@ export class Runtime implements RuntimeApi {
     if (cached) {
       // The index knows of claims on other servers; a claim it has not read yet is caught by the step.
       const task = { ...cached, assignee: this.openTasks.get(taskId)?.assignee ?? cached.assignee };
-      if (this.canAct(task, actor)) {
-        const definition = await this.definitions.runnableById(`${task.processKey}:${task.version}`);
-        return { ...task, formSchema: definition.model.userTasks.get(task.elementId)?.form ?? null };
-      }
+      if (this.canAct(task, actor)) return this.withForm({ ...task, formSchema: undefined });
     }
     return this.getTask(taskId);
   }
@@ -1193,12 +1202,6 @@ function engineStateOf(doc: Pick<StoredInstance, 'engineState'>): Record<string,
 function storedFields<T extends Partial<StoredInstance>>(set: T): T {
   if (set.engineState === undefined || set.engineState === null || typeof set.engineState === 'string') return set;
   return { ...set, engineState: JSON.stringify(set.engineState) };
-}
-
-/** A task record as read: its form schema is stored as a JSON string (see `applyOutbox`), older records hold the object. */
-function taskFromStore<T extends TaskDoc | null>(task: T): T {
-  if (!task || typeof task.formSchema !== 'string') return task;
-  return { ...task, formSchema: JSON.parse(task.formSchema) };
 }
 
 function shuffle<T>(items: T[]) {
