@@ -1,16 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type express from 'express';
 import request from 'supertest';
-import { createApp, type AppDeps } from '../server/app.js';
-import { seedDemoUsers } from '../server/auth/users.js';
-import { readConfig } from '../server/config.js';
-import { ensureIndexes } from '../server/db/collections.js';
 import type { Database } from '../server/db/connect.js';
-import { ManualClock } from '../server/engine/clock.js';
-import { setEngineClock } from '../server/engine/clock-timer.js';
 import { Runtime } from '../server/runtime/runtime.js';
 import { RuleViolation } from '../server/services/types.js';
 import { WEB_PROCESS_KEY, webProcessXml } from './browser/fixture.js';
+import { testApp } from './support/app.js';
 import { scopedReviewProcess } from './support/bpmn.js';
 import { testDatabase } from './support/db.js';
 
@@ -71,13 +66,9 @@ async function startReview(businessKey: string) {
 
 beforeAll(async () => {
   database = await testDatabase();
-  await ensureIndexes(database.db);
-  await seedDemoUsers(database.db);
-  const clock = new ManualClock(new Date('2026-03-01T01:00:00Z'));
-  setEngineClock(clock);
-  runtime = await Runtime.create({
-    db: database.db,
-    clock,
+  ({ app, runtime } = await testApp(database, {
+    at: new Date('2026-03-01T01:00:00Z'),
+    http: { loginRateLimit: { windowMs: 60_000, limit: 1000 } },
     services: {
       'test-tally': () => {
         if (failService) throw new RuleViolation('统计失败：测试规则');
@@ -85,18 +76,10 @@ beforeAll(async () => {
       },
       'test-score': () => ({ score: 1 }),
     },
-  });
+  }));
   await runtime.deploy(webProcessXml, null);
   await runtime.deploy(flakyXml, null);
   await runtime.deploy(scopedReviewProcess(), null);
-  const deps: AppDeps = {
-    runtime,
-    db: database.db,
-    config: { ...readConfig({}), manualClock: true },
-    clock,
-    http: { loginRateLimit: { windowMs: 60_000, limit: 1000 } },
-  };
-  app = createApp(deps);
 }, 60_000);
 
 afterAll(async () => {

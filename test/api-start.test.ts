@@ -1,14 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type express from 'express';
 import request from 'supertest';
-import { createApp } from '../server/app.js';
-import { seedDemoUsers } from '../server/auth/users.js';
-import { readConfig } from '../server/config.js';
-import { ensureIndexes } from '../server/db/collections.js';
 import type { Database } from '../server/db/connect.js';
-import { ManualClock } from '../server/engine/clock.js';
-import { setEngineClock } from '../server/engine/clock-timer.js';
-import { Runtime } from '../server/runtime/runtime.js';
+import { testApp } from './support/app.js';
 import { linearProcess } from './support/bpmn.js';
 import { testDatabase } from './support/db.js';
 
@@ -45,12 +39,7 @@ const start = (username: string, body: unknown = {}) =>
 
 beforeAll(async () => {
   database = await testDatabase();
-  await ensureIndexes(database.db);
-  await seedDemoUsers(database.db);
-  const clock = new ManualClock(new Date('2026-03-01T00:00:00Z'));
-  setEngineClock(clock);
-  const runtime = await Runtime.create({ db: database.db, clock, services: {} });
-  app = createApp({ runtime, db: database.db, config: { ...readConfig({}), manualClock: true }, clock });
+  ({ app } = await testApp(database));
   for (const user of ['admin', 'street-office', 'provider']) {
     const res = await request(app).post('/api/auth/login').send({ username: user, password: 'demo' });
     expect(res.status).toBe(200);

@@ -8,13 +8,10 @@ import { createApp, readHttpSettings, sweepExpiredSessions, type AppDeps } from 
 import { GROUPS } from '../server/auth/groups.js';
 import { sweepExpiredTokens } from '../server/auth/tokens.js';
 import { demoUserSpecs, seedDemoUsers } from '../server/auth/users.js';
-import { readConfig } from '../server/config.js';
-import { ensureIndexes } from '../server/db/collections.js';
 import type { Database } from '../server/db/connect.js';
 import { ManualClock, systemClock } from '../server/engine/clock.js';
-import { setEngineClock } from '../server/engine/clock-timer.js';
 import { createApiRouter, MAX_XML_BYTES, restoreManualClock } from '../server/http/api-router.js';
-import { Runtime } from '../server/runtime/runtime.js';
+import { testApp } from './support/app.js';
 import { testDatabase } from './support/db.js';
 import { startServer, uriForDatabase } from './support/server-process.js';
 import { linearProcess, type Node } from './support/bpmn.js';
@@ -87,7 +84,6 @@ const scriptXml = linearProcess('api_script', '脚本测试', [
 
 let database: Database;
 let clock: ManualClock;
-let runtime: Runtime;
 let deps: AppDeps;
 let app: express.Express;
 const tokens: Record<string, string> = {};
@@ -116,19 +112,7 @@ async function startReview(businessKey: string, username = 'street-office') {
 
 beforeAll(async () => {
   database = await testDatabase();
-  await ensureIndexes(database.db);
-  await seedDemoUsers(database.db);
-  clock = new ManualClock(new Date('2026-03-01T00:00:00Z'));
-  setEngineClock(clock);
-  runtime = await Runtime.create({ db: database.db, clock, services: {} });
-  deps = {
-    runtime,
-    db: database.db,
-    config: { ...readConfig({}), manualClock: true },
-    clock,
-    http: { loginRateLimit: { windowMs: 60_000, limit: RATE_LIMIT } },
-  };
-  app = createApp(deps);
+  ({ app, clock, deps } = await testApp(database, { http: { loginRateLimit: { windowMs: 60_000, limit: RATE_LIMIT } } }));
   for (const user of ['admin', 'street-office', 'party-committee', 'provider', 'expert1']) {
     const res = await login(user);
     expect(res.status).toBe(200);

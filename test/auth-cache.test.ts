@@ -1,16 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type express from 'express';
 import request from 'supertest';
-import { createApp } from '../server/app.js';
 import { cachedActor, invalidateAuthCache } from '../server/auth/cache.js';
 import { revokeUserTokens } from '../server/auth/tokens.js';
-import { seedDemoUsers, setPassword, setUserDisabled } from '../server/auth/users.js';
-import { readConfig } from '../server/config.js';
-import { ensureIndexes } from '../server/db/collections.js';
+import { setPassword, setUserDisabled } from '../server/auth/users.js';
 import type { Database } from '../server/db/connect.js';
-import { ManualClock } from '../server/engine/clock.js';
-import { setEngineClock } from '../server/engine/clock-timer.js';
-import { Runtime } from '../server/runtime/runtime.js';
+import { testApp } from './support/app.js';
 import { testDatabase } from './support/db.js';
 
 /**
@@ -34,12 +29,7 @@ const me = (bearer: string) => request(app).get('/api/auth/me').set('Authorizati
 
 beforeAll(async () => {
   database = await testDatabase();
-  await ensureIndexes(database.db);
-  await seedDemoUsers(database.db);
-  const clock = new ManualClock(new Date('2026-03-01T00:00:00Z'));
-  setEngineClock(clock);
-  const runtime = await Runtime.create({ db: database.db, clock, services: {} });
-  app = createApp({ runtime, db: database.db, config: { ...readConfig({}), manualClock: true }, clock });
+  ({ app } = await testApp(database));
 });
 
 afterAll(async () => {

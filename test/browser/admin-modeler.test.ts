@@ -5,15 +5,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, SHOTS } from './chromium.js';
-import { createApp, type AppDeps } from '../../server/app.js';
-import { seedDemoUsers } from '../../server/auth/users.js';
-import { readConfig } from '../../server/config.js';
-import { ensureIndexes } from '../../server/db/collections.js';
 import type { Database } from '../../server/db/connect.js';
-import { ManualClock } from '../../server/engine/clock.js';
-import { setEngineClock } from '../../server/engine/clock-timer.js';
 import { Runtime } from '../../server/runtime/runtime.js';
 import { serviceHandlers } from '../../server/services/registry.js';
+import { testApp, type TestApp } from '../support/app.js';
 import { testDatabase } from '../support/db.js';
 
 /**
@@ -37,23 +32,16 @@ const pageErrors: string[] = [];
 
 beforeAll(async () => {
   database = await testDatabase('admin_modeler');
-  await ensureIndexes(database.db);
-  await seedDemoUsers(database.db);
-  const clock = new ManualClock(new Date('2026-03-02T01:00:00Z'));
-  setEngineClock(clock);
-  runtime = await Runtime.create({ db: database.db, clock, services: { ...serviceHandlers } });
+  let app: TestApp['app'];
+  ({ app, runtime } = await testApp(database, {
+    at: new Date('2026-03-02T01:00:00Z'),
+    http: { loginRateLimit: { windowMs: 60_000, limit: 1000 } },
+    services: { ...serviceHandlers },
+  }));
   for (const key of PROCESS_FILES) {
     const deployed = await runtime.deploy(readFileSync(path.join(root, 'processes', `${key}.bpmn`), 'utf8'), null);
     expect(deployed).toMatchObject({ key, version: 1 });
   }
-  const deps: AppDeps = {
-    runtime,
-    db: database.db,
-    config: { ...readConfig({}), manualClock: true },
-    clock,
-    http: { loginRateLimit: { windowMs: 60_000, limit: 1000 } },
-  };
-  const app = createApp(deps);
   server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

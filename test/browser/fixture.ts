@@ -1,12 +1,8 @@
-import type express from 'express';
-import { createApp, type AppDeps } from '../../server/app.js';
-import { seedDemoUsers } from '../../server/auth/users.js';
-import { readConfig } from '../../server/config.js';
-import { collections, ensureIndexes } from '../../server/db/collections.js';
+import { collections } from '../../server/db/collections.js';
 import type { Database } from '../../server/db/connect.js';
-import { ManualClock } from '../../server/engine/clock.js';
-import { setEngineClock } from '../../server/engine/clock-timer.js';
-import { Runtime } from '../../server/runtime/runtime.js';
+import type { ManualClock } from '../../server/engine/clock.js';
+import type { Runtime } from '../../server/runtime/runtime.js';
+import { testApp, type TestApp } from '../support/app.js';
 import { linearProcess } from '../support/bpmn.js';
 
 /**
@@ -70,28 +66,12 @@ export const webProcessXml = linearProcess(WEB_PROCESS_KEY, '社区议事测试�
   { id: 'end', event: true, xml: '<bpmn:endEvent id="end" name="结束"><!--flows--></bpmn:endEvent>' },
 ]);
 
-export interface WebFixture {
-  app: express.Express;
-  runtime: Runtime;
-  clock: ManualClock;
-  deps: AppDeps;
-}
+export type WebFixture = TestApp;
 
 export async function webFixture(database: Database): Promise<WebFixture> {
-  await ensureIndexes(database.db);
-  await seedDemoUsers(database.db);
-  const clock = new ManualClock(new Date('2026-03-01T01:00:00Z'));
-  setEngineClock(clock);
-  const runtime = await Runtime.create({ db: database.db, clock, services: {} });
-  await runtime.deploy(webProcessXml, null);
-  const deps: AppDeps = {
-    runtime,
-    db: database.db,
-    config: { ...readConfig({}), manualClock: true },
-    clock,
-    http: { loginRateLimit: { windowMs: 60_000, limit: 1000 } },
-  };
-  return { app: createApp(deps), runtime, clock, deps };
+  const fixture = await testApp(database, { at: new Date('2026-03-01T01:00:00Z'), http: { loginRateLimit: { windowMs: 60_000, limit: 1000 } } });
+  await fixture.runtime.deploy(webProcessXml, null);
+  return fixture;
 }
 
 /** A published notice, written directly (the notice services are not part of this fixture). */
