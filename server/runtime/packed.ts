@@ -15,9 +15,10 @@ export function pack(bytes: string | Uint8Array): BSON.Binary {
   return new BSON.Binary(deflateRawSync(bytes, { level: 1 }), PACKED_SUBTYPE);
 }
 
-/** Whether a value read back is one `pack` wrote. */
+/** Whether a value read back is one `pack` wrote (by `_bsontype`, as bson recommends: not tied to one copy of it). */
 export function isPacked(value: unknown): value is BSON.Binary {
-  return value instanceof BSON.Binary && value.sub_type === PACKED_SUBTYPE;
+  const binary = value as { _bsontype?: unknown; sub_type?: unknown } | null;
+  return typeof binary === 'object' && binary !== null && binary._bsontype === 'Binary' && binary.sub_type === PACKED_SUBTYPE;
 }
 
 export function unpack(value: BSON.Binary): Buffer {
