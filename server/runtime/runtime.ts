@@ -623,7 +623,7 @@ export class Runtime implements RuntimeApi {
 
   /**
    * The task a completion acts on, usually without reading it: a record in the task cache (this server created or
-   * listed it) is what is stored except perhaps for who holds it, and its form is its version's.
+   * listed it) is what is stored except perhaps for who holds it (and its form, which withForm supplies).
    * Anything that would refuse is decided on the stored record instead, and the step itself checks the task
    * against the instance it commits on.
    */
@@ -632,7 +632,7 @@ export class Runtime implements RuntimeApi {
     if (cached) {
       // The index knows of claims on other servers; a claim it has not read yet is caught by the step.
       const task = { ...cached, assignee: this.openTasks.get(taskId)?.assignee ?? cached.assignee };
-      if (this.canAct(task, actor)) return this.withForm({ ...task, formSchema: undefined });
+      if (this.canAct(task, actor)) return this.withForm(task);
     }
     return this.getTask(taskId);
   }
