@@ -230,6 +230,8 @@ export async function startServer(mongodbUri: string, port?: number, extraEnv: R
       ...process.env,
       DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'cg-bench-server-')),
       MONGODB_URI: mongodbUri,
+      // What a server started without MONGODB_URI runs (this server is the database's only one), unless told.
+      STORAGE_STRATEGY: 'embedded',
       NODE_ENV: 'development',
       // The bench deploys its own processes; an empty folder keeps restarts fast.
       PROCESSES_DIR: emptyProcessesDir,

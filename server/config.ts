@@ -6,6 +6,12 @@ export interface Config {
   dataDir: string;
   /** When set, the server uses this MongoDB instead of starting the embedded FerretDB. */
   mongodbUri: string | null;
+  /**
+   * STORAGE_STRATEGY: `embedded` (this server is the database's only one, and keeps inboxes, lists and timers in
+   * memory) or `shared` (several servers on one database; every read is an indexed query). Default: `shared` when
+   * MONGODB_URI is set, else `embedded`.
+   */
+  strategy: 'embedded' | 'shared';
   /** `manual`: the clock moves only through `POST /api/admin/clock`. */
   manualClock: boolean;
   production: boolean;
@@ -24,10 +30,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!Number.isInteger(liveEngines) || liveEngines < 0 || liveEngines > 10_000) {
     throw new Error(`LIVE_ENGINES must be a whole number from 0 to 10000, got "${env.LIVE_ENGINES}"`);
   }
+  const mongodbUri = env.MONGODB_URI?.trim() || null;
+  const strategy = env.STORAGE_STRATEGY?.trim() || (mongodbUri ? 'shared' : 'embedded');
+  if (strategy !== 'embedded' && strategy !== 'shared') {
+    throw new Error(`STORAGE_STRATEGY must be "embedded" or "shared", got "${env.STORAGE_STRATEGY}"`);
+  }
   return {
     port,
     dataDir: path.resolve(env.DATA_DIR ?? 'data'),
-    mongodbUri: env.MONGODB_URI?.trim() || null,
+    mongodbUri,
+    strategy,
     manualClock: env.CLOCK === 'manual',
     production: env.NODE_ENV === 'production',
     holidaysFile: env.HOLIDAYS_FILE?.trim() ? path.resolve(env.HOLIDAYS_FILE.trim()) : null,

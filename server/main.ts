@@ -16,7 +16,9 @@ import { systemClock, type Clock } from './engine/clock.js';
 import { setEngineClock } from './engine/clock-timer.js';
 import { restoreManualClock, SETTINGS_COLLECTION } from './http/api-router.js';
 import { RuntimeError } from './runtime/api.js';
+import { OwnerLease } from './runtime/owner-lease.js';
 import { Runtime } from './runtime/runtime.js';
+import { collections } from './db/collections.js';
 import { liveEngines } from './engine/run-step.js';
 import { serviceHandlers } from './services/registry.js';
 import { projectRoot } from './project-root.js';
@@ -118,6 +120,7 @@ async function main(): Promise<void> {
   let poller: { stop(): Promise<void> } | null = null;
   let runtime: Runtime | null = null;
   let sweeper: { stop(): Promise<void> } | null = null;
+  let lease: OwnerLease | null = null;
 
   let shuttingDown = false;
   const shutdown = async (signal: string) => {
@@ -137,6 +140,7 @@ async function main(): Promise<void> {
       await sweeper?.stop();
       await poller?.stop();
       await runtime?.close();
+      await lease?.release();
       await database?.close();
       log('已停止 / stopped');
       process.exit(0);
@@ -176,7 +180,9 @@ async function main(): Promise<void> {
     setEngineClock(clock);
     liveEngines.capacity = config.liveEngines;
 
-    runtime = await Runtime.create({ db, clock, services: serviceHandlers });
+    if (config.strategy === 'embedded') lease = await OwnerLease.acquire(collections(db).leases);
+    log(`存储策略 / storage strategy: ${config.strategy}`);
+    runtime = await Runtime.create({ db, clock, services: serviceHandlers, strategy: config.strategy });
     await deployProcessFiles(runtime, path.resolve(process.env.PROCESSES_DIR?.trim() || path.join(projectRoot(), 'processes')));
 
     const app = createApp({

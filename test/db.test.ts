@@ -109,15 +109,6 @@ describe('database on the test server', () => {
     expect((err as MongoServerError).code).toBe(11000);
   });
 
-  test('pending outbox is found with {"outbox.0": {$exists: true}}', async () => {
-    const { instances } = collections(database.db);
-    await instances.insertOne(
-      instance('ob1', { outbox: [{ op: 'closeTasks', taskIds: ['ob1:e1'], status: 'completed', at: new Date(), by: 'u1' }] }),
-    );
-    const pending = await instances.find({ 'outbox.0': { $exists: true } }).map((d) => d._id).toArray();
-    expect(pending).toEqual(['ob1']);
-  });
-
   test('ensureIndexes is idempotent and enforces unique keys', async () => {
     await ensureIndexes(database.db);
     await ensureIndexes(database.db);

@@ -1,14 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BSON } from 'mongodb';
 import type { Database } from '../server/db/connect.js';
 import { ensureIndexes } from '../server/db/collections.js';
 import { ManualClock } from '../server/engine/clock.js';
 import { setEngineClock } from '../server/engine/clock-timer.js';
 import { liveEngines } from '../server/engine/run-step.js';
 import { RuntimeError, type Actor } from '../server/runtime/api.js';
-import { Runtime } from '../server/runtime/runtime.js';
-import { decodeCommitPayload } from '../server/runtime/outbox.js';
+import { Runtime, type Strategy } from '../server/runtime/runtime.js';
 import { isPacked, unpack } from '../server/runtime/packed.js';
 import { RuleViolation, type ServiceHandler } from '../server/services/types.js';
 import { testDatabase } from './support/db.js';
@@ -97,8 +95,9 @@ const services: Record<string, ServiceHandler> = {
   },
 };
 
-async function newRuntime() {
-  return Runtime.create({ db: database.db, clock, services });
+/** A runtime on the test database; `shared` for tests where several act on it at once, as servers would. */
+async function newRuntime(strategy: Strategy = 'embedded') {
+  return Runtime.create({ db: database.db, clock, services, strategy });
 }
 
 async function startReview(runtime: Runtime, businessKey: string) {
@@ -200,8 +199,8 @@ describe('instances and tasks', () => {
   });
 
   it('gives one success and one conflict to two simultaneous completions', async () => {
-    const runtime = await newRuntime();
-    const other = await newRuntime();
+    const runtime = await newRuntime('shared');
+    const other = await newRuntime('shared');
     const { instance } = await startReview(runtime, 'R-2');
     const [task] = await openTasks(runtime, instance._id);
     const outcomes = await Promise.allSettled([
@@ -270,7 +269,7 @@ describe('durable timers', () => {
 
     clock.advance('P1M');
     // A "restart": fresh runtimes on the same database, racing for the same due timer.
-    const [a, b] = [await newRuntime(), await newRuntime()];
+    const [a, b] = [await newRuntime('shared'), await newRuntime('shared')];
     const fired = await Promise.all([a.fireDueTimers(), b.fireDueTimers()]);
     const done = await a.getInstance(instance._id);
     expect(done.instance.status).toBe('completed');
@@ -281,24 +280,23 @@ describe('durable timers', () => {
 });
 
 describe('versions and recovery', () => {
-  it('lists instances from their summaries, kept through status changes and filled in for an older database', async () => {
+  it('lists instances newest first, filtered, kept through status changes and read again at start-up', async () => {
     const runtime = await newRuntime();
     const a = await startReview(runtime, 'L-1');
     const b = await startReview(runtime, 'L-2');
     await runtime.cancel(b.instance._id, { id: 'admin', groups: ['admin'] }, '重复发起');
-    const keys = async (query: Parameters<Runtime['listInstances']>[0]) =>
-      (await runtime.listInstances(query)).items.map((i) => i.businessKey).filter((k) => k?.startsWith('L-'));
-    expect(await keys({ status: 'cancelled' })).toEqual(['L-2']);
-    expect(await keys({ status: 'running', businessKey: 'L-1' })).toEqual(['L-1']);
-    const page = await runtime.listInstances({ businessKey: 'L-2' });
-    expect(page.total).toBe(1);
-    expect(page.items[0]).toMatchObject({ _id: b.instance._id, status: 'cancelled' });
-    expect(page.items[0]).not.toHaveProperty('engineState');
-
-    // A database from before the summaries: a new server fills them in once, from the instances.
-    await database.db.collection('instancelist').deleteMany({});
-    await database.db.collection('servers').deleteOne({ _id: '#instancelist-backfilled' as never });
-    expect((await runtime.listInstances({ businessKey: 'L-1' })).total).toBe(0);
+    for (const strategy of ['embedded', 'shared'] as const) {
+      // A later server (embedded: filled by its start-up scan; shared: queries) answers the same.
+      const reader = strategy === 'embedded' ? runtime : await newRuntime(strategy);
+      const keys = async (query: Parameters<Runtime['listInstances']>[0]) =>
+        (await reader.listInstances(query)).items.map((i) => i.businessKey).filter((k) => k?.startsWith('L-'));
+      expect(await keys({ status: 'cancelled' })).toEqual(['L-2']);
+      expect(await keys({ status: 'running', businessKey: 'L-1' })).toEqual(['L-1']);
+      const page = await reader.listInstances({ businessKey: 'L-2' });
+      expect(page.total).toBe(1);
+      expect(page.items[0]).toMatchObject({ _id: b.instance._id, status: 'cancelled' });
+      expect(page.items[0]).not.toHaveProperty('engineState');
+    }
     const later = await newRuntime();
     expect((await later.listInstances({ businessKey: 'L-1' })).items.map((i) => i._id)).toEqual([a.instance._id]);
     expect((await later.listInstances({ businessKey: 'L-2', status: 'cancelled' })).total).toBe(1);
@@ -324,33 +322,33 @@ describe('versions and recovery', () => {
       const failure = await flaky.complete(task!._id, { score: 70 }, officer).catch((err: unknown) => err);
       expect(failure).toMatchObject({ code: 'unavailable', message: expect.stringContaining('办理已记录') });
       expect((failure as Error).cause).toMatchObject({ message: 'database unavailable' });
-      // Committed (the step stands) but not finished: the view is one step behind, the journal lists the commit.
+      // Committed (the step stands) but not finished: the view is one step behind, the commit is still there.
       const instances = database.db.collection('instances');
-      const servers = database.db.collection('servers');
+      const commits = database.db.collection('commits');
       const commitId = `${instance._id}:2`;
-      expect(await database.db.collection('commits').countDocuments({ _id: commitId as never })).toBe(1);
+      expect(await commits.countDocuments({ _id: commitId as never })).toBe(1);
       expect((await instances.findOne({ _id: instance._id as never }))!.rev).toBe(1);
-      expect(await servers.countDocuments({ unfinished: commitId })).toBe(1);
 
-      // Nobody reads the instance; the runtime finishes the step itself and the journal lets go of it.
-      const deadline = Date.now() + 10_000;
+      // Nobody reads the instance; the runtime finishes the step itself and the commit goes.
+      const deadline = Date.now() + 20_000;
       while ((await instances.findOne({ _id: instance._id as never }))!.rev < 2 && Date.now() < deadline) await sleep(50);
       const view = (await instances.findOne({ _id: instance._id as never }))!;
       expect(view.rev).toBe(2);
       expect(view.variables.score).toBe(70);
       expect((await database.db.collection('tasks').findOne({ _id: task!._id as never }))!.status).toBe('completed');
       expect((await flaky.getAudit(instance._id)).filter((a) => a.type === 'task.completed')).toHaveLength(1);
-      while ((await servers.countDocuments({ unfinished: commitId })) > 0 && Date.now() < deadline) await sleep(100);
-      expect(await servers.countDocuments({ unfinished: commitId })).toBe(0);
+      while ((await commits.countDocuments({ _id: commitId as never })) > 0 && Date.now() < deadline) await sleep(50);
+      expect(await commits.countDocuments({ _id: commitId as never })).toBe(0);
       // And the instance runs on: the expert panel is open; the client's retry of its completion finds it recorded.
       expect((await openTasks(flaky, instance._id)).map((t) => t.elementId)).toEqual(['panel', 'panel', 'panel']);
+      expect((await flaky.listTasks(experts[0]!, { scope: 'mine' })).map((t) => t.instanceId)).toContain(instance._id);
       await expect(flaky.complete(task!._id, { score: 70 }, officer)).rejects.toMatchObject({ code: 'conflict' });
     } finally {
       flaky.stop();
     }
   });
 
-  it('stores task records without their form, which comes from their version, or as an older record stored it', async () => {
+  it('stores task records without their form, which comes from their version', async () => {
     const runtime = await newRuntime();
     const { instance } = await startReview(runtime, 'T-1');
     const [task] = await openTasks(runtime, instance._id);
@@ -358,17 +356,12 @@ describe('versions and recovery', () => {
     expect(await tasks.findOne({ _id: task!._id as never })).not.toHaveProperty('formSchema');
     expect(task!.formSchema).toMatchObject({ fields: [expect.objectContaining({ id: 'score', type: 'long' })] });
 
-    const fresh = await newRuntime(); // no cached task: the form is read from the definition of the task's version
+    const fresh = await newRuntime(); // nothing kept: the form is read from the definition of the task's version
     expect((await fresh.getTask(task!._id)).formSchema).toEqual(task!.formSchema);
     await expect(fresh.complete(task!._id, { score: '六十' }, officer)).rejects.toMatchObject({ code: 'validation_failed' });
-
-    // A record from an older version carries its form as JSON text; it is used as stored.
-    const older = { fields: [{ id: 'score', label: '旧版得分', type: 'long', required: true }], approval: false };
-    await tasks.updateOne({ _id: task!._id as never }, { $set: { formSchema: JSON.stringify(older) } });
-    expect((await fresh.getTask(task!._id)).formSchema).toEqual(older);
   });
 
-  it('stores the engine state and commit payloads deflated, and runs instances an older version stored as text', async () => {
+  it('stores the engine state deflated, keeps no applied commit (embedded) and a marker per step (shared)', async () => {
     const runtime = await newRuntime();
     const { instance } = await startReview(runtime, 'Z-1');
     await runtime.flush();
@@ -379,24 +372,20 @@ describe('versions and recovery', () => {
     const text = unpack(stored.engineState).toString('utf8');
     expect(JSON.parse(text)).toHaveProperty('definitions');
     expect(stored.engineState.length()).toBeLessThan(text.length / 3);
-    const commit = (await commits.findOne({ _id: `${instance._id}:1` as never }))!;
-    expect(isPacked(commit.payload)).toBe(true);
-    expect(commit.state).toEqual(stored.engineState); // deflated once, for both
-    expect(decodeCommitPayload(commit as never)!.set).toMatchObject({ businessKey: 'Z-1', engineState: text });
-
-    // As an older version left it: the state as JSON text, the newest commit's payload as plain BSON.
-    await instances.updateOne({ _id: instance._id as never }, { $set: { engineState: text } });
-    const payload = decodeCommitPayload(commit as never)!;
-    await commits.updateOne({ _id: commit._id }, { $set: { payload: new BSON.Binary(BSON.serialize(payload)) }, $unset: { state: '' } });
-    expect(decodeCommitPayload((await commits.findOne({ _id: commit._id }))! as never)).toEqual(payload);
+    expect(await commits.countDocuments({ instanceId: instance._id })).toBe(0);
 
     liveEngines.clear();
-    const later = await newRuntime(); // no live engine or cached view: the step recovers from what is stored
+    const later = await newRuntime('shared'); // no live engine or kept view: the step recovers from what is stored
     const [task] = await openTasks(later, instance._id);
     const done = await later.complete(task!._id, { score: 80 }, officer);
+    await later.flush();
     expect(done.instance.instance.variables.score).toBe(80);
     expect((await openTasks(later, instance._id)).map((t) => t.elementId)).toEqual(['panel', 'panel', 'panel']);
     expect(isPacked((await instances.findOne({ _id: instance._id as never }))!.engineState)).toBe(true);
+    // The shared strategy keeps the step's marker (the guard of its revision), no longer open, with its payload.
+    const marker = (await commits.findOne({ _id: `${instance._id}:2` as never }))!;
+    expect(marker).not.toHaveProperty('open');
+    expect(isPacked(marker.payload)).toBe(true);
   });
 
   it('keeps running instances on the version they started on', async () => {
@@ -439,19 +428,15 @@ describe('versions and recovery', () => {
     });
     await expect(crashing.complete(task._id, { score: 60 }, officer)).rejects.toThrow('simulated crash');
     // The step is committed in the log; the instance view and the derived records are not written yet.
-    // (The start's own commit may not be settled yet either: settling runs a little after each step.)
-    const [commit] = await database.db.collection('commits').find({ instanceId: instance._id }).sort({ rev: -1 }).limit(1).toArray();
-    const payload = decodeCommitPayload(commit as never)!;
-    expect(payload.set.variables!.score).toBe(60);
-    expect(payload.outbox.length).toBeGreaterThan(0);
+    const commit = await database.db.collection('commits').findOne({ _id: `${instance._id}:2` as never });
+    expect(isPacked(commit!.payload)).toBe(true);
     expect((await database.db.collection('instances').findOne({ _id: instance._id as never }))!.variables.score).toBeUndefined();
     expect((await runtime.getTask(task._id)).status).toBe('open');
 
-    await newRuntime(); // start-up finishes the steps the crashed server's journal record names
+    await newRuntime(); // start-up finishes every step whose commit is still in the log
     expect((await runtime.getTask(task._id)).status).toBe('completed');
     await expect(crashing.complete(task._id, { score: 61 }, officer)).rejects.toMatchObject({ code: 'conflict' });
     const after = await database.db.collection('instances').findOne({ _id: instance._id as never });
-    expect(after!.outbox).toEqual([]);
     expect(after!.variables.score).toBe(60);
     expect((await openTasks(runtime, instance._id)).map((t) => t.elementId)).toEqual(['panel', 'panel', 'panel']);
     const completions = (await runtime.getAudit(instance._id)).filter((a) => a.type === 'task.completed');

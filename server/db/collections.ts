@@ -3,11 +3,8 @@ import type {
   AuditDoc,
   CommitDoc,
   DefinitionDoc,
-  DueTimerDoc,
-  FeedDoc,
-  ServerDoc,
   InstanceDoc,
-  InstanceSummaryDoc,
+  LeaseDoc,
   NoticeDoc,
   SignoffDoc,
   TaskDoc,
@@ -26,10 +23,7 @@ export const COLLECTION_NAMES = {
   /** Owned by connect-mongo (express-session store); no typed accessor here. */
   sessions: 'sessions',
   commits: 'commits',
-  duetimers: 'duetimers',
-  taskfeed: 'taskfeed',
-  servers: 'servers',
-  instancelist: 'instancelist',
+  leases: 'leases',
 } as const;
 
 export interface Collections {
@@ -41,10 +35,7 @@ export interface Collections {
   signoffs: Collection<SignoffDoc>;
   users: Collection<UserDoc>;
   commits: Collection<CommitDoc>;
-  duetimers: Collection<DueTimerDoc>;
-  taskfeed: Collection<FeedDoc>;
-  servers: Collection<ServerDoc>;
-  instancelist: Collection<InstanceSummaryDoc>;
+  leases: Collection<LeaseDoc>;
 }
 
 export function collections(db: Db): Collections {
@@ -57,10 +48,7 @@ export function collections(db: Db): Collections {
     signoffs: db.collection<SignoffDoc>(COLLECTION_NAMES.signoffs),
     users: db.collection<UserDoc>(COLLECTION_NAMES.users),
     commits: db.collection<CommitDoc>(COLLECTION_NAMES.commits),
-    duetimers: db.collection<DueTimerDoc>(COLLECTION_NAMES.duetimers),
-    taskfeed: db.collection<FeedDoc>(COLLECTION_NAMES.taskfeed),
-    servers: db.collection<ServerDoc>(COLLECTION_NAMES.servers),
-    instancelist: db.collection<InstanceSummaryDoc>(COLLECTION_NAMES.instancelist),
+    leases: db.collection<LeaseDoc>(COLLECTION_NAMES.leases),
   };
 }
 
@@ -79,37 +67,30 @@ export const INDEXES: readonly IndexDef[] = [
   { collection: 'definitions', key: { key: 1, version: 1 }, options: { name: 'key_version', unique: true } },
   { collection: 'definitions', key: { key: 1, hash: 1 }, options: { name: 'key_hash' } },
 
-  { collection: 'instances', key: { status: 1, processKey: 1 }, options: { name: 'status_processKey' } },
-  { collection: 'instances', key: { nextTimerAt: 1 }, options: { name: 'nextTimerAt' } },
+  // Instance lists (newest first, by status, process, starter, business key) and the timer poller.
+  { collection: 'instances', key: { startedAt: -1 }, options: { name: 'startedAt' } },
+  { collection: 'instances', key: { status: 1, processKey: 1, startedAt: -1 }, options: { name: 'status_processKey_startedAt' } },
+  { collection: 'instances', key: { processKey: 1, startedAt: -1 }, options: { name: 'processKey_startedAt' } },
+  { collection: 'instances', key: { startedBy: 1, startedAt: -1 }, options: { name: 'startedBy_startedAt' } },
   { collection: 'instances', key: { businessKey: 1 }, options: { name: 'businessKey' } },
-  // Pending outbox: find with { 'outbox.0': { $exists: true } }.
-  { collection: 'instances', key: { 'outbox.0': 1 }, options: { name: 'outbox_pending', sparse: true } },
-  { collection: 'instances', key: { startedBy: 1 }, options: { name: 'startedBy' } },
-  { collection: 'instancelist', key: { startedAt: -1 }, options: { name: 'startedAt' } },
-  { collection: 'instancelist', key: { processKey: 1, status: 1, startedAt: -1 }, options: { name: 'processKey_status_startedAt' } },
-  { collection: 'instancelist', key: { startedBy: 1, startedAt: -1 }, options: { name: 'startedBy_startedAt' } },
-  { collection: 'instancelist', key: { businessKey: 1 }, options: { name: 'businessKey' } },
+  { collection: 'instances', key: { nextTimerAt: 1 }, options: { name: 'nextTimerAt' } },
 
-  {
-    collection: 'tasks',
-    key: { status: 1, candidateGroups: 1, createdAt: 1 },
-    options: { name: 'status_candidateGroups_createdAt' },
-  },
-  { collection: 'tasks', key: { assignee: 1, status: 1 }, options: { name: 'assignee_status' } },
+  // Inboxes (open tasks by group, user or holder, newest first), 已办, an instance's tasks.
+  { collection: 'tasks', key: { status: 1, candidateGroups: 1, createdAt: -1 }, options: { name: 'status_candidateGroups_createdAt' } },
+  { collection: 'tasks', key: { status: 1, candidateUsers: 1, createdAt: -1 }, options: { name: 'status_candidateUsers_createdAt' } },
+  { collection: 'tasks', key: { status: 1, assignee: 1, createdAt: -1 }, options: { name: 'status_assignee_createdAt' } },
+  { collection: 'tasks', key: { status: 1, createdAt: -1 }, options: { name: 'status_createdAt' } },
+  { collection: 'tasks', key: { completedBy: 1, completedAt: -1 }, options: { name: 'completedBy_completedAt' } },
   { collection: 'tasks', key: { instanceId: 1 }, options: { name: 'instanceId' } },
-  { collection: 'tasks', key: { completedBy: 1 }, options: { name: 'completedBy' } },
 
   { collection: 'audit', key: { instanceId: 1, at: 1 }, options: { name: 'instanceId_at' } },
-
-  { collection: 'notices', key: { publishedAt: 1 }, options: { name: 'publishedAt' } },
+  { collection: 'signoffs', key: { instanceId: 1, at: 1 }, options: { name: 'instanceId_at' } },
+  { collection: 'notices', key: { publishedAt: -1 }, options: { name: 'publishedAt' } },
   { collection: 'notices', key: { endAt: 1 }, options: { name: 'endAt' } },
 
-  { collection: 'signoffs', key: { instanceId: 1 }, options: { name: 'instanceId' } },
-
   { collection: 'users', key: { username: 1 }, options: { name: 'username', unique: true } },
-  { collection: 'commits', key: { instanceId: 1, rev: -1 }, options: { name: 'instanceId_rev' } },
-  { collection: 'commits', key: { pending: 1 }, options: { name: 'pending' } },
-  { collection: 'duetimers', key: { dueAt: 1 }, options: { name: 'dueAt' } },
+  // Unfinished steps (shared strategy): only commits that carry `open` are in this index.
+  { collection: 'commits', key: { open: 1 }, options: { name: 'open', sparse: true } },
 ];
 
 /**

@@ -47,8 +47,8 @@ export interface PendingTimer {
 }
 
 /**
- * A derived write of the last committed step, applied idempotently after the commit
- * (and re-applied at start-up if the server died in between).
+ * A derived write of a committed step, applied after the commit and again by start-up recovery for a commit that
+ * is still in `commits`; every op is idempotent and safe to apply after a later step's (see runtime/apply.ts).
  */
 export type OutboxOp =
   | { op: 'upsertTask'; task: TaskDoc }
@@ -56,70 +56,34 @@ export type OutboxOp =
   | { op: 'insertAudit'; entries: AuditDoc[] }
   | { op: 'insertNotice'; notice: NoticeDoc }
   | { op: 'insertSignoff'; signoff: SignoffDoc }
-  | { op: 'assignTask'; taskId: string; assignee: string | null; rev: number }
-  /** The instance's earliest timer moved: `due` is the entry to add to `duetimers`, `done` the one to remove. */
-  | { op: 'timerIndex'; instanceId: string; due: Date | null; done: Date | null }
-  /** The instance's entry in `instancelist`: all of it at the start, the status fields when they change. */
-  | { op: 'instanceSummary'; instanceId: string; set: Partial<Omit<InstanceSummaryDoc, '_id'>>; upsert: boolean };
+  | { op: 'assignTask'; taskId: string; assignee: string | null; rev: number };
 
 /**
- * What instance lists filter and sort on, one small document per instance (`_id` = the instance id), so that a list
- * does not read the instances' full documents (FerretDB reads every document of a collection for any filter).
- * Written with the instance's other derived writes; the list shows the instances' own documents.
- */
-export interface InstanceSummaryDoc {
-  _id: string;
-  processKey: string;
-  version: number;
-  businessKey: string | null;
-  status: InstanceStatus;
-  startedBy: string | null;
-  startedAt: Date;
-  endedAt: Date | null;
-  /** The instance revision that wrote `status`: an older write seen late is told apart by it. */
-  rev: number;
-}
-
-/**
- * The commit log of instance steps: `_id = <instanceId>:<rev>`. Inserting it is what commits a step — the unique
- * `_id` is the one atomic guard FerretDB 1.24 (SQLite) gives across connections (its conditional updates are
- * not atomic: several `updateOne({_id, rev})` racing all succeed). The instance document is the materialized
- * view of the newest commit; it is written only after the step's derived writes, so a view at revision N means
- * commit N's outbox has been applied. The payload is dropped from a commit once a newer one is settled.
+ * A step's commit: `_id = <instanceId>:<rev>`. Inserting it is the step's one atomic write (a unique `_id` is the
+ * only write FerretDB 1.24 makes atomic across connections); it carries everything the step changes, so a step cut
+ * after it is finished from it. The embedded strategy deletes a commit once its writes are applied, so the
+ * collection holds only unfinished steps; the shared strategy keeps a small marker (the guard of its revision
+ * against a server acting on an older view) and `open` until the step is finished (server/runtime/commit-log.ts).
  */
 export interface CommitDoc {
   _id: string;
   instanceId: string;
   rev: number;
   at: Date;
-  /**
-   * Written by older versions: true until the step was finished. Now each server's record in `servers` lists the
-   * commits it may not have finished (server/runtime/step-journal.ts).
-   */
-  pending?: boolean;
-  /**
-   * Deflated BSON of `{ set, outbox }` (server/runtime/packed.ts): the instance fields the step sets, but for the
-   * engine state (`state`), and its derived writes; older versions wrote plain BSON with the state inside. One
-   * opaque value instead of a nested document: FerretDB parses and re-serializes every field of a document on each
-   * read and update, which made large nested documents the main cost of a step.
-   */
-  payload?: Uint8Array | { buffer: Uint8Array };
-  /** The engine state the step sets, packed as on the instance document (server/runtime/packed.ts); not in `payload`. */
+  /** Set until the step's writes are applied (shared strategy: what start-up recovery looks for). */
+  open?: true;
+  /** Deflated BSON of `{ set, outbox }` without the engine state (server/runtime/packed.ts); dropped once superseded. */
+  payload?: unknown;
+  /** The engine state the step sets, packed as on the instance document. */
   state?: unknown;
-  /** Commits written before the payload existed carry the fields (and their outbox) here. */
-  set?: Partial<InstanceDoc>;
 }
 
-/**
- * One pending timer of an instance: `_id = <instanceId>:<dueAt ms>`, one per instance (its `nextTimerAt`). The timer
- * poller scans this small collection instead of every instance (FerretDB's SQLite backend filters only `_id`
- * equality itself; any other filter reads the whole collection). Written through the outbox, so it is re-applied
- * after a crash; an entry that no longer matches its instance's `nextTimerAt` is removed by the poller.
- */
-export interface DueTimerDoc {
+/** The embedded strategy's ownership of a database (server/runtime/owner-lease.ts). */
+export interface LeaseDoc {
   _id: string;
-  instanceId: string;
-  dueAt: Date;
+  host: string;
+  pid: number;
+  at: Date;
 }
 
 export interface InstanceDoc {
@@ -131,11 +95,11 @@ export interface InstanceDoc {
   definitionId: string;
   businessKey: string | null;
   status: InstanceStatus;
-  /** Optimistic lock: every write is `updateOne({ _id, rev }, { $set: { …, rev: rev + 1 } })`. */
+  /** The revision of the newest commit applied to this document (`commits/<_id>:<rev>`). */
   rev: number;
   /**
    * bpmn-engine state (`engine.getState()`) without the source XML: its JSON text, stored deflated as binary
-   * (server/runtime/packed.ts; older documents: the text, or the object itself). Only the runtime reads it.
+   * (server/runtime/packed.ts). Only the runtime reads it.
    */
   engineState: unknown;
   variables: Record<string, unknown>;
@@ -144,44 +108,17 @@ export interface InstanceDoc {
   /** Ids of the elements currently waiting (user tasks, timers, …). */
   activeElements: string[];
   timers: PendingTimer[];
-  /** Earliest pending timer, or null; the timer poller queries `{ status: 'running', nextTimerAt: { $lte: now } }`. */
+  /** Earliest pending timer, or null: what the timer poller looks for (server/runtime/read-model/). */
   nextTimerAt: Date | null;
   /** First open incident, for lists; `incidents` has them all. */
   incident: IncidentInfo | null;
   incidents: IncidentInfo[];
-  /** User tasks waiting in the engine; the task records are rebuilt from these and the engine state. */
+  /** User tasks waiting in the engine, and who holds each (the instance is the source of truth for claims). */
   openTasks: { taskId: string; executionId: string; elementId: string; createdAt: Date; assignee?: string | null }[];
-  /**
-   * Always empty now: a step's derived writes travel in its commit (`CommitDoc.payload`) and are applied before the
-   * view is written. Documents written by older versions may still carry a pending outbox; it is applied on load.
-   */
-  outbox: OutboxOp[];
   startedBy: string | null;
   startedAt: Date;
   updatedAt: Date;
   endedAt: Date | null;
-}
-
-/**
- * A runtime server's record (server/runtime/step-journal.ts): the ids of the commits it may not have finished, and
- * the wall-clock time it was last written. Records whose `_id` starts with `#` mark one-time work done instead.
- */
-export interface ServerDoc {
-  _id: string;
-  unfinished: string[];
-  at: Date;
-}
-
-/**
- * The task feed (server/runtime/task-feed.ts): entries `f:<seq>` of a dense sequence, each the open-task changes of
- * one or more steps, and the hints `head` and `tail` (`seq`).
- */
-export interface FeedDoc {
-  _id: string;
-  /** JSON of the entry's task changes: one opaque string is what FerretDB reads and writes fastest. */
-  c?: string;
-  at?: Date;
-  seq?: number;
 }
 
 export type TaskStatus = 'open' | 'completed' | 'cancelled';
@@ -201,11 +138,13 @@ export interface TaskDoc {
   candidateGroups: string[];
   candidateUsers: string[];
   assignee: string | null;
+  /** The revision of the step that last set `assignee`: a recovered older step never undoes a newer claim. */
+  assignRev?: number;
   dueAt: Date | null;
   priority: number;
   /**
    * The form read from `camunda:formData` (see server/forms). Not stored: it is the process version's, and the
-   * runtime fills it in from the definition (older records stored it, as a JSON string or the object).
+   * runtime fills it in from the definition.
    */
   formSchema: unknown;
   /** `bpmn:documentation`: first line the citation, the rest the sentence it enforces. */

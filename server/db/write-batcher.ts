@@ -39,6 +39,13 @@ export class WriteBatcher<T extends Document & { _id: string }> {
     false,
   );
 
+  private readonly deletes = new Lane<string>(
+    this.gate,
+    MAX_UPDATES,
+    (ids) => this.collection.bulkWrite(ids.map((id) => ({ deleteOne: { filter: { _id: id } } }) as AnyBulkWriteOperation<T>), { ordered: false }),
+    true,
+  );
+
   constructor(readonly collection: Collection<T>) {}
 
   /** Insert one document; rejects with the document's own write error (code 11000 when the `_id` is taken). */
@@ -51,9 +58,14 @@ export class WriteBatcher<T extends Document & { _id: string }> {
     return this.updates.push({ _id: id, update, upsert: options.upsert ?? false });
   }
 
+  /** Delete the document with this `_id` (one that is not there is no error). */
+  delete(id: string): Promise<void> {
+    return this.deletes.push(id);
+  }
+
   /** Resolves once every write asked for so far has been answered. */
   async drain(): Promise<void> {
-    await Promise.all([this.inserts.drain(), this.updates.drain()]);
+    await Promise.all([this.inserts.drain(), this.updates.drain(), this.deletes.drain()]);
   }
 }
 

@@ -179,7 +179,7 @@ export function deriveStep(
   const set: Partial<InstanceDoc> & { openTasks: OpenTaskRef[] } = {
     rev,
     status,
-    engineState: result.stateText ?? result.state,
+    engineState: result.stateText ?? JSON.stringify(result.state),
     variables: result.variables,
     scopes: result.scopes,
     activeElements: [...new Set([...result.tasks.map((t) => t.elementId), ...timers.map((t) => t.elementId), ...incidents.map((i) => i.elementId)])],
@@ -192,14 +192,6 @@ export function deriveStep(
     ...(status === 'completed' ? { endedAt: ctx.now } : {}),
   };
   return { set, outbox };
-}
-
-/** The `duetimers` entry change when an instance's earliest timer moves (server/db/types.ts, DueTimerDoc). */
-export function timerIndexOp(instanceId: string, before: Date | null | undefined, after: Date | null | undefined): OutboxOp | null {
-  const a = before ? new Date(before).getTime() : null;
-  const b = after ? new Date(after).getTime() : null;
-  if (a === b) return null;
-  return { op: 'timerIndex', instanceId, due: b === null ? null : new Date(b), done: a === null ? null : new Date(a) };
 }
 
 function createTaskDoc(

@@ -3,9 +3,8 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 
 /**
  * Large values only the runtime reads (the engine state, a commit's payload) are stored deflated, as binary of a
- * subtype of our own. FerretDB decodes and re-encodes a whole document at every read and update, so its cost
- * follows the document's size: the engine state is most of an instance document, and as JSON text inside FerretDB's
- * JSON it was stored with every quote escaped. Deflated it is about a quarter (docs/BENCHMARK.md, sixth round).
+ * subtype of our own: FerretDB decodes and re-encodes a whole document at every read and update, so its cost
+ * follows the document's size, and the engine state is most of an instance document (docs/BENCHMARK.md).
  *
  * Level 1: the state compresses well at any level, and the step's own CPU is the scarcer resource.
  */
@@ -25,12 +24,12 @@ export function unpack(value: BSON.Binary): Buffer {
   return inflateRawSync(value.buffer.subarray(0, value.position));
 }
 
-/** The engine state as kept in memory (its JSON text) from what is stored: packed, text, or an old object. */
-export function engineStateFromStore(stored: unknown): unknown {
-  return isPacked(stored) ? unpack(stored).toString('utf8') : stored;
+/** The engine state as kept in memory (its JSON text) from what is stored; null for none. */
+export function engineStateFromStore(stored: unknown): string | null {
+  return isPacked(stored) ? unpack(stored).toString('utf8') : null;
 }
 
-/** The engine state as stored: its JSON text packed; anything else (null, an old object) as it is. */
-export function engineStateToStore(state: unknown): unknown {
-  return typeof state === 'string' ? pack(state) : state;
+/** The engine state as stored: its JSON text packed. */
+export function engineStateToStore(state: string | null): BSON.Binary | null {
+  return state === null ? null : pack(state);
 }

@@ -1,4 +1,4 @@
-import type { TaskDoc } from '../db/types.js';
+import type { TaskDoc } from '../../db/types.js';
 
 /** What the inbox needs to select and order an open task; the rest of the record is read by `_id`. */
 export interface IndexedTask {
@@ -35,9 +35,9 @@ export interface TaskFilter {
 }
 
 /**
- * The open tasks of every instance, in memory, in inbox order. FerretDB 1.24's SQLite backend answers any query but
- * `{_id: …}` by decoding the whole collection, so the inbox cannot be a query there: the server keeps this index
- * (filled by one scan at start-up, kept current by the task feed) and reads only the page it shows, by `_id`.
+ * The open tasks of every instance, in memory, in inbox order (the embedded read side, memory.ts). FerretDB 1.24's
+ * SQLite backend answers any query but `{_id: …}` by decoding the whole collection, so the inbox cannot be a query
+ * there: the server keeps this index and reads only the page it shows, by `_id`.
  *
  * It holds a few small fields per task; the strings and arrays every task of a step shares (groups, process keys)
  * are interned, so 100,000 open tasks take a few tens of megabytes.

@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import { sanitizeVariables } from '../../engine/run-step.js';
+import type { FormSchema } from '../../forms/schema.js';
+import { validateFormValues } from '../../forms/validate.js';
+import { RuntimeError, type Actor, type InstanceView } from '../api.js';
+import type { RuntimeContext } from '../context.js';
+import { deriveStep } from '../derive.js';
+import { engineStep } from '../engine-step.js';
+import type { Instance } from '../instance-store.js';
+import type { Queries } from '../queries.js';
+import { normalizeBusinessKey, refuseUnknownFields } from '../task-input.js';
+
+/** Starts an instance of the newest version of `key`: its first step is committed like every other (revision 1). */
+export async function startInstance(
+  ctx: RuntimeContext,
+  queries: Queries,
+  key: string,
+  input: { businessKey?: string | null; variables?: Record<string, unknown> },
+  actor: Actor,
+  options: { rejectUnknownFields?: boolean } = {},
+): Promise<InstanceView> {
+  const definition = await ctx.definitions.runnable(await ctx.definitions.latest(key));
+  const starters = definition.model.starterGroups;
+  if (starters.length && !actor.groups.includes('admin') && !starters.some((g) => actor.groups.includes(g))) {
+    throw new RuntimeError('forbidden', '您所在的用户组不能发起该流程');
+  }
+  const businessKey = normalizeBusinessKey(input.businessKey);
+  const variables = startVariables(definition.model.startForm as FormSchema | null, input.variables, options);
+  const id = randomUUID();
+  const now = ctx.clock.now();
+  const result = await engineStep(ctx, definition, { id, variables, businessKey }, { type: 'start' });
+  const base = { _id: id, rev: 0, variables: {}, businessKey, status: 'running' as const, openTasks: [] };
+  const derived = deriveStep(base, result, definition, {
+    now,
+    actor: actor.id,
+    audit: [{ type: 'instance.started', data: { version: definition.doc.version, businessKey, variables } }],
+  });
+  const instance = {
+    _id: id,
+    processKey: definition.doc.key,
+    processName: definition.doc.name,
+    version: definition.doc.version,
+    definitionId: definition.doc._id,
+    businessKey,
+    status: 'running',
+    rev: 1,
+    engineState: null,
+    variables,
+    activeElements: [],
+    timers: [],
+    nextTimerAt: null,
+    incident: null,
+    incidents: [],
+    openTasks: [],
+    startedBy: actor.id,
+    startedAt: now,
+    updatedAt: now,
+    endedAt: null,
+    ...derived.set,
+  } as Instance;
+  const committed = await ctx.work.start(id, { at: now, fields: instance, outbox: derived.outbox });
+  return queries.viewOf(committed);
+}
+
+function startVariables(form: FormSchema | null, input: unknown, options: { rejectUnknownFields?: boolean }): Record<string, unknown> {
+  if (options.rejectUnknownFields && form?.fields?.length) refuseUnknownFields(form, input);
+  if (form && form.fields?.length) {
+    const checked = validateFormValues(form, input ?? {}, {});
+    if (!checked.ok) throw new RuntimeError('validation_failed', checked.message, { fields: checked.fields });
+    return checked.values;
+  }
+  if (input !== undefined && (typeof input !== 'object' || input === null || Array.isArray(input))) {
+    throw new RuntimeError('bad_request', 'variables 必须是对象');
+  }
+  if (options.rejectUnknownFields) {
+    const hostile = Object.keys(input ?? {}).filter((k) => k === '__proto__' || k === 'constructor' || k === 'prototype');
+    if (hostile.length) {
+      throw new RuntimeError('validation_failed', `不允许的变量名：${hostile.join('、')}`, { fields: Object.fromEntries(hostile.map((k) => [k, '不允许的变量名'])) });
+    }
+  }
+  return sanitizeVariables((input ?? {}) as Record<string, unknown>);
+}

@@ -1,0 +1,18 @@
+import type { Collections } from '../db/collections.js';
+import type { Clock } from '../engine/clock.js';
+import type { ServiceHandler } from '../services/types.js';
+import type { DefinitionStore } from './definitions.js';
+import type { ReadModel } from './read-model/read-model.js';
+import type { UnitOfWork } from './unit-of-work.js';
+
+/** What every command and query is given: the runtime's parts, passed explicitly (no module-level state). */
+export interface RuntimeContext {
+  collections: Collections;
+  definitions: DefinitionStore;
+  clock: Clock;
+  services: Record<string, ServiceHandler>;
+  work: UnitOfWork;
+  readModel: ReadModel;
+  /** Whether the database answers queries on fields other than `_id` from an index (MongoDB: yes; FerretDB: no). */
+  indexedReads: boolean;
+}
