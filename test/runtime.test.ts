@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { BSON } from 'mongodb';
 import type { Database } from '../server/db/connect.js';
 import { ensureIndexes } from '../server/db/collections.js';
 import { ManualClock } from '../server/engine/clock.js';
@@ -7,7 +8,7 @@ import { setEngineClock } from '../server/engine/clock-timer.js';
 import { liveEngines } from '../server/engine/run-step.js';
 import { RuntimeError, type Actor } from '../server/runtime/api.js';
 import { Runtime, type Strategy } from '../server/runtime/runtime.js';
-import { isPacked, unpack } from '../server/runtime/packed.js';
+import { isPacked, pack, unpack } from '../server/runtime/packed.js';
 import { RuleViolation, type ServiceHandler } from '../server/services/types.js';
 import { testDatabase } from './support/db.js';
 
@@ -441,5 +442,59 @@ describe('versions and recovery', () => {
     expect((await openTasks(runtime, instance._id)).map((t) => t.elementId)).toEqual(['panel', 'panel', 'panel']);
     const completions = (await runtime.getAudit(instance._id)).filter((a) => a.type === 'task.completed');
     expect(completions).toHaveLength(1);
+  });
+});
+
+describe('read side strategies', () => {
+  it('shared: an inbox and its counts show the steps another server ran, at once', async () => {
+    const [a, b] = [await newRuntime('shared'), await newRuntime('shared')];
+    const { instance } = await startReview(a, 'S-1');
+    const onB = await b.listTasks(officer, { scope: 'candidate', businessKey: 'S-1' });
+    expect(onB.map((t) => t.instanceId)).toEqual([instance._id]);
+    expect((await b.countTasks(officer)).candidate).toBeGreaterThanOrEqual(1);
+    await a.claim(onB[0]!._id, officer);
+    expect(await b.listTasks(officer, { scope: 'candidate', businessKey: 'S-1' })).toEqual([]);
+    expect((await b.listTasks(officer, { scope: 'mine', businessKey: 'S-1' })).map((t) => t._id)).toEqual([onB[0]!._id]);
+    await b.complete(onB[0]!._id, { score: 75 }, officer);
+    expect(await a.listTasks(officer, { scope: 'mine', businessKey: 'S-1' })).toEqual([]);
+    const panel = await a.listTasks(experts[1]!, { scope: 'mine', businessKey: 'S-1' });
+    expect(panel.map((t) => t.elementId)).toEqual(['panel']);
+  });
+
+  it('embedded: the inbox, counts, lists and timers come from memory and match a fresh start-up scan', async () => {
+    const runtime = await newRuntime();
+    const { instance } = await startReview(runtime, 'M-1');
+    const [task] = await runtime.listTasks(officer, { scope: 'candidate', businessKey: 'M-1' });
+    expect(task!.instanceId).toBe(instance._id);
+    await runtime.claim(task!._id, officer);
+    const fresh = await newRuntime();
+    for (const r of [runtime, fresh]) {
+      expect((await r.listTasks(officer, { scope: 'mine', businessKey: 'M-1' })).map((t) => [t._id, t.assignee])).toEqual([[task!._id, officer.id]]);
+      expect(await r.listTasks(officer, { scope: 'candidate', businessKey: 'M-1' })).toEqual([]);
+      expect((await r.listInstances({ businessKey: 'M-1' })).items.map((i) => i.status)).toEqual(['running']);
+    }
+    expect((await runtime.countInstances()).filter((c) => c.processKey === 'review').reduce((n, c) => n + c.count, 0)).toBe(
+      (await fresh.countInstances()).filter((c) => c.processKey === 'review').reduce((n, c) => n + c.count, 0),
+    );
+  });
+
+  it('recovering an older commit after a newer one landed never undoes the newer claim', async () => {
+    const runtime = await newRuntime();
+    const { instance } = await startReview(runtime, 'C-1');
+    const [task] = await openTasks(runtime, instance._id);
+    await runtime.claim(task!._id, officer); // revision 2: claimed
+    await runtime.unclaim(task!._id, officer); // revision 3: back in the pool
+    await runtime.flush();
+    // As if the delete of commit 2 had been lost while commit 3's landed: start-up applies commit 2 again.
+    const claimed = (await runtime.getAudit(instance._id)).find((e) => e.type === 'task.claimed')!;
+    const commits = database.db.collection('commits');
+    expect(await commits.countDocuments({ instanceId: instance._id })).toBe(0);
+    // Commit 2 exists again, as the claim wrote it.
+    const outbox = [{ op: 'assignTask', taskId: task!._id, assignee: officer.id, rev: 2 }];
+    await commits.insertOne({ _id: `${instance._id}:2`, instanceId: instance._id, rev: 2, at: claimed.at, payload: pack(BSON.serialize({ fields: {}, outbox })) } as never);
+    const later = await newRuntime();
+    expect(await commits.countDocuments({ instanceId: instance._id })).toBe(0);
+    expect((await later.getTask(task!._id)).assignee).toBeNull();
+    expect((await database.db.collection('instances').findOne({ _id: instance._id as never }))!.rev).toBe(3);
   });
 });
