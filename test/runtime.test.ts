@@ -434,13 +434,13 @@ describe('versions and recovery', () => {
     expect((await database.db.collection('instances').findOne({ _id: instance._id as never }))!.variables.score).toBeUndefined();
     expect((await runtime.getTask(task._id)).status).toBe('open');
 
-    await newRuntime(); // start-up finishes every step whose commit is still in the log
-    expect((await runtime.getTask(task._id)).status).toBe('completed');
+    const restarted = await newRuntime(); // start-up finishes every step whose commit is still in the log
+    expect((await restarted.getTask(task._id)).status).toBe('completed');
     await expect(crashing.complete(task._id, { score: 61 }, officer)).rejects.toMatchObject({ code: 'conflict' });
     const after = await database.db.collection('instances').findOne({ _id: instance._id as never });
     expect(after!.variables.score).toBe(60);
-    expect((await openTasks(runtime, instance._id)).map((t) => t.elementId)).toEqual(['panel', 'panel', 'panel']);
-    const completions = (await runtime.getAudit(instance._id)).filter((a) => a.type === 'task.completed');
+    expect((await openTasks(restarted, instance._id)).map((t) => t.elementId)).toEqual(['panel', 'panel', 'panel']);
+    const completions = (await restarted.getAudit(instance._id)).filter((a) => a.type === 'task.completed');
     expect(completions).toHaveLength(1);
   });
 });

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type express from 'express';
 import request from 'supertest';
-import { createApp, SESSION_COOKIE } from '../server/app.js';
+import { createApp } from '../server/app.js';
+import { SESSION_COOKIE } from '../server/http/settings.js';
 import type { Database } from '../server/db/connect.js';
 import { formatDateTime } from '../server/web/views.js';
 import { insertNotice, WEB_PROCESS_KEY, webFixture, type WebFixture } from './browser/fixture.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../http/settings.js';
 import { groupName } from '../auth/groups.js';
 import { isAdmin } from '../auth/middleware.js';
 import { findUserByUsername } from '../auth/users.js';

@@ -1,7 +1,7 @@
 import express, { type Request, type RequestHandler, type Router } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { Db } from 'mongodb';
-import type { AppDeps, HttpSettings } from '../app.js';
+import type { AppDeps, HttpSettings } from './settings.js';
 import { canViewInstance, canViewTask } from '../auth/access.js';
 import { GROUPS } from '../auth/groups.js';
 import { hasGroup, isAdmin, requireActor, requireGroup } from '../auth/middleware.js';

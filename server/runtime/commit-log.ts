@@ -26,8 +26,13 @@ export interface Commit {
  *   guard of its revision against a server acting on an older view; the newest commit keeps its payload, so that a
  *   reader can finish its step again should a late writer have set the view back.
  */
+/** Applied commits are deleted this long after their step, many in one command (embedded strategy). */
+const SETTLE_DELAY_MS = 50;
+
 export class CommitLog {
   private readonly writer: WriteBatcher<CommitDoc>;
+  private settled: string[] = [];
+  private settleTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly collection: Collection<CommitDoc>,
@@ -59,9 +64,13 @@ export class CommitLog {
 
   /** Marks a step's writes applied; bookkeeping that needs no waiting (a lost settle is redone by recovery). */
   settle(instanceId: string, rev: number): void {
-    const done = this.deleteApplied
-      ? this.writer.delete(`${instanceId}:${rev}`)
-      : Promise.all([
+    if (this.deleteApplied) {
+      // Bookkeeping, not part of the step: a few steps' deletes share one command.
+      this.settled.push(`${instanceId}:${rev}`);
+      this.settleTimer ??= setTimeout(() => this.deleteSettled(), SETTLE_DELAY_MS).unref();
+      return;
+    }
+    const done = Promise.all([
           this.writer.update(`${instanceId}:${rev}`, { $unset: { open: '' } }),
           rev > 1 ? this.writer.update(`${instanceId}:${rev - 1}`, { $unset: { payload: '', state: '' } }) : null,
         ]);
@@ -83,7 +92,14 @@ export class CommitLog {
       .sort((a, b) => (a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : a.rev - b.rev));
   }
 
+  private deleteSettled(): void {
+    if (this.settleTimer) clearTimeout(this.settleTimer);
+    this.settleTimer = null;
+    for (const id of this.settled.splice(0)) this.writer.delete(id).catch(() => undefined);
+  }
+
   drain(): Promise<void> {
+    this.deleteSettled();
     return this.writer.drain();
   }
 }

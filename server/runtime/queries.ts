@@ -57,7 +57,9 @@ export class Queries {
       if (!doc) throw new RuntimeError('not_found', `流程实例不存在：${id}`);
     }
     // The instance names its open tasks: read them by `_id`.
-    const found = await Promise.all((doc.openTasks ?? []).map((ref) => this.ctx.collections.tasks.findOne({ _id: ref.taskId })));
+    const found = await Promise.all(
+      (doc.openTasks ?? []).map((ref) => this.ctx.readModel.openTask(ref.taskId) ?? this.ctx.collections.tasks.findOne({ _id: ref.taskId })),
+    );
     const openTasks = await Promise.all(found.filter((t): t is TaskDoc => !!t && t.status === 'open').map((t) => this.withForm(t)));
     openTasks.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
     return { instance: doc, openTasks };
@@ -75,7 +77,7 @@ export class Queries {
     }
     const found = await Promise.all(
       (instance.openTasks ?? []).map(async (ref) => {
-        const task = created.get(ref.taskId) ?? (await this.withForm(await this.ctx.collections.tasks.findOne({ _id: ref.taskId })));
+        const task = created.get(ref.taskId) ?? (await this.withForm(this.ctx.readModel.openTask(ref.taskId) ?? (await this.ctx.collections.tasks.findOne({ _id: ref.taskId }))));
         return task ? ({ ...task, ...updates.get(ref.taskId) } as TaskDoc) : null;
       }),
     );
@@ -157,7 +159,7 @@ export class Queries {
   }
 
   async getTask(id: string): Promise<TaskDoc> {
-    const task = await this.ctx.collections.tasks.findOne({ _id: id });
+    const task = this.ctx.readModel.openTask(id) ?? (await this.ctx.collections.tasks.findOne({ _id: id }));
     if (!task) throw new RuntimeError('not_found', `任务不存在：${id}`);
     return this.withForm(task);
   }

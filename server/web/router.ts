@@ -1,6 +1,6 @@
 import { describePageError, PageError } from './page-errors.js';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
-import type { AppDeps, HttpSettings } from '../app.js';
+import type { AppDeps, HttpSettings } from '../http/settings.js';
 import { groupName } from '../auth/groups.js';
 import { canViewInstance, canViewTask } from '../auth/access.js';
 import { hasGroup, isAdmin } from '../auth/middleware.js';

@@ -1,5 +1,6 @@
 import type express from 'express';
-import { createApp, type AppDeps } from '../../server/app.js';
+import { createApp } from '../../server/app.js';
+import type { AppDeps } from '../../server/http/settings.js';
 import { seedDemoUsers } from '../../server/auth/users.js';
 import { readConfig } from '../../server/config.js';
 import { ensureIndexes } from '../../server/db/collections.js';

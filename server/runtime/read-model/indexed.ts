@@ -31,7 +31,7 @@ export class IndexedReadModel implements ReadModel {
     return this.collections.tasks.countDocuments(taskQuery(filter));
   }
 
-  holderOf(): undefined {
+  openTask(): undefined {
     return undefined;
   }
 

@@ -18,6 +18,9 @@ interface Summary {
   nextTimerAt: number | null;
 }
 
+/** Open task records kept whole (most recently created or listed), so that inbox pages and steps read none. */
+const KEPT_RECORDS = 5000;
+
 const SUMMARY_PROJECTION = { processKey: 1, version: 1, businessKey: 1, status: 1, startedBy: 1, startedAt: 1, nextTimerAt: 1 } as const;
 
 /**
@@ -28,6 +31,8 @@ const SUMMARY_PROJECTION = { processKey: 1, version: 1, businessKey: 1, status: 
 export class MemoryReadModel implements ReadModel {
   readonly strategy = 'embedded' as const;
   private readonly tasks = new OpenTaskIndex();
+  /** Records of open tasks, least recently used first; a closed task leaves at once. */
+  private readonly records = new Map<string, TaskDoc>();
   private readonly summaries = new Map<string, Summary>();
   /** Ascending by (startedAt, id): lists are read from the end. */
   private readonly ordered: Summary[] = [];
@@ -35,6 +40,11 @@ export class MemoryReadModel implements ReadModel {
   constructor(private readonly collections: Pick<Collections, 'tasks' | 'instances'>) {}
 
   async open(): Promise<void> {
+    // What recovery's steps reported is in what the scan reads.
+    this.tasks.clear();
+    this.records.clear();
+    this.summaries.clear();
+    this.ordered.length = 0;
     const open: TaskFields[] = [];
     for await (const task of this.collections.tasks.find({ status: 'open' }, { projection: TASK_FIELDS_PROJECTION })) open.push(task as TaskFields);
     this.tasks.load(open);
@@ -48,9 +58,19 @@ export class MemoryReadModel implements ReadModel {
 
   applied(instance: Instance, outbox: OutboxOp[]): void {
     for (const op of outbox) {
-      if (op.op === 'upsertTask' && op.task.status === 'open') this.tasks.add(op.task);
-      else if (op.op === 'closeTasks') for (const id of op.taskIds) this.tasks.remove(id);
-      else if (op.op === 'assignTask') this.tasks.assign(op.taskId, op.assignee);
+      if (op.op === 'upsertTask' && op.task.status === 'open') {
+        this.tasks.add(op.task);
+        this.keep(op.task);
+      } else if (op.op === 'closeTasks') {
+        for (const id of op.taskIds) {
+          this.tasks.remove(id);
+          this.records.delete(id);
+        }
+      } else if (op.op === 'assignTask') {
+        this.tasks.assign(op.taskId, op.assignee);
+        const kept = this.records.get(op.taskId);
+        if (kept) this.records.set(op.taskId, { ...kept, assignee: op.assignee, assignRev: op.rev });
+      }
     }
     const known = this.summaries.get(instance._id);
     if (known) {
@@ -65,17 +85,32 @@ export class MemoryReadModel implements ReadModel {
 
   async openTasks(filter: TaskFilter, limit: number, before?: { createdAt: Date; id: string }): Promise<TaskDoc[]> {
     const page = this.tasks.page(filter, limit, before);
-    const records = await Promise.all(page.map((entry) => this.collections.tasks.findOne({ _id: entry.id })));
+    const records = await Promise.all(page.map((entry) => this.openTask(entry.id) ?? this.collections.tasks.findOne({ _id: entry.id })));
     // The index says who holds a task (a claim lands in it with the step); a record closed meanwhile is left out.
-    return records.flatMap((task, i) => (task && task.status === 'open' ? [{ ...task, assignee: page[i]!.assignee }] : []));
+    return records.flatMap((task, i) => {
+      if (!task || task.status !== 'open' || !this.tasks.get(task._id)) return [];
+      this.keep(task);
+      return [{ ...task, assignee: page[i]!.assignee }];
+    });
+  }
+
+  openTask(taskId: string): TaskDoc | undefined {
+    const kept = this.records.get(taskId);
+    if (!kept) return undefined;
+    this.records.delete(taskId);
+    this.records.set(taskId, kept);
+    return kept;
+  }
+
+  private keep(task: TaskDoc): void {
+    const { formSchema: _form, ...record } = task;
+    this.records.delete(task._id);
+    this.records.set(task._id, record as TaskDoc);
+    if (this.records.size > KEPT_RECORDS) this.records.delete(this.records.keys().next().value!);
   }
 
   async countOpenTasks(filter: TaskFilter): Promise<number> {
     return this.tasks.count(filter);
-  }
-
-  holderOf(taskId: string): string | null | undefined {
-    return this.tasks.get(taskId)?.assignee;
   }
 
   async listInstances(query: InstanceQuery, limit: number, skip: number): Promise<{ items: InstanceListItem[]; total: number }> {

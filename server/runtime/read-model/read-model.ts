@@ -31,8 +31,8 @@ export interface ReadModel {
   /** Open tasks, newest first (createdAt, then _id, descending), after the `before` cursor. Records without form. */
   openTasks(filter: TaskFilter, limit: number, before?: { createdAt: Date; id: string }): Promise<TaskDoc[]>;
   countOpenTasks(filter: TaskFilter): Promise<number>;
-  /** Who holds an open task, as far as this read side knows (undefined: it does not know the task). */
-  holderOf(taskId: string): string | null | undefined;
+  /** An open task's record (without form) if this read side holds it authoritatively (embedded), else undefined. */
+  openTask(taskId: string): TaskDoc | undefined;
   /** Instances newest first, filtered; a page of them and how many match. */
   listInstances(query: InstanceQuery, limit: number, skip: number): Promise<{ items: InstanceListItem[]; total: number }>;
   countInstances(): Promise<InstanceCount[]>;
