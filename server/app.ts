@@ -9,6 +9,7 @@ import type { Db, MongoClient } from 'mongodb';
 import { createAdminRouter } from './admin/router.js';
 import { authenticate, BEARER_HEADER } from './auth/middleware.js';
 import { createApiRouter } from './http/api-router.js';
+import { loginLimit } from './http/login-limit.js';
 import { readHttpSettings, type AppDeps, type HttpSettings } from './http/settings.js';
 import { apiErrorHandler, describeError, logError } from './http/errors.js';
 import { createWebRouter } from './web/router.js';
@@ -59,7 +60,11 @@ export function createApp(deps: AppDeps): express.Express {
   const root = projectRoot();
   const modelerDist = path.join(root, 'modeler', 'dist');
   const webPublic = path.join(root, 'server', 'web', 'public');
-  if (existsSync(modelerDist)) app.use('/assets/modeler', express.static(modelerDist, { index: false, fallthrough: true }));
+  if (existsSync(modelerDist)) {
+    // The modeler's source maps (≈ 8 MB of our and the libraries' sources) are for development, not for a live site.
+    if (deps.config.production) app.use('/assets/modeler', (req, res, next) => (req.path.endsWith('.map') ? res.status(404).end() : next()));
+    app.use('/assets/modeler', express.static(modelerDist, { index: false, fallthrough: true }));
+  }
   if (existsSync(webPublic)) app.use('/assets', express.static(webPublic, { index: false, fallthrough: true }));
 
   const sessions = session({
@@ -99,8 +104,10 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(authenticate(deps.db));
 
   const withSession: RequestHandler = (req, res, next) => (req.session ? next() : sessions(req, res, next));
-  app.use('/api', createApiRouter(deps, settings, withSession));
-  app.use(createWebRouter(deps, settings));
+  // One count of failed logins for both doors (the API and the web form).
+  const limitLogins = loginLimit(settings);
+  app.use('/api', createApiRouter(deps, settings, withSession, limitLogins));
+  app.use(createWebRouter(deps, settings, limitLogins));
   app.use(createAdminRouter(deps));
 
   app.use((_req, res) => {

@@ -3,6 +3,8 @@ import path from 'node:path';
 /** Settings read once from the environment; every variable is documented in README.md. */
 export interface Config {
   port: number;
+  /** HOST: the address to listen on; loopback unless told otherwise (put a reverse proxy in front, docs/SECURITY.md). */
+  host: string;
   dataDir: string;
   /** When set, the server uses this MongoDB instead of starting the embedded FerretDB. */
   mongodbUri: string | null;
@@ -37,6 +39,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return {
     port,
+    host: env.HOST?.trim() || '127.0.0.1',
     dataDir: path.resolve(env.DATA_DIR ?? 'data'),
     mongodbUri,
     strategy,

@@ -197,7 +197,7 @@ async function main(): Promise<void> {
     sweeper = startSweeper(() => Promise.all([sweepExpiredTokens(db), sweepExpiredSessions(db)]));
 
     await new Promise<void>((resolve, reject) => {
-      const s = app.listen(config.port, () => resolve());
+      const s = app.listen(config.port, config.host, () => resolve());
       s.once('error', reject);
       server = s;
     });
@@ -205,7 +205,7 @@ async function main(): Promise<void> {
     const port = typeof address === 'object' && address ? address.port : config.port;
 
     if (!clock.manual) poller = startTimerPoller(runtime);
-    console.log(`listening on http://localhost:${port}`);
+    console.log(`listening on http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`);
   } catch (err) {
     console.error(`[server] 启动失败 / start-up failed:\n${err instanceof Error ? err.message : String(err)}`);
     if (err instanceof Error && err.cause instanceof Error && !(err.cause instanceof RuntimeError)) console.error(err.cause.stack);

@@ -765,7 +765,7 @@ describe('server entry point', () => {
       const moved = await request(server.url).post('/api/admin/clock').set('Authorization', `Bearer ${token}`).send({ set: '2031-06-01' });
       expect(moved.status).toBe(200);
       now = moved.body.now;
-      expect(server.output()).toMatch(/listening on http:\/\/localhost:\d+/);
+      expect(server.output()).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/);
     } finally {
       await server.stop();
     }

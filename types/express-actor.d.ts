@@ -19,6 +19,8 @@ declare module 'express-session' {
     userId?: string;
     /** Per-session CSRF token (server/http/csrf.ts). */
     csrfToken?: string;
+    /** The digest of the bearer token issued with this session's login, revoked at its logout. */
+    tokenDigest?: string;
   }
 }
 

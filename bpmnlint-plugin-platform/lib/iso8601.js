@@ -56,6 +56,34 @@ export function isIsoCycle(text) {
   return false;
 }
 
+/** The shortest interval of a repeating timer, and the most repetitions (docs/SECURITY.md): each firing is a step. */
+export const MIN_CYCLE_SECONDS = 60;
+export const MAX_CYCLE_REPETITIONS = 1000;
+
+/** Seconds of an ISO duration, counting a year as 365 days and a month as 30 (for the lower bound only). @param {string} text */
+function durationSeconds(text) {
+  const m = DURATION.exec(text);
+  if (!m) return NaN;
+  const n = (/** @type {string | undefined} */ v) => (v ? Number(v.replace(',', '.')) : 0);
+  return ((n(m[1]) * 365 + n(m[2]) * 30 + n(m[3]) * 7 + n(m[4])) * 24 + n(m[5])) * 3600 + n(m[6]) * 60 + n(m[7]);
+}
+
+/**
+ * Why a repeating timer's bounds are not acceptable (Chinese), or null: at most {@link MAX_CYCLE_REPETITIONS}
+ * repetitions, written out, and intervals of at least {@link MIN_CYCLE_SECONDS} seconds.
+ * @param {string} text an ISO cycle (`isIsoCycle`)
+ * @returns {string | null}
+ */
+export function checkCycleBounds(text) {
+  const m = /^R(\d*)\/(.+)$/.exec(text.trim());
+  if (!m) return null;
+  if (!m[1]) return `定时周期“${text}”须写明重复次数（R1 至 R${MAX_CYCLE_REPETITIONS}），不能无限重复`;
+  if (Number(m[1]) > MAX_CYCLE_REPETITIONS) return `定时周期“${text}”重复次数过多（最多 ${MAX_CYCLE_REPETITIONS} 次）`;
+  const duration = m[2].split('/').find((part) => isIsoDuration(part));
+  if (duration && durationSeconds(duration) < MIN_CYCLE_SECONDS) return `定时周期“${text}”的间隔过短（至少 1 分钟）`;
+  return null;
+}
+
 /**
  * Why a literal timer value is not usable (Chinese), or null when it is.
  * @param {'timeDate' | 'timeDuration' | 'timeCycle'} kind
@@ -71,7 +99,8 @@ export function checkTimerLiteral(kind, text) {
   if (kind === 'timeDuration') {
     return isIsoDuration(value) ? null : `定时时长“${value}”不是 ISO 8601 时长（例如 P5D、PT12H）`;
   }
-  return isIsoCycle(value) ? null : `定时周期“${value}”不是 ISO 8601 重复周期（例如 R3/PT10M 或 R/2025-01-01T00:00:00Z/P1D）`;
+  if (!isIsoCycle(value)) return `定时周期“${value}”不是 ISO 8601 重复周期（例如 R3/PT10M 或 R3/2025-01-01T00:00:00Z/P1D）`;
+  return checkCycleBounds(value);
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { AuditDoc, TaskDoc } from '../db/types.js';
+import type { AuditDoc, SignoffDoc, TaskDoc } from '../db/types.js';
 import type { Actor, InstanceView, RuntimeApi } from '../runtime/api.js';
 import { hasGroup, isAdmin } from './middleware.js';
 
@@ -34,4 +34,41 @@ export async function canViewInstance(
   if (view.openTasks.some((t) => canViewTask(runtime, t, actor))) return true;
   const entries = audit ?? (await runtime.getAudit(view.instance._id));
   return entries.some((e) => e.actor === actor.id);
+}
+
+/** What a viewer may see of an instance's history, sign-offs and variables (see {@link reviewRedaction}). */
+export interface Redaction {
+  audit(entries: AuditDoc[]): AuditDoc[];
+  signoffs(list: SignoffDoc[]): SignoffDoc[];
+  variables(values: Record<string, unknown>): Record<string, unknown>;
+}
+
+const NOTHING_HIDDEN: Redaction = { audit: (e) => e, signoffs: (s) => s, variables: (v) => v };
+
+/**
+ * Independent review: while a multi-instance user task still has open iterations (P1's experts, a committee's
+ * sign-off), what the other iterations submitted — values, decisions, opinions — stays hidden from everyone but
+ * administrators and the instance's starter, so that each performer decides on their own. Each sees their own;
+ * once the step closes everything shows.
+ */
+export function reviewRedaction(view: InstanceView, actor: Actor): Redaction {
+  if (isAdmin(actor) || view.instance.startedBy === actor.id) return NOTHING_HIDDEN;
+  const open = new Set(view.openTasks.filter((t) => t.isMultiInstance).map((t) => t.elementId));
+  if (!open.size) return NOTHING_HIDDEN;
+  const hidden = (elementId: string | null, by: string | null) => !!elementId && open.has(elementId) && by !== actor.id;
+  return {
+    audit: (entries) =>
+      entries.map((e) =>
+        e.type === 'task.completed' && hidden(e.elementId, e.actor) ? { ...e, actor: null, data: { name: e.data?.name ?? null, hidden: true } } : e,
+      ),
+    signoffs: (list) => list.filter((s) => !hidden(s.elementId, s.by)),
+    variables: (values) => {
+      const out = { ...values };
+      for (const elementId of open) {
+        const results = out[`${elementId}Results`];
+        if (Array.isArray(results)) out[`${elementId}Results`] = results.filter((r) => (r as { by?: unknown })?.by === actor.id);
+      }
+      return out;
+    },
+  };
 }

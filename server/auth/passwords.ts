@@ -18,10 +18,32 @@ const MAX_MEM = 128 * 1024 * 1024;
 /** Longest password accepted (beyond this the input is refused before hashing). */
 export const MAX_PASSWORD_LENGTH = 1024;
 
-function scrypt(password: string, salt: Buffer, keyLength: number, options: ScryptOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    scryptCallback(password.normalize('NFC'), salt, keyLength, options, (err, key) => (err ? reject(err) : resolve(key)));
-  });
+/**
+ * At most this many hashes at once (docs/SECURITY.md): scrypt runs on libuv's four threads, which also serve file
+ * reads, so a flood of logins must not take them all. Further hashes wait their turn.
+ */
+export const MAX_CONCURRENT_HASHES = 2;
+let hashing = 0;
+const waiting: (() => void)[] = [];
+
+/** How many hashes are running now (for the tests of the limit). */
+export function hashesInFlight(): number {
+  return hashing;
+}
+
+async function scrypt(password: string, salt: Buffer, keyLength: number, options: ScryptOptions): Promise<Buffer> {
+  if (hashing >= MAX_CONCURRENT_HASHES) await new Promise<void>((resolve) => waiting.push(resolve));
+  else hashing++;
+  try {
+    return await new Promise((resolve, reject) => {
+      scryptCallback(password.normalize('NFC'), salt, keyLength, options, (err, key) => (err ? reject(err) : resolve(key)));
+    });
+  } finally {
+    // Hand the slot straight to the next in line, or give it back.
+    const next = waiting.shift();
+    if (next) next();
+    else hashing--;
+  }
 }
 
 export async function hashPassword(password: string): Promise<string> {

@@ -64,6 +64,13 @@ export async function revokeToken(db: Db, token: string): Promise<void> {
   invalidateAuthCache();
 }
 
+/** Revokes the token whose digest a session kept (its login's token), at that session's logout. */
+export async function revokeTokenDigest(db: Db, tokenDigest: string | undefined): Promise<void> {
+  if (!tokenDigest) return;
+  await tokens(db).deleteOne({ _id: tokenDigest });
+  invalidateAuthCache();
+}
+
 export async function revokeUserTokens(db: Db, userId: string): Promise<number> {
   const { deletedCount } = await tokens(db).deleteMany({ userId });
   invalidateAuthCache();

@@ -3,6 +3,7 @@ import { collections } from '../db/collections.js';
 import type { UserDoc } from '../db/types.js';
 import type { Actor } from '../runtime/api.js';
 import { invalidateAuthCache } from './cache.js';
+import { revokeUserTokens } from './tokens.js';
 import { ADMIN_GROUP, GROUPS, groupName } from './groups.js';
 import { hashPassword, MAX_PASSWORD_LENGTH, verifyAgainstDummy, verifyPassword } from './passwords.js';
 
@@ -72,7 +73,7 @@ export async function authenticateUser(db: Db, username: unknown, password: unkn
 export class UserInputError extends Error {
   constructor(
     message: string,
-    readonly field: 'username' | 'password' | 'groups',
+    readonly field: 'username' | 'password' | 'groups' | 'currentPassword' | 'newPassword',
   ) {
     super(message);
     this.name = 'UserInputError';
@@ -118,6 +119,28 @@ export async function setPassword(db: Db, id: string, password: string): Promise
   }
   await collections(db).users.updateOne({ _id: id }, { $set: { passwordHash: await hashPassword(password), updatedAt: new Date() } });
   invalidateAuthCache();
+}
+
+/**
+ * A user changes their own password: the current one must be right and the new one valid. Every bearer token of the
+ * user is revoked (a token taken with the old password stops working); the caller keeps its session.
+ */
+export async function changeOwnPassword(db: Db, id: string, currentPassword: unknown, newPassword: unknown): Promise<void> {
+  const user = await collections(db).users.findOne({ _id: id });
+  if (!user || user.disabled) throw new UserInputError('用户不存在或已停用', 'currentPassword');
+  if (typeof currentPassword !== 'string' || !(await verifyPassword(currentPassword, user.passwordHash))) {
+    throw new UserInputError('当前密码不正确', 'currentPassword');
+  }
+  if (typeof newPassword !== 'string') throw new UserInputError('请输入新密码', 'newPassword');
+  if (newPassword === currentPassword) throw new UserInputError('新密码不能与当前密码相同', 'newPassword');
+  if (newPassword.length > MAX_PASSWORD_LENGTH) throw new UserInputError('密码过长', 'newPassword');
+  try {
+    await setPassword(db, id, newPassword);
+  } catch (err) {
+    if (err instanceof UserInputError) throw new UserInputError(err.message, 'newPassword');
+    throw err;
+  }
+  await revokeUserTokens(db, id);
 }
 
 export async function setUserDisabled(db: Db, id: string, disabled: boolean): Promise<void> {

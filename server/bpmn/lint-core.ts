@@ -137,6 +137,9 @@ function lintMessage(rule: string, report: LintReport, elementsById: Record<stri
  * `elementsById` (from parseBpmn) lets messages name elements.
  */
 export async function lintDefinitions(definitions: ModdleElement, elementsById: Record<string, ModdleElement> = {}): Promise<Problem[]> {
+  // Nothing to check in a file without a process or diagram (the deploy checks say so in the user's terms); the
+  // rules would only fail on the missing parts.
+  if (!((definitions as { rootElements?: unknown[] }).rootElements?.length)) return [];
   const { resolver, rules } = await prepared();
   // A fresh Linter per diagram: bpmnlint caches rule instances per Linter, and some rules keep state between
   // the elements they visit (no-duplicate-sequence-flows), which would leak from one diagram into the next.
@@ -146,7 +149,8 @@ export async function lintDefinitions(definitions: ModdleElement, elementsById: 
   for (const [rule, reports] of Object.entries(results)) {
     for (const report of reports) {
       if (report.category === 'rule-error') {
-        problems.push({ code: `lint/${rule}`, message: `检查规则 ${rule} 运行出错：${report.message}` });
+        // The rule's own error speaks of our code, not of the file: the caller is told which check could not run.
+        problems.push({ code: `lint/${rule}`, message: `检查规则 ${rule} 无法检查该文件：文件结构不完整或不符合 BPMN 2.0` });
         continue;
       }
       problems.push({

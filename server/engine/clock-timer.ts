@@ -1,3 +1,4 @@
+import { checkCycleBounds } from 'bpmnlint-plugin-platform/lib/iso8601.js';
 import * as Elements from 'bpmn-elements';
 import { ISOInterval } from '@0dep/piso';
 import { systemClock, type Clock } from './clock.js';
@@ -5,7 +6,7 @@ import { systemClock, type Clock } from './clock.js';
 /**
  * bpmn-elements computes timer expiry from the wall clock. This subclass computes it from the runtime clock, so
  * that a resumed instance fires exactly the timers that are due by that clock, and never sets a JavaScript timer:
- * durable timers are fired by the runtime's poller resuming the instance (see server/runtime/timers.ts).
+ * durable timers are fired by the runtime's poller resuming the instance (see server/runtime/commands/timers.ts).
  */
 type TimerResult = { expireAt?: Date; timeout?: number; timerType?: string; repeat?: number; delay?: number };
 
@@ -45,6 +46,9 @@ function createClockTimerDefinition() {
     // Durations and cycles are measured from one reading of the runtime clock. Measuring them from the wall clock
     // and shifting the result by (runtime - wall) read the wall clock twice, so the expiry could move by the
     // millisecond that passed in between; and months and years would follow the wall clock's calendar.
+    // A cycle computed by an expression is held to the bounds the deploy check holds literals to.
+    const bounds = timerType === 'timeCycle' ? checkCycleBounds(String(value)) : null;
+    if (bounds) throw new Error(bounds);
     const now = clock.now();
     const interval = new ISOInterval(value).parse();
     const expireAt: Date = interval.getExpireAt(now, now);

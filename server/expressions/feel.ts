@@ -1,3 +1,4 @@
+import vm from 'node:vm';
 import { evaluate as feelEvaluate } from 'feelin';
 import {
   checkExpressionText,
@@ -27,29 +28,54 @@ export class ExpressionError extends Error {
 }
 
 /**
+ * The longest one FEEL evaluation may run (ms). Expressions that can loop or backtrack (`for`, `some`, `every`,
+ * ranges, filters, regular expressions over typed input) run under a watchdog that stops them there, so no diagram
+ * and no form value can hold the server's one thread (docs/SECURITY.md).
+ */
+export const MAX_EVALUATION_MS = 100;
+const MAY_LOOP = /\bfor\b|\bsome\b|\bevery\b|\.\.|\[|\b(?:matches|replace|split)\s*\(/;
+const watchdog = vm.createContext({ work: null as (() => unknown) | null });
+const runWork = new vm.Script('work()');
+
+function withinTimeLimit<T>(work: () => T): T {
+  watchdog.work = work;
+  try {
+    return runWork.runInContext(watchdog, { timeout: MAX_EVALUATION_MS }) as T;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
+      throw new Error(`表达式计算超过 ${MAX_EVALUATION_MS} 毫秒，已停止（请简化表达式或缩短输入）`);
+    }
+    throw err;
+  } finally {
+    watchdog.work = null;
+  }
+}
+
+/**
  * The syntax check's verdict per source text. Sources come from deployed diagrams, so there are few of them, and
  * each step evaluates its gateway conditions again: the check (a full parse) is done once per text. Bounded in case
  * some caller passes ever-new texts.
  */
-const checked = new Map<string, string | null>();
+const checked = new Map<string, { problem: string | null; mayLoop: boolean }>();
 const MAX_CHECKED = 2_000;
 
-function checkFeelOnce(source: string): string | null {
-  let problem = checked.get(source);
-  if (problem === undefined) {
-    problem = checkFeel(source) ?? null;
+function checkFeelOnce(source: string): { problem: string | null; mayLoop: boolean } {
+  let verdict = checked.get(source);
+  if (verdict === undefined) {
+    verdict = { problem: checkFeel(source) ?? null, mayLoop: MAY_LOOP.test(source) };
     if (checked.size >= MAX_CHECKED) checked.clear();
-    checked.set(source, problem);
+    checked.set(source, verdict);
   }
-  return problem;
+  return verdict;
 }
 
 /** Evaluate FEEL source against a context of variables. Throws ExpressionError on a syntax or evaluation error. */
 export function evaluateFeel(source: string, context: Record<string, unknown>): unknown {
-  const problem = checkFeelOnce(source);
+  const { problem, mayLoop } = checkFeelOnce(source);
   if (problem) throw new ExpressionError(problem, source);
   try {
-    const { value } = feelEvaluate(source, toFeelContext(context));
+    const feelContext = toFeelContext(context);
+    const { value } = mayLoop ? withinTimeLimit(() => feelEvaluate(source, feelContext)) : feelEvaluate(source, feelContext);
     return fromFeel(value);
   } catch (err) {
     throw new ExpressionError(err instanceof Error ? err.message : String(err), source);

@@ -1,4 +1,4 @@
-import { evaluateFeel, resolve } from '../expressions/feel.js';
+import { evaluateFeel, MAX_EVALUATION_MS, resolve } from '../expressions/feel.js';
 import {
   APPROVAL_DECISIONS,
   FIELD_ID,
@@ -229,13 +229,15 @@ export function validateFormValues(schema: FormSchema, input: unknown, context: 
     if (field.constraints.readonly || errors.has(field.id)) continue;
     for (const rule of field.rules) {
       let holds = false;
+      let message = rule.message;
       try {
         holds = evaluateFeel(rule.expression, overlay) === true;
-      } catch {
-        holds = false;
+      } catch (err) {
+        // A rule stopped for taking too long says so; any other failure means the rule does not hold.
+        if (err instanceof Error && err.message.includes(`${MAX_EVALUATION_MS} 毫秒`)) message = '填写的内容过长，无法在规定时间内校验，请分批填写或缩短内容';
       }
       if (!holds) {
-        errors.set(field.id, rule.message);
+        errors.set(field.id, message);
         break;
       }
     }

@@ -1,12 +1,12 @@
 import express, { type Request, type RequestHandler, type Router } from 'express';
-import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { Db } from 'mongodb';
 import type { AppDeps, HttpSettings } from './settings.js';
-import { canViewInstance, canViewTask } from '../auth/access.js';
+import { loginLimit } from './login-limit.js';
+import { canViewInstance, canViewTask, reviewRedaction } from '../auth/access.js';
 import { GROUPS } from '../auth/groups.js';
 import { hasGroup, isAdmin, requireActor, requireGroup } from '../auth/middleware.js';
-import { issueToken, revokeToken } from '../auth/tokens.js';
-import { authenticateUser, findUserById, normalizeUsername, toPublicUser, USERNAME_PATTERN } from '../auth/users.js';
+import { issueToken, revokeToken, revokeTokenDigest, tokenDigest } from '../auth/tokens.js';
+import { authenticateUser, changeOwnPassword, findUserById, normalizeUsername, toPublicUser, UserInputError, USERNAME_PATTERN } from '../auth/users.js';
 import { MAX_BPMN_BYTES } from '../bpmn/limits.js';
 import type { AuditDoc, DefinitionDoc, IncidentInfo, InstanceDoc, InstanceStatus, NoticeDoc, TaskDoc } from '../db/types.js';
 import { ManualClock } from '../engine/clock.js';
@@ -168,6 +168,7 @@ function incidentJson(incident: Partial<IncidentInfo>, withDetail: boolean) {
 }
 
 function instanceDetailJson(view: InstanceView, actor: Actor) {
+  const redaction = reviewRedaction(view, actor);
   const instance = view.instance as InstanceFields & { incidents?: Partial<IncidentInfo>[] };
   const admin = isAdmin(actor);
   const incidents = Array.isArray(instance.incidents) && instance.incidents.length
@@ -178,7 +179,7 @@ function instanceDetailJson(view: InstanceView, actor: Actor) {
   return {
     ...instanceJson(instance),
     incident: instance.incident ? incidentJson(instance.incident, admin) : null,
-    variables: instance.variables ?? {},
+    variables: redaction.variables(instance.variables ?? {}),
     timers: (instance.timers ?? []).map((t) => ({ elementId: t.elementId, dueAt: t.dueAt, expression: t.expression })),
     incidents: incidents.map((i) => incidentJson(i, admin)),
     openTasks: view.openTasks.map(taskJson),
@@ -262,6 +263,8 @@ export function createApiRouter(
   settings: HttpSettings,
   /** Makes sure `req.session` exists: bearer requests skip the session middleware (server/app.ts). */
   withSession: RequestHandler = (_req, _res, next) => next(),
+  /** The failed-login limit shared with the web form (server/http/login-limit.ts). */
+  limitLogins: RequestHandler[] = loginLimit(settings),
 ): Router {
   const { runtime, db, clock } = deps;
   const router = express.Router();
@@ -301,21 +304,7 @@ export function createApiRouter(
 
   // ── authentication ──────────────────────────────────────────────────────────
 
-  const loginLimiter = rateLimit({
-    windowMs: settings.loginRateLimit.windowMs,
-    limit: settings.loginRateLimit.limit,
-    standardHeaders: 'draft-7',
-    legacyHeaders: false,
-    // Only failed attempts count, per client address and user name.
-    skipSuccessfulRequests: true,
-    keyGenerator: (req) => `${ipKeyGenerator(req.ip ?? 'unknown')}|${normalizeUsername(isPlainObject(req.body) ? req.body.username : '')}`,
-    handler: (_req, res) => {
-      const minutes = Math.ceil(settings.loginRateLimit.windowMs / 60000);
-      sendError(res, 429, 'rate_limited', `登录失败次数过多，请 ${minutes} 分钟后再试`);
-    },
-  });
-
-  router.post('/auth/login', withSession, loginLimiter, async (req, res) => {
+  router.post('/auth/login', withSession, ...limitLogins, async (req, res) => {
     const body = jsonBody(req);
     const fields: Record<string, string> = {};
     if (typeof body.username !== 'string' || !body.username.trim()) fields.username = '请输入用户名';
@@ -328,9 +317,11 @@ export function createApiRouter(
     await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
     req.session.userId = user._id;
     const csrf = rotateCsrfToken(req);
+    const { token, expiresAt } = await issueToken(db, user._id, settings.tokenTtlMs);
+    // Logging out of this session revokes the token issued with it too.
+    req.session.tokenDigest = tokenDigest(token);
     await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
 
-    const { token, expiresAt } = await issueToken(db, user._id, settings.tokenTtlMs);
     res.json({ token, tokenType: 'Bearer', expiresAt, csrfToken: csrf, user: toPublicUser(user) });
   });
 
@@ -339,8 +330,21 @@ export function createApiRouter(
       const token = /^Bearer[ \t]+(\S+)/i.exec(req.get('authorization') ?? '')?.[1];
       if (token) await revokeToken(db, token);
     } else {
+      await revokeTokenDigest(db, req.session.tokenDigest);
       await new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
       res.clearCookie(settings.cookieName, { path: '/' });
+    }
+    res.status(204).end();
+  });
+
+  // A user changes their own password; every bearer token of theirs is revoked (this session stays signed in).
+  router.post('/auth/password', ...auth, async (req, res) => {
+    const body = jsonBody(req);
+    try {
+      await changeOwnPassword(db, actorOf(req).id, body.currentPassword, body.newPassword);
+    } catch (err) {
+      if (err instanceof UserInputError) throw badRequest(err.message, { [err.field]: err.message });
+      throw err;
     }
     res.status(204).end();
   });
@@ -472,14 +476,14 @@ export function createApiRouter(
     const view = await runtime.getInstance(param(req, 'id'));
     const audit = await runtime.getAudit(view.instance._id);
     if (!(await canViewInstance(runtime, view, actor, audit))) throw forbidden(NOT_YOUR_INSTANCE);
-    res.json(audit.map(auditJson));
+    res.json(reviewRedaction(view, actor).audit(audit).map(auditJson));
   });
 
   router.get('/instances/:id/signoffs', ...auth, async (req, res) => {
     const actor = actorOf(req);
     const view = await runtime.getInstance(param(req, 'id'));
     if (!(await canViewInstance(runtime, view, actor))) throw forbidden(NOT_YOUR_INSTANCE);
-    const signoffs = await runtime.getSignoffs(view.instance._id);
+    const signoffs = reviewRedaction(view, actor).signoffs(await runtime.getSignoffs(view.instance._id));
     res.json(
       signoffs.map((s) => ({
         id: s._id,

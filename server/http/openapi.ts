@@ -53,6 +53,11 @@ const schemas: Record<string, Schema> = {
     required: ['username', 'password'],
     properties: { username: { type: 'string' }, password: { type: 'string' } },
   },
+  PasswordChange: {
+    type: 'object',
+    required: ['currentPassword', 'newPassword'],
+    properties: { currentPassword: { type: 'string' }, newPassword: { type: 'string', minLength: 8 } },
+  },
   LoginResponse: {
     type: 'object',
     properties: {
@@ -413,17 +418,26 @@ export function buildOpenApiDocument(options: { manualClock: boolean }): Record<
         summary: 'Sign in: sets the session cookie and returns a bearer token',
         access: 'public',
         tags: ['auth'],
-        description: 'Failed attempts are limited per client address and user name.',
+        description: 'Failed attempts (here and on the web form together) are limited per user name and per client address.',
         requestBody: jsonBody(ref('LoginRequest')),
         responses: { 200: json(ref('LoginResponse')), 400: E[400], 401: errorResponse('Wrong user name or password'), 429: E[429] },
       }),
     },
     '/api/auth/logout': {
       post: op({
-        summary: 'Sign out: revokes the bearer token used, or ends the session',
+        summary: 'Sign out: revokes the bearer token used, or ends the session and revokes the token its login issued',
         access: 'auth',
         tags: ['auth'],
         responses: { 204: { description: 'Signed out' }, 403: E[403] },
+      }),
+    },
+    '/api/auth/password': {
+      post: op({
+        summary: 'Change one\'s own password; every bearer token of the user is revoked',
+        access: 'auth',
+        tags: ['auth'],
+        requestBody: jsonBody(ref('PasswordChange')),
+        responses: { 204: { description: 'Changed' }, 400: errorResponse('Wrong current password, or the new one is not acceptable (fields)'), 403: E[403] },
       }),
     },
     '/api/auth/me': {

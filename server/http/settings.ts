@@ -12,7 +12,7 @@ export interface HttpSettings {
   sessionSecret: string;
   /** COOKIE_SECURE=1: cookies only over HTTPS (behind a TLS-terminating proxy). */
   cookieSecure: boolean;
-  /** TRUST_PROXY (hop count, or an express "trust proxy" value); default 1 with COOKIE_SECURE, else off. */
+  /** TRUST_PROXY (hop count, or an express "trust proxy" value such as the proxy's address); default off. */
   trustProxy: boolean | number | string;
   cookieName: string;
   /** Session lifetime, idle or not. */
@@ -38,7 +38,9 @@ export interface AppDeps {
 
 export function readHttpSettings(env: NodeJS.ProcessEnv = process.env): HttpSettings {
   const cookieSecure = env.COOKIE_SECURE === '1' || env.COOKIE_SECURE === 'true';
-  let trustProxy: HttpSettings['trustProxy'] = cookieSecure ? 1 : false;
+  // Trust no forwarding header unless the operator names the proxy: a client that reaches the server directly could
+  // otherwise claim any address and escape the per-address login limit.
+  let trustProxy: HttpSettings['trustProxy'] = false;
   const trust = env.TRUST_PROXY?.trim();
   if (trust) trustProxy = /^\d+$/.test(trust) ? Number(trust) : trust === 'true' ? true : trust === 'false' ? false : trust;
   return {

@@ -54,6 +54,30 @@ export class InstanceStore {
     if (after && this.cacheSize > 0) this.remember(after);
   }
 
+  /** Sets an instance aside as an incident (a record start-up recovery could not apply). */
+  async markIncident(id: string, incident: IncidentInfo, fields: InstanceFields): Promise<void> {
+    this.forget(id);
+    const set = { status: 'incident' as const, incident, incidents: [incident] };
+    const { matchedCount } = await this.collection.updateOne({ _id: id }, { $set: set });
+    if (matchedCount) return;
+    // A start that never got its document: a placeholder with what identifies it, none of the data it could not store.
+    const { processKey, processName, version, definitionId, businessKey, startedBy, startedAt } = fields;
+    await this.collection.insertOne({
+      _id: id,
+      ...{ processKey, processName, version, definitionId, businessKey, startedBy, startedAt },
+      ...set,
+      rev: 0,
+      engineState: null,
+      variables: {},
+      activeElements: [],
+      timers: [],
+      nextTimerAt: null,
+      openTasks: [],
+      updatedAt: incident.at,
+      endedAt: null,
+    } as InstanceDoc);
+  }
+
   remember(instance: Instance): void {
     if (this.cacheSize <= 0) return;
     this.cache.delete(instance._id);

@@ -65,3 +65,44 @@ export function canAct(task: Pick<TaskDoc, 'assignee' | 'candidateUsers' | 'cand
   if (task.assignee) return task.assignee === actor.id;
   return task.candidateUsers.includes(actor.id) || task.candidateGroups.some((g) => actor.groups.includes(g));
 }
+
+/** How deeply submitted values may nest (docs/SECURITY.md); forms submit flat values. */
+export const MAX_VALUE_DEPTH = 16;
+
+/**
+ * Refuses submitted values the database cannot store or that would be read as operators: names starting with `$`
+ * or containing `.` or NUL, NUL in text, nesting deeper than {@link MAX_VALUE_DEPTH}. Checked before anything runs,
+ * so such input is a 400 naming the variable and nothing is stored.
+ */
+export function refuseUnstorableValues(input: unknown): void {
+  if (!input || typeof input !== 'object') return;
+  const stack: { value: unknown; depth: number; top: string }[] = Object.entries(input).map(([key, value]) => {
+    refuseName(key, key);
+    return { value, depth: 1, top: key };
+  });
+  while (stack.length) {
+    const { value, depth, top } = stack.pop()!;
+    if (typeof value === 'string') {
+      if (value.includes('\0')) refuse(top, `“${shown(top)}”的内容含有空字符（\\0），不能保存`);
+      continue;
+    }
+    if (!value || typeof value !== 'object') continue;
+    if (depth >= MAX_VALUE_DEPTH) refuse(top, `“${shown(top)}”嵌套层次过深（最多 ${MAX_VALUE_DEPTH} 层）`);
+    for (const [key, inner] of Object.entries(value)) {
+      if (!Array.isArray(value)) refuseName(key, top);
+      stack.push({ value: inner, depth: depth + 1, top });
+    }
+  }
+}
+
+function refuseName(key: string, top: string) {
+  if (key.startsWith('$') || key.includes('.') || key.includes('\0')) {
+    refuse(top, `变量名“${shown(key)}”不能以 $ 开头，也不能含有“.”或空字符`);
+  }
+}
+
+const shown = (name: string) => name.replace(/\0/g, '\\0').slice(0, 60);
+
+function refuse(field: string, message: string): never {
+  throw new RuntimeError('validation_failed', message, { fields: { [shown(field)]: message } });
+}

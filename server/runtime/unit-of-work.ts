@@ -176,12 +176,29 @@ export class UnitOfWork {
   async recover(): Promise<number> {
     const commits = await this.options.log.unfinished();
     let view: Instance | null = null;
+    let broken: string | null = null;
     for (const commit of commits) {
-      if (view?._id !== commit.instanceId) view = await this.options.store.read(commit.instanceId);
-      view = await this.finish(commit, view, true);
+      if (commit.instanceId === broken) continue;
+      try {
+        if (view?._id !== commit.instanceId) view = await this.options.store.read(commit.instanceId);
+        view = await this.finish(commit, view, true);
+      } catch (err) {
+        // One record that cannot be applied must not keep the server from starting: its instance is left as an
+        // incident (its commit stays, for an administrator), and recovery carries on with the others.
+        broken = commit.instanceId;
+        view = null;
+        await this.quarantine(commit, err);
+      }
     }
     await this.flush();
     return commits.length;
+  }
+
+  private async quarantine(commit: Commit, err: unknown): Promise<void> {
+    const message = err instanceof Error ? err.message : String(err);
+    console.error(`[runtime] start-up recovery could not apply commit ${commit.instanceId}:${commit.rev}: ${message}`);
+    const incident = { elementId: '', message: '该流程实例的一步办理无法恢复，请管理员处理', at: new Date(), detail: message.slice(0, 500) };
+    await this.options.store.markIncident(commit.instanceId, incident, commit.fields).catch(() => undefined);
   }
 
   /** A step whose writes failed after its commit: finished from the commit, retried 250 ms → 30 s, 12 tries. */

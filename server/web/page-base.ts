@@ -23,7 +23,8 @@ export async function pageBase(runtime: Pick<RuntimeApi, 'countTasks'>, req: Req
     user: actor ? { id: actor.id, name: actor.displayName || actor.id } : null,
     isAdmin: isAdmin(actor),
     counts,
-    csrf: req.session ? csrfToken(req) : '',
+    // Only a signed-in user's pages carry forms that need the session's token: an anonymous view stores no session.
+    csrf: actor && req.session ? csrfToken(req) : '',
     flash,
   };
 }

@@ -30,7 +30,9 @@ export function describePageError(err: unknown): { status: number; title: string
           ? '请先登录'
           : e.status === 413
             ? '提交内容过大'
-            : '请求有误';
+            : e.status === 429
+              ? '尝试次数过多'
+              : '请求有误';
     const message = e.expose && e.message ? e.message : e.status === 413 ? '提交的内容过大。' : '请求无法处理。';
     return { status: e.status, title, message };
   }

@@ -2,16 +2,18 @@ import { describePageError, PageError } from './page-errors.js';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import type { AppDeps, HttpSettings } from '../http/settings.js';
 import { groupName } from '../auth/groups.js';
-import { canViewInstance, canViewTask } from '../auth/access.js';
+import { canViewInstance, canViewTask, reviewRedaction } from '../auth/access.js';
 import { hasGroup, isAdmin } from '../auth/middleware.js';
-import { authenticateUser, findUserById } from '../auth/users.js';
+import { authenticateUser, changeOwnPassword, findUserById, MIN_PASSWORD_LENGTH, UserInputError } from '../auth/users.js';
 import type { AuditDoc, SignoffDoc, TaskDoc } from '../db/types.js';
 import { APPROVAL_DECISIONS, type FormSchema } from '../forms/schema.js';
-import { requireCsrf, rotateCsrfToken, verifyCsrf } from '../http/csrf.js';
+import { CSRF_FIELD, rotateCsrfToken, verifyCsrf } from '../http/csrf.js';
 import { param, queryText } from '../http/request-params.js';
 import { RuntimeError, type Actor, type InstanceView } from '../runtime/api.js';
 import { asSchema, fieldViews, orphanErrors, submittedValues } from './form-view.js';
 import { pageBase } from './page-base.js';
+import { revokeTokenDigest } from '../auth/tokens.js';
+import { issueLoginToken, loginTokenMatches } from './login-token.js';
 import { formatDateTime, Views, type PageData } from './views.js';
 import { AUDIT_NAMES, STATUS_NAMES } from './labels.js';
 
@@ -171,7 +173,11 @@ function pageNumber(req: Request): number {
   return n >= 1 ? n : 1;
 }
 
-export function createWebRouter(deps: AppDeps, settings: Pick<HttpSettings, 'cookieName' | 'webPaging'>): express.Router {
+export function createWebRouter(
+  deps: AppDeps,
+  settings: Pick<HttpSettings, 'cookieName' | 'webPaging' | 'cookieSecure'>,
+  limitLogins: RequestHandler[],
+): express.Router {
   const { runtime, clock } = deps;
   const paging = {
     pageSize: Math.max(1, settings.webPaging?.pageSize ?? DEFAULT_PAGING.pageSize),
@@ -203,19 +209,21 @@ export function createWebRouter(deps: AppDeps, settings: Pick<HttpSettings, 'coo
 
   router.get('/', (req, res) => res.redirect(303, req.actor ? '/tasks' : '/notices'));
 
+  // The login form needs no session: its CSRF token is a cookie the form echoes (login-token.ts).
   router.get('/login', async (req, res) => {
     if (req.actor) return res.redirect(303, safeNext(req.query.next));
-    await page(req, res, 'login', '登录', 'login', { next: safeNext(req.query.next), username: '' });
+    await page(req, res, 'login', '登录', 'login', { next: safeNext(req.query.next), username: '', csrf: issueLoginToken(res, settings.cookieSecure) });
   });
 
-  router.post('/login', form, requireCsrf, async (req, res) => {
+  router.post('/login', form, ...limitLogins, async (req, res) => {
+    if (!loginTokenMatches(req, bodyText(req, CSRF_FIELD))) throw new PageError(403, '页面已过期', '登录页面已过期，请刷新页面后重新登录。');
     const username = bodyText(req, 'username').trim();
     const password = bodyText(req, 'password');
     const next = safeNext(body(req).next);
     const user = username && password ? await authenticateUser(deps.db, username, password) : null;
     if (!user) {
       const error = !username || !password ? '请输入用户名和密码' : '用户名或密码错误';
-      return page(req, res, 'login', '登录', 'login', { next, username, error }, 401);
+      return page(req, res, 'login', '登录', 'login', { next, username, error, csrf: issueLoginToken(res, settings.cookieSecure) }, 401);
     }
     // A fresh session id at login (no session fixation), as POST /api/auth/login does.
     await session(req, 'regenerate');
@@ -226,10 +234,26 @@ export function createWebRouter(deps: AppDeps, settings: Pick<HttpSettings, 'coo
   });
 
   router.post('/logout', ...auth, async (req, res) => {
+    await revokeTokenDigest(deps.db, req.session.tokenDigest);
     await session(req, 'destroy');
     // The name the session middleware was configured with (server/app.ts), so renaming the cookie keeps logout working.
     res.clearCookie(settings.cookieName, { path: '/' });
     res.redirect(303, '/login');
+  });
+
+  router.get('/account/password', signedIn, async (req, res) => {
+    await page(req, res, 'password', '修改密码', 'password', { minLength: MIN_PASSWORD_LENGTH });
+  });
+
+  router.post('/account/password', ...auth, async (req, res) => {
+    try {
+      await changeOwnPassword(deps.db, actorOf(req).id, bodyText(req, 'currentPassword'), bodyText(req, 'newPassword'));
+    } catch (err) {
+      if (!(err instanceof UserInputError)) throw err;
+      return page(req, res, 'password', '修改密码', 'password', { minLength: MIN_PASSWORD_LENGTH, error: err.message, fields: { [err.field]: err.message } }, 400);
+    }
+    req.session.flash = '密码已修改';
+    res.redirect(303, '/tasks');
   });
 
   // ── inbox ───────────────────────────────────────────────────────────────────
@@ -394,11 +418,15 @@ export function createWebRouter(deps: AppDeps, settings: Pick<HttpSettings, 'coo
    */
   async function historyOf(
     view: InstanceView,
+    actor: Actor,
     extraPeople: (string | null | undefined)[] = [],
   ): Promise<{ audit: AuditDoc[]; signoffs: SignoffDoc[]; rows: unknown[]; people: Map<string, string> }> {
     const instanceId = view.instance._id;
+    const redaction = reviewRedaction(view, actor); // an open independent review hides the others' submissions
     const [[audit, signoffs], names] = await Promise.all([
-      runtime.getAudit(instanceId).then(async (history) => [history, await runtime.getSignoffs(instanceId, history)] as const),
+      runtime
+        .getAudit(instanceId)
+        .then(async (history) => [redaction.audit(history), redaction.signoffs(await runtime.getSignoffs(instanceId, history))] as const),
       namesOf(view),
     ]);
     const people = await peopleOf([
@@ -429,7 +457,7 @@ export function createWebRouter(deps: AppDeps, settings: Pick<HttpSettings, 'coo
           at: e.at,
           what: AUDIT_NAMES[e.type] ?? e.type,
           step,
-          who: withSignoff ? signoff.byName || signoff.by : e.actor ? people.get(e.actor) ?? e.actor : '系统',
+          who: e.data?.hidden ? '其他评审人（独立评审进行中，暂不公开）' : withSignoff ? signoff.byName || signoff.by : e.actor ? people.get(e.actor) ?? e.actor : '系统',
           decision: withSignoff ? APPROVAL_DECISIONS[signoff.decision] ?? signoff.decision : null,
           decisionClass: withSignoff ? signoff.decision : null,
           opinion: withSignoff ? signoff.opinion : null,
@@ -472,7 +500,7 @@ export function createWebRouter(deps: AppDeps, settings: Pick<HttpSettings, 'coo
     status = 200,
   ) {
     const view = await runtime.getInstance(task.instanceId);
-    const history = await historyOf(view, [task.assignee, task.completedBy]);
+    const history = await historyOf(view, actor, [task.assignee, task.completedBy]);
     const person = (id: string | null | undefined) => (id ? history.people.get(id) ?? id : null);
     if (task.status !== 'open') {
       return page(req, res, 'task-done', task.name, 'tasks', {
@@ -599,7 +627,7 @@ export function createWebRouter(deps: AppDeps, settings: Pick<HttpSettings, 'coo
   router.get('/instances/:id', ...auth, async (req, res) => {
     const actor = actorOf(req);
     const view = await runtime.getInstance(param(req, 'id'));
-    const history = await historyOf(view);
+    const history = await historyOf(view, actor);
     if (!(await canViewInstance(runtime, view, actor, history.audit))) throw new PageError(403, '无权查看', '您无权查看该流程实例。');
     const notices = (await runtime.listNotices({ limit: 200 })).filter((n) => n.instanceId === view.instance._id);
     const active = view.instance.activeElements ?? [];

@@ -4,7 +4,7 @@ import { RuntimeError, type Actor, type InstanceView } from '../api.js';
 import type { RuntimeContext } from '../context.js';
 import { engineStep } from '../engine-step.js';
 import type { Queries } from '../queries.js';
-import { canAct, checkTaskInput, refuseRepeatPerformer, refuseUnknownFields } from '../task-input.js';
+import { canAct, checkTaskInput, refuseRepeatPerformer, refuseUnknownFields, refuseUnstorableValues } from '../task-input.js';
 import { stepChange } from './step-change.js';
 
 /** Completes a user task with the submitted values: one engine step, committed. */
@@ -16,6 +16,7 @@ export async function completeTask(
   actor: Actor,
   options: { rejectUnknownFields?: boolean } = {},
 ): Promise<{ task: TaskDoc; instance: InstanceView }> {
+  refuseUnstorableValues(input);
   const task = await queries.getTask(taskId);
   if (task.status !== 'open') throw new RuntimeError('conflict', '该任务已办结，不能重复提交');
   if (!canAct(task, actor)) throw new RuntimeError('forbidden', '这不是您的任务');

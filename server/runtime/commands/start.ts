@@ -8,7 +8,7 @@ import { deriveStep } from '../derive.js';
 import { engineStep } from '../engine-step.js';
 import type { Instance } from '../instance-store.js';
 import type { Queries } from '../queries.js';
-import { normalizeBusinessKey, refuseUnknownFields } from '../task-input.js';
+import { normalizeBusinessKey, refuseUnknownFields, refuseUnstorableValues } from '../task-input.js';
 
 /** Starts an instance of the newest version of `key`: its first step is committed like every other (revision 1). */
 export async function startInstance(
@@ -63,6 +63,7 @@ export async function startInstance(
 }
 
 function startVariables(form: FormSchema | null, input: unknown, options: { rejectUnknownFields?: boolean }): Record<string, unknown> {
+  refuseUnstorableValues(input);
   if (options.rejectUnknownFields && form?.fields?.length) refuseUnknownFields(form, input);
   if (form && form.fields?.length) {
     const checked = validateFormValues(form, input ?? {}, {});
