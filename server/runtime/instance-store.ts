@@ -12,7 +12,8 @@ export type InstanceFields = Partial<Instance>;
 /**
  * Reads and writes instance documents, always by `_id`. With `cacheSize` > 0 (the embedded strategy, where this
  * server is the database's only writer) the views it wrote last are kept and a step starts from them without a
- * read; with several servers a kept view could be stale, so the shared strategy keeps none.
+ * read; with several servers a kept view could be stale, so the shared strategy keeps none. Kept views are shared,
+ * not copied: no step changes the instance it is given (each builds the next from it; the engine copies variables).
  */
 export class InstanceStore {
   private readonly writer: WriteBatcher<InstanceDoc>;
@@ -30,7 +31,7 @@ export class InstanceStore {
     if (kept) {
       this.cache.delete(id);
       this.cache.set(id, kept);
-      return structuredClone(kept);
+      return kept;
     }
     const doc = await this.collection.findOne({ _id: id });
     return doc ? { ...(doc as unknown as Instance), engineState: engineStateFromStore(doc.engineState), incidents: doc.incidents ?? [] } : null;
@@ -81,7 +82,7 @@ export class InstanceStore {
   remember(instance: Instance): void {
     if (this.cacheSize <= 0) return;
     this.cache.delete(instance._id);
-    this.cache.set(instance._id, structuredClone(instance));
+    this.cache.set(instance._id, instance);
     if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
   }
 

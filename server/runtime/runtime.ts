@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
 import { collections as collectionsOf, secondaryIndexesServeQueries, type Collections } from '../db/collections.js';
-import type { TaskDoc } from '../db/types.js';
+import type { AuditDoc, TaskDoc } from '../db/types.js';
 import type { Clock } from '../engine/clock.js';
 import type { ServiceHandler } from '../services/types.js';
 import type { Actor, DeployResult, InstanceQuery, InstanceView, RuntimeApi, TaskQuery } from './api.js';
@@ -24,6 +24,7 @@ import { UnitOfWork, type UnitOfWorkOptions } from './unit-of-work.js';
 const KEPT_VIEWS = 500;
 
 export type Strategy = 'embedded' | 'shared';
+type StartInput = { businessKey?: string | null; variables?: Record<string, unknown> };
 
 export interface RuntimeOptions {
   db: Db;
@@ -76,16 +77,10 @@ export class Runtime implements RuntimeApi {
   get clock(): Clock {
     return this.ctx.clock;
   }
-
   /** Stops background work; the runtime still answers. */
-  stop(): void {
-    this.ctx.work.stop();
-  }
-
+  stop = (): void => this.ctx.work.stop();
   /** Waits for every write asked for so far. */
-  flush(): Promise<void> {
-    return this.ctx.work.flush();
-  }
+  flush = (): Promise<void> => this.ctx.work.flush();
 
   /** For a clean shutdown, once no more requests come. */
   async close(): Promise<void> {
@@ -94,109 +89,39 @@ export class Runtime implements RuntimeApi {
   }
 
   // ── processes ──
-
   async deploy(xml: string, actor: Actor | null): Promise<DeployResult> {
     const { doc, created } = await this.definitions.deploy(xml, actor);
     return { key: doc.key, version: doc.version, created, definition: doc };
   }
-
-  listProcesses() {
-    return this.queries.listProcesses();
-  }
-
-  getProcessVersions(key: string) {
-    return this.queries.getProcessVersions(key);
-  }
-
-  getDefinition(key: string, version?: number) {
-    return version === undefined ? this.definitions.latest(key) : this.definitions.byVersion(key, version);
-  }
+  listProcesses = () => this.queries.listProcesses();
+  getProcessVersions = (key: string) => this.queries.getProcessVersions(key);
+  getDefinition = (key: string, version?: number) => (version === undefined ? this.definitions.latest(key) : this.definitions.byVersion(key, version));
 
   // ── instances ──
-
-  startInstance(key: string, input: { businessKey?: string | null; variables?: Record<string, unknown> }, actor: Actor, options: { rejectUnknownFields?: boolean } = {}) {
-    return startInstance(this.ctx, this.queries, key, input, actor, options);
-  }
-
-  getInstance(id: string): Promise<InstanceView> {
-    return this.queries.getInstance(id);
-  }
-
-  listInstances(query: InstanceQuery) {
-    return this.queries.listInstances(query);
-  }
-
-  countInstances() {
-    return this.queries.countInstances();
-  }
-
-  getAudit(instanceId: string) {
-    return this.queries.getAudit(instanceId);
-  }
-
-  getSignoffs(instanceId: string, history?: Parameters<Queries['getSignoffs']>[1]) {
-    return this.queries.getSignoffs(instanceId, history);
-  }
-
-  async retry(instanceId: string, actor: Actor, reason: string): Promise<InstanceView> {
-    await retryInstance(this.ctx, instanceId, actor, reason);
-    return this.getInstance(instanceId);
-  }
-
-  async cancel(instanceId: string, actor: Actor, reason: string): Promise<InstanceView> {
-    await cancelInstance(this.ctx, instanceId, actor, reason);
-    return this.getInstance(instanceId);
-  }
-
-  fireDueTimers(): Promise<number> {
-    return fireDueTimers(this.ctx);
-  }
+  startInstance = (key: string, input: StartInput, actor: Actor, options: { rejectUnknownFields?: boolean } = {}) =>
+    startInstance(this.ctx, this.queries, key, input, actor, options);
+  getInstance = (id: string): Promise<InstanceView> => this.queries.getInstance(id);
+  listInstances = (query: InstanceQuery) => this.queries.listInstances(query);
+  countInstances = () => this.queries.countInstances();
+  getAudit = (instanceId: string) => this.queries.getAudit(instanceId);
+  getSignoffs = (instanceId: string, history?: AuditDoc[]) => this.queries.getSignoffs(instanceId, history);
+  retry = async (instanceId: string, actor: Actor, reason: string) => (await retryInstance(this.ctx, instanceId, actor, reason), this.getInstance(instanceId));
+  cancel = async (instanceId: string, actor: Actor, reason: string) => (await cancelInstance(this.ctx, instanceId, actor, reason), this.getInstance(instanceId));
+  fireDueTimers = (): Promise<number> => fireDueTimers(this.ctx);
 
   // ── tasks ──
-
-  listTasks(actor: Actor, query: TaskQuery): Promise<TaskDoc[]> {
-    return this.queries.listTasks(actor, query);
-  }
-
-  countTasks(actor: Actor) {
-    return this.queries.countTasks(actor);
-  }
-
-  getTask(id: string): Promise<TaskDoc> {
-    return this.queries.getTask(id);
-  }
-
-  canAct(task: TaskDoc, actor: Actor): boolean {
-    return canAct(task, actor);
-  }
-
-  taskContext(task: TaskDoc) {
-    return this.queries.taskContext(task);
-  }
-
-  claim(taskId: string, actor: Actor) {
-    return claimTask(this.ctx, this.queries, taskId, actor);
-  }
-
-  unclaim(taskId: string, actor: Actor) {
-    return unclaimTask(this.ctx, this.queries, taskId, actor);
-  }
-
-  reassign(taskId: string, assignee: string | null, actor: Actor, reason: string) {
-    return reassignTask(this.ctx, this.queries, taskId, assignee, actor, reason);
-  }
-
-  complete(taskId: string, input: unknown, actor: Actor, options: { rejectUnknownFields?: boolean } = {}) {
-    return completeTask(this.ctx, this.queries, taskId, input, actor, options);
-  }
+  listTasks = (actor: Actor, query: TaskQuery): Promise<TaskDoc[]> => this.queries.listTasks(actor, query);
+  countTasks = (actor: Actor) => this.queries.countTasks(actor);
+  getTask = (id: string): Promise<TaskDoc> => this.queries.getTask(id);
+  canAct = (task: TaskDoc, actor: Actor): boolean => canAct(task, actor);
+  taskContext = (task: TaskDoc) => this.queries.taskContext(task);
+  claim = (taskId: string, actor: Actor) => claimTask(this.ctx, this.queries, taskId, actor);
+  unclaim = (taskId: string, actor: Actor) => unclaimTask(this.ctx, this.queries, taskId, actor);
+  reassign = (taskId: string, assignee: string | null, actor: Actor, reason: string) => reassignTask(this.ctx, this.queries, taskId, assignee, actor, reason);
+  complete = (taskId: string, input: unknown, actor: Actor, options: { rejectUnknownFields?: boolean } = {}) =>
+    completeTask(this.ctx, this.queries, taskId, input, actor, options);
 
   // ── notices ──
-
-  listNotices(query: { current?: boolean; limit?: number }) {
-    return this.queries.listNotices(query);
-  }
-
-  getNotice(id: string) {
-    return this.queries.getNotice(id);
-  }
+  listNotices = (query: { current?: boolean; limit?: number }) => this.queries.listNotices(query);
+  getNotice = (id: string) => this.queries.getNotice(id);
 }
