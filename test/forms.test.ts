@@ -283,6 +283,22 @@ describe('validateFormValues', () => {
     expect(out).toEqual({ caseNo: 'AJ-001', stamp: '2025-06-01' });
   });
 
+  it('refuses another value for a read-only field a document fixes, citing it', () => {
+    const schema = schemaOf([{ id: 'ratio', label: '同意比例', defaultValue: '过半数', source: '《某文件》四(4)', constraints: { readonly: true } }]);
+    expect(errors(validateFormValues(schema, { ratio: '1/10' }, {}))).toEqual({ ratio: '“同意比例”由规定确定为“过半数”，不能更改（《某文件》四(4)）' });
+    expect(values(validateFormValues(schema, { ratio: '过半数' }, {}))).toEqual({ ratio: '过半数' });
+    expect(values(validateFormValues(schema, {}, {}))).toEqual({ ratio: '过半数' });
+  });
+
+  it('takes a field with computed options only as one of them, exactly', () => {
+    const schema = schemaOf([{ id: 'pick', label: '机构', options: 'split(list, "\\n")', source: '三(三)' }]);
+    const context = { list: '甲机构\n 乙机构 \n' };
+    expect(values(validateFormValues(schema, { pick: '乙机构' }, context))).toEqual({ pick: '乙机构' });
+    for (const wrong of ['乙', '乙机构分部', '丙机构']) {
+      expect(errors(validateFormValues(schema, { pick: wrong }, context))).toEqual({ pick: '“机构”只能从列出的选项中选择（三(三)）' });
+    }
+  });
+
   it('refuses megabyte strings quickly', () => {
     const schema = schemaOf([{ id: 'note', label: '备注' }]);
     const huge = 'x'.repeat(1024 * 1024);

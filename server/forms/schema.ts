@@ -51,6 +51,11 @@ export interface FormField {
   help?: string;
   widget?: 'textarea';
   source?: string;
+  /**
+   * Choices computed from the instance (`camunda:property id="options"`, a FEEL list, e.g. the winners a tender
+   * step recorded): the field is chosen from them, never typed, and a value not among them is refused.
+   */
+  options?: string;
   rules: FieldRule[];
   /** Problems only visible while reading the XML (unknown constraint, unparsable bound…); see formSchemaProblems. */
   issues?: string[];
@@ -216,6 +221,10 @@ function readField(field: ModdleElement): FormField {
   for (const [key, value] of properties) {
     if (key === 'help' && value.trim()) result.help = value.trim();
     else if (key === 'source' && value.trim()) result.source = value.trim();
+    else if (key === 'options') {
+      if (type !== 'string') issues.push('只有 string 类型的字段可以用 options 从流程数据中列出选项');
+      else result.options = (unwrap(value) ?? value).trim();
+    }
     else if (key === 'widget') {
       if (value.trim() === 'textarea') result.widget = 'textarea';
       else issues.push(`属性 widget 的值“${value}”无效（只支持 textarea）`);

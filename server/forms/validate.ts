@@ -177,6 +177,19 @@ function isEmpty(value: unknown): boolean {
   return value === null || value === undefined || (typeof value === 'string' && value.trim() === '');
 }
 
+/** The choices of a field with `options`, evaluated over the instance's variables: trimmed, non-empty, distinct. */
+export function fieldOptions(field: Pick<FormField, 'options'>, context: Record<string, unknown>): string[] {
+  if (!field.options) return [];
+  let list: unknown;
+  try {
+    list = evaluateFeel(field.options, context);
+  } catch {
+    return [];
+  }
+  const items = (Array.isArray(list) ? list : []).map((item) => (item === null || item === undefined ? '' : String(item).trim())).filter(Boolean);
+  return [...new Set(items)];
+}
+
 export function validateFormValues(schema: FormSchema, input: unknown, context: Record<string, unknown>): FormValidationResult {
   if (!isPlainObject(input)) {
     return { ok: false, fields: {}, message: '提交的表单数据无效' };
@@ -188,7 +201,15 @@ export function validateFormValues(schema: FormSchema, input: unknown, context: 
 
   for (const field of fields) {
     if (field.constraints.readonly) {
-      if (field.defaultValue !== undefined) values.set(field.id, defaultOf(field, base));
+      const fixed = field.defaultValue !== undefined ? defaultOf(field, base) : undefined;
+      // What a document fixes (a read-only field that cites its source) is shown, never set: a different value is
+      // refused with the clause that fixes it. Other read-only fields are display only, and input for them ignored.
+      const given = hasOwn(input, field.id) ? input[field.id] : undefined;
+      if (field.source && fixed !== undefined && given !== undefined && given !== null && given !== '' && String(given).trim() !== String(fixed)) {
+        errors.set(field.id, `“${field.label}”由规定确定为“${fixed ?? ''}”，不能更改${field.source ? `（${field.source}）` : ''}`);
+        continue;
+      }
+      if (fixed !== undefined) values.set(field.id, fixed);
       continue;
     }
     let value: unknown;
@@ -219,6 +240,16 @@ export function validateFormValues(schema: FormSchema, input: unknown, context: 
         const label = opinionField.label || '审批意见';
         errors.set('opinion', `${label}不能为空：决定为${others.join('或')}时必须填写意见`);
       }
+    }
+  }
+
+  // A field chosen from computed options takes only one of them, exactly.
+  for (const field of fields) {
+    if (!field.options || errors.has(field.id) || !values.has(field.id)) continue;
+    const value = values.get(field.id);
+    if (value === null || value === undefined || value === '') continue;
+    if (!fieldOptions(field, base).includes(String(value))) {
+      errors.set(field.id, `${q(field)}只能从列出的选项中选择${field.source ? `（${field.source}）` : ''}`);
     }
   }
 

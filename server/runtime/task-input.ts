@@ -11,7 +11,8 @@ import type { RunnableDefinition } from './definitions.js';
  */
 export function refuseUnknownFields(schema: FormSchema | null, input: unknown) {
   if (!input || typeof input !== 'object' || Array.isArray(input)) return;
-  const known = new Set((schema?.fields ?? []).filter((f) => !f.constraints?.readonly).map((f) => f.id));
+  // Read-only fields are known: the form validation says why a value for them is refused.
+  const known = new Set((schema?.fields ?? []).map((f) => f.id));
   const unknown = Object.keys(input).filter((key) => !known.has(key));
   if (unknown.length) {
     const fields = Object.fromEntries(unknown.slice(0, 20).map((key) => [key.slice(0, 100), '表单中没有该字段']));

@@ -1,4 +1,4 @@
-import { count, moreThan, parseRatio } from './deliberation.js';
+import { count, moreThan, parseRatio, type Ratio } from './deliberation.js';
 import { RuleViolation, type ServiceHandler } from './types.js';
 
 /**
@@ -12,6 +12,8 @@ import { RuleViolation, type ServiceHandler } from './types.js';
  */
 
 export const SOURCE_SIZE = '《民政局加强城市社区建设实施意见》四(4)';
+/** 大多数: more than half of the resident representatives (fixed by 四(4), not a setting). */
+const MAJORITY: Ratio = { numerator: 1, denominator: 2, text: '1/2' };
 export const SOURCE_PRACTICE = '实践规则（《城市居民委员会组织法》及地方居委会选举办法）';
 
 export const MIN_COMMITTEE_SIZE = 5;
@@ -21,7 +23,6 @@ export interface ConsentInput {
   committeeSize: unknown;
   repsTotal: unknown;
   repsConsenting: unknown;
-  consentRatio?: unknown;
 }
 
 export interface ConsentResult {
@@ -29,7 +30,10 @@ export interface ConsentResult {
   consentSummary: string;
 }
 
-/** 职数 5–9, fixed only when more than `consentRatio` (default 1/2) of the resident representatives consent. */
+/**
+ * 职数 5–9, fixed only when a majority of the resident representatives consent: more than half, always — the
+ * document fixes it (大多数社区居民代表同意, 四(4)), so it is no setting.
+ */
 export function decideCommitteeSize(input: ConsentInput): ConsentResult {
   const size = count(input.committeeSize, '居委会成员职数', SOURCE_SIZE);
   if (size < MIN_COMMITTEE_SIZE || size > MAX_COMMITTEE_SIZE) {
@@ -44,12 +48,11 @@ export function decideCommitteeSize(input: ConsentInput): ConsentResult {
   if (consenting > total) {
     throw new RuleViolation(`同意人数（${consenting}）不能多于居民代表总数（${total}）（${SOURCE_SIZE}）`, SOURCE_SIZE);
   }
-  const ratio = parseRatio(input.consentRatio, '1/2', '职数同意比例（consentRatio）');
-  const sizeConsented = moreThan(consenting, total, ratio);
+  const sizeConsented = moreThan(consenting, total, MAJORITY);
   return {
     sizeConsented,
     consentSummary: `居民代表 ${total} 人，同意 ${consenting} 人；${
-      sizeConsented ? `超过 ${ratio.text}，职数确定为 ${size} 人` : `未超过 ${ratio.text}，职数未获同意，须重新提出`
+      sizeConsented ? `超过半数，职数确定为 ${size} 人` : `未超过半数，职数未获同意，须重新提出`
     }。`,
   };
 }
@@ -227,13 +230,12 @@ export function tallyRound(input: TallyInput): TallyResult {
   };
 }
 
-/** Topic `election-size-consent`. Inputs: committeeSize, repsTotal, repsConsenting, consentRatio. */
+/** Topic `election-size-consent`. Inputs: committeeSize, repsTotal, repsConsenting. */
 export const electionSizeConsent: ServiceHandler = ({ inputs }) => ({
   ...decideCommitteeSize({
     committeeSize: inputs.committeeSize,
     repsTotal: inputs.repsTotal,
     repsConsenting: inputs.repsConsenting,
-    consentRatio: inputs.consentRatio,
   }),
 });
 

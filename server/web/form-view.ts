@@ -1,5 +1,6 @@
 import { isExpression, resolve } from '../expressions/feel.js';
 import { APPROVAL_DECISIONS, type FormField, type FormSchema } from '../forms/schema.js';
+import { fieldOptions } from '../forms/validate.js';
 import { formatDateTime } from './views.js';
 
 /** What a field template needs: everything already decided here, so templates stay plain. */
@@ -95,6 +96,8 @@ export function fieldViews(
       value = field.type === 'boolean' ? raw !== undefined && raw !== '' && raw !== 'false' : raw ?? '';
     }
     const isDecision = schema.approval && field.id === 'decision' && field.type === 'enum';
+    // Choices computed from the instance (the tender's winners) are offered as a list, never typed.
+    const choices = field.options && !field.constraints.readonly ? fieldOptions(field, variables).map((name) => ({ id: name, name })) : null;
     const requiredUnlessApprove = schema.approval && field.id === 'opinion' && !field.constraints.required;
     const help = field.help;
     const describedBy = [help ? `${inputId}_help` : '', errors[field.id] ? `${inputId}_error` : ''].filter(Boolean).join(' ');
@@ -104,12 +107,12 @@ export function fieldViews(
       inputId,
       label: field.label || field.id,
       type: field.type,
-      isText: field.type === 'string' && field.widget !== 'textarea' && !requiredUnlessApprove,
-      isTextarea: field.type === 'string' && (field.widget === 'textarea' || requiredUnlessApprove),
+      isText: field.type === 'string' && !choices && field.widget !== 'textarea' && !requiredUnlessApprove,
+      isTextarea: field.type === 'string' && !choices && (field.widget === 'textarea' || requiredUnlessApprove),
       isLong: field.type === 'long',
       isDate: field.type === 'date',
       isBoolean: field.type === 'boolean',
-      isEnum: field.type === 'enum' && !isDecision,
+      isEnum: (field.type === 'enum' && !isDecision) || !!choices,
       isDecision,
       readonly: !!c.readonly,
       required: !!c.required,
@@ -117,7 +120,7 @@ export function fieldViews(
       value: inputText(field, value),
       checked: value === true || value === 'true' || value === 'on',
       display: displayOf(field, value),
-      options: (field.values ?? []).map((option) => ({
+      options: (choices ?? field.values ?? []).map((option) => ({
         id: option.id,
         name: option.name || APPROVAL_DECISIONS[option.id] || option.id,
         selected: value === option.id,

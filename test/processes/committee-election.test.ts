@@ -56,22 +56,32 @@ describe('P2 committee-election', () => {
     expect(small.fields?.committeeSize).toMatch(/5/);
   });
 
+  it('the consent of a majority of the representatives is the law, not a setting (四(4))', async () => {
+    const err = await d.startRefused('street-office', 'committee-election', { ...startForm, consentRatio: '1/10' });
+    expect(err.fields?.consentRatio).toBe('“职数同意比例（居民代表）”由规定确定为“过半数”，不能更改（《民政局加强城市社区建设实施意见》四(4)：征得大多数社区居民代表同意）');
+    // 6 of 50 representatives are no majority, whatever anyone would like the ratio to be.
+    const inst = await d.start('street-office', 'committee-election', startForm, 'P2-majority');
+    const six = await d.complete('resident-reps', inst.id, 'sizeConsent', { repsMeetingDate: '2026-03-03', repsTotal: 50, repsConsenting: 6 });
+    expect(six.variables.sizeConsented).toBe(false);
+    expect(six.openTasks.map((t) => t.elementId)).toEqual(['reviseSize']);
+  });
+
   it('size consent: exactly half of the representatives is not more than half → the street office proposes again', async () => {
     const inst = await d.start('street-office', 'committee-election', startForm, 'P2-consent');
-    expect((await d.instance(inst.id)).variables).toMatchObject({ consentRatio: '1/2', turnoutRatio: '1/2', electRatio: '1/2', voterListDays: 20, resultNoticeDays: 7, systemsDueDays: 90 });
+    expect((await d.instance(inst.id)).variables).toMatchObject({ consentRatio: '过半数', turnoutRatio: '1/2', electRatio: '1/2', voterListDays: 20, resultNoticeDays: 7, systemsDueDays: 90 });
     // consenting > total is refused at the field, with the clause
     const fields = await d.refused('resident-reps', inst.id, 'sizeConsent', { repsMeetingDate: '2026-03-03', repsTotal: 40, repsConsenting: 41 });
     expect(fields.repsConsenting).toBe('同意人数不能多于居民代表总数（《民政局加强城市社区建设实施意见》四(4)）');
 
     const half = await d.complete('resident-reps', inst.id, 'sizeConsent', { repsMeetingDate: '2026-03-03', repsTotal: 40, repsConsenting: 20 });
     expect(half.variables.sizeConsented).toBe(false);
-    expect(half.variables.consentSummary).toBe('居民代表 40 人，同意 20 人；未超过 1/2，职数未获同意，须重新提出。');
+    expect(half.variables.consentSummary).toBe('居民代表 40 人，同意 20 人；未超过半数，职数未获同意，须重新提出。');
     expect(half.openTasks.map((t) => t.elementId)).toEqual(['reviseSize']);
     const revised = await d.complete('street-office', inst.id, 'reviseSize', { committeeSize: 7, sizeReason: '按代表意见增至 7 人' });
     expect(revised.openTasks.map((t) => t.elementId)).toEqual(['sizeConsent']);
     const consented = await d.complete('resident-reps', inst.id, 'sizeConsent', { repsMeetingDate: '2026-03-10', repsTotal: 40, repsConsenting: 21 });
     expect(consented.variables.sizeConsented).toBe(true);
-    expect(consented.variables.consentSummary).toBe('居民代表 40 人，同意 21 人；超过 1/2，职数确定为 7 人。');
+    expect(consented.variables.consentSummary).toBe('居民代表 40 人，同意 21 人；超过半数，职数确定为 7 人。');
     expect(consented.openTasks.map((t) => t.elementId)).toEqual(['registerVoters']);
   });
 

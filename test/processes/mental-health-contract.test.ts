@@ -227,8 +227,11 @@ describe('P4 mental-health-contract', () => {
       .toBe('社会服务领域相关专业人员应占工作人员总数的 2/3 以上（《社区建设方案》篇1 二(二)）');
     expect((await d.refused('district-dpf', id, 'selectProvider', { providerName: '康馨社工服务中心', staffCount: 8, relatedStaff: 6, socialWorkStaff: 3, ...q })).socialWorkStaff)
       .toBe('社会工作专业人员应占工作人员总数的 1/2 以上（《社区建设方案》篇1 二(二)）');
-    expect((await d.refused('district-dpf', id, 'selectProvider', { providerName: '别家机构', ...staffing })).providerName)
-      .toBe('只能在市残联招标确定的定点服务机构中选定（《社区建设方案》篇1 三(三)）');
+    const notAWinner = '“选定的服务机构”只能从列出的选项中选择（《社区建设方案》篇1 三(三)：在市残联招标确定的定点服务机构中选定）';
+    expect((await d.refused('district-dpf', id, 'selectProvider', { providerName: '别家机构', ...staffing })).providerName).toBe(notAWinner);
+    // A fragment of a winner's name, or a name with a winner's inside it, is not a winner.
+    expect((await d.refused('district-dpf', id, 'selectProvider', { providerName: '康馨', ...staffing })).providerName).toBe(notAWinner);
+    expect((await d.refused('district-dpf', id, 'selectProvider', { providerName: '康馨社工服务中心分部', ...staffing })).providerName).toBe(notAWinner);
     // 8 staff, 6 related (18 ≥ 16), 4 social work (8 ≥ 8): at the bounds, accepted
     await d.complete('district-dpf', id, 'selectProvider', { providerName: '康馨社工服务中心', ...staffing });
     await signYear(id, 'ST-2030-01', '2030-01-01', 150);
