@@ -11,7 +11,7 @@ import type { AuditDoc, InstanceDoc, InstanceStatus, TaskDoc } from '../db/types
 import { scopeLabel, type Scopes } from '../engine/scopes.js';
 import { csrfToken, verifyCsrf } from '../http/csrf.js';
 import { param, queryText } from '../http/request-params.js';
-import { RuntimeError, statusOf, type Actor, type InstanceQuery } from '../runtime/api.js';
+import { RuntimeError, statusOf, type Actor, type InstanceListItem, type InstanceQuery } from '../runtime/api.js';
 import { pageBase } from '../web/page-base.js';
 import { formatDateTime, formatDay, type PageData } from '../web/views.js';
 import { AdminViews } from './views.js';
@@ -244,7 +244,7 @@ export function createAdminRouter(deps: AppDeps): express.Router {
     if (from instanceof Date && to instanceof Date && from > to) errors.push('开始日期不能晚于结束日期。');
 
     const processes = await runtime.listProcesses();
-    const result = errors.length ? { items: [] as Omit<InstanceDoc, 'engineState' | 'outbox'>[], total: 0 } : await runtime.listInstances(query);
+    const result = errors.length ? { items: [] as InstanceListItem[], total: 0 } : await runtime.listInstances(query);
     const pages = Math.max(1, Math.ceil(result.total / PAGE_SIZE));
     const link = (n: number) => {
       const qs = new URLSearchParams();

@@ -11,7 +11,7 @@ import { MAX_BPMN_BYTES } from '../bpmn/limits.js';
 import type { AuditDoc, DefinitionDoc, IncidentInfo, InstanceDoc, InstanceStatus, NoticeDoc, TaskDoc } from '../db/types.js';
 import { ManualClock } from '../engine/clock.js';
 import { parseDate, parseDuration } from '../engine/iso8601.js';
-import type { Actor, InstanceView } from '../runtime/api.js';
+import type { Actor, InstanceListItem, InstanceView } from '../runtime/api.js';
 import { csrfToken, rotateCsrfToken, verifyCsrf } from './csrf.js';
 import { apiErrorHandler, apiNotFound, badRequest, forbidden, HttpError, notFound, sendError } from './errors.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -139,7 +139,7 @@ function processKeyParam(req: Request): string {
 
 type InstanceFields = Omit<InstanceDoc, 'engineState' | 'outbox'>;
 
-function instanceJson(instance: InstanceFields) {
+function instanceJson(instance: InstanceListItem) {
   return {
     id: instance._id,
     processKey: instance.processKey,

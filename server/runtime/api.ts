@@ -72,6 +72,12 @@ export interface ProcessSummary {
   starterGroups: string[];
 }
 
+/** What instance lists show of each instance (kept in memory by the embedded read side). */
+export type InstanceListItem = Pick<
+  InstanceDoc,
+  '_id' | 'processKey' | 'processName' | 'version' | 'businessKey' | 'status' | 'activeElements' | 'nextTimerAt' | 'incident' | 'startedBy' | 'startedAt' | 'updatedAt' | 'endedAt'
+>;
+
 export interface InstanceView {
   instance: Omit<InstanceDoc, 'engineState' | 'outbox'>;
   openTasks: TaskDoc[];
@@ -111,7 +117,7 @@ export interface RuntimeApi {
     options?: { rejectUnknownFields?: boolean },
   ): Promise<InstanceView>;
   getInstance(id: string): Promise<InstanceView>;
-  listInstances(query: InstanceQuery): Promise<{ items: Omit<InstanceDoc, 'engineState' | 'outbox'>[]; total: number }>;
+  listInstances(query: InstanceQuery): Promise<{ items: InstanceListItem[]; total: number }>;
   countInstances(): Promise<{ processKey: string; version: number; status: InstanceStatus; count: number }[]>;
   getAudit(instanceId: string): Promise<AuditDoc[]>;
   /** `history`: the instance's audit, if the caller has it already (saves reading it again on FerretDB). */

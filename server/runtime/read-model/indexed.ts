@@ -2,7 +2,7 @@ import type { Filter } from 'mongodb';
 import type { Collections } from '../../db/collections.js';
 import type { InstanceDoc, InstanceStatus, TaskDoc } from '../../db/types.js';
 import type { InstanceQuery } from '../api.js';
-import type { InstanceCount, InstanceListItem, ReadModel } from './read-model.js';
+import { LIST_PROJECTION, type InstanceCount, type InstanceListItem, type ReadModel } from './read-model.js';
 import type { TaskFilter } from './task-index.js';
 
 /**
@@ -45,7 +45,7 @@ export class IndexedReadModel implements ReadModel {
       filter.startedAt = { ...(query.startedFrom ? { $gte: query.startedFrom } : {}), ...(query.startedTo ? { $lte: query.startedTo } : {}) };
     }
     const [items, total] = await Promise.all([
-      this.collections.instances.find(filter, { projection: { engineState: 0 } }).sort({ startedAt: -1, _id: 1 }).skip(skip).limit(limit).toArray(),
+      this.collections.instances.find(filter, { projection: LIST_PROJECTION }).sort({ startedAt: -1, _id: 1 }).skip(skip).limit(limit).toArray(),
       this.collections.instances.countDocuments(filter),
     ]);
     return { items: items as InstanceListItem[], total };

@@ -1,27 +1,16 @@
 import type { Collections } from '../../db/collections.js';
-import type { InstanceStatus, OutboxOp, TaskDoc } from '../../db/types.js';
+import type { OutboxOp, TaskDoc } from '../../db/types.js';
 import type { InstanceQuery } from '../api.js';
 import type { Instance } from '../instance-store.js';
-import type { InstanceCount, InstanceListItem, ReadModel } from './read-model.js';
+import { LIST_PROJECTION, type InstanceCount, type InstanceListItem, type ReadModel } from './read-model.js';
 import { OpenTaskIndex, TASK_FIELDS_PROJECTION, type TaskFields, type TaskFilter } from './task-index.js';
 
-/** What an instance list filters and sorts on, and when its next timer is due; one per instance. */
-interface Summary {
-  id: string;
-  processKey: string;
-  version: number;
-  businessKey: string | null;
-  status: InstanceStatus;
-  startedBy: string | null;
-  /** ms since the epoch. */
-  startedAt: number;
-  nextTimerAt: number | null;
-}
+/** An instance's list row, with its start time in ms for ordering; one per instance. */
+type Summary = InstanceListItem & { at: number };
 
 /** Open task records kept whole (most recently created or listed), so that inbox pages and steps read none. */
 const KEPT_RECORDS = 5000;
 
-const SUMMARY_PROJECTION = { processKey: 1, version: 1, businessKey: 1, status: 1, startedBy: 1, startedAt: 1, nextTimerAt: 1 } as const;
 
 /**
  * The embedded read side: this server is the only one on its database (server/runtime/owner-lease.ts), so the open
@@ -34,6 +23,7 @@ export class MemoryReadModel implements ReadModel {
   /** Records of open tasks, least recently used first; a closed task leaves at once. */
   private readonly records = new Map<string, TaskDoc>();
   private readonly summaries = new Map<string, Summary>();
+  private readonly strings = new Map<string, string>();
   /** Ascending by (startedAt, id): lists are read from the end. */
   private readonly ordered: Summary[] = [];
 
@@ -45,14 +35,21 @@ export class MemoryReadModel implements ReadModel {
     this.records.clear();
     this.summaries.clear();
     this.ordered.length = 0;
+    // The two scans overlap: FerretDB decodes every document of both collections, on its own threads.
     const open: TaskFields[] = [];
-    for await (const task of this.collections.tasks.find({ status: 'open' }, { projection: TASK_FIELDS_PROJECTION })) open.push(task as TaskFields);
+    await Promise.all([
+      (async () => {
+        for await (const task of this.collections.tasks.find({ status: 'open' }, { projection: TASK_FIELDS_PROJECTION })) open.push(task as TaskFields);
+      })(),
+      (async () => {
+        for await (const doc of this.collections.instances.find({}, { projection: LIST_PROJECTION })) {
+          const summary = this.summaryOf(doc as unknown as Instance);
+          this.summaries.set(summary._id, summary);
+          this.ordered.push(summary);
+        }
+      })(),
+    ]);
     this.tasks.load(open);
-    for await (const doc of this.collections.instances.find({}, { projection: SUMMARY_PROJECTION })) {
-      const summary = summaryOf(doc as unknown as Instance);
-      this.summaries.set(summary.id, summary);
-      this.ordered.push(summary);
-    }
     this.ordered.sort(compare);
   }
 
@@ -74,13 +71,47 @@ export class MemoryReadModel implements ReadModel {
     }
     const known = this.summaries.get(instance._id);
     if (known) {
-      known.status = instance.status;
-      known.nextTimerAt = instance.nextTimerAt ? new Date(instance.nextTimerAt).getTime() : null;
+      // Only these change after the start; the row is changed in place (its position depends on the start alone).
+      Object.assign(known, {
+        status: instance.status,
+        activeElements: instance.activeElements ?? [],
+        nextTimerAt: instance.nextTimerAt ?? null,
+        incident: instance.incident ?? null,
+        updatedAt: instance.updatedAt,
+        endedAt: instance.endedAt ?? null,
+      });
       return;
     }
-    const summary = summaryOf(instance);
-    this.summaries.set(summary.id, summary);
+    const summary = this.summaryOf(instance);
+    this.summaries.set(summary._id, summary);
     this.ordered.splice(insertionPoint(this.ordered, summary), 0, summary);
+  }
+
+  /** A list row; the strings many rows share (process keys and names, starters) are kept once. */
+  private summaryOf(doc: Instance): Summary {
+    return {
+      _id: doc._id,
+      processKey: this.intern(doc.processKey),
+      processName: doc.processName === null || doc.processName === undefined ? null : this.intern(doc.processName),
+      version: doc.version,
+      businessKey: doc.businessKey ?? null,
+      status: doc.status,
+      activeElements: doc.activeElements ?? [],
+      nextTimerAt: doc.nextTimerAt ?? null,
+      incident: doc.incident ?? null,
+      startedBy: doc.startedBy === null || doc.startedBy === undefined ? null : this.intern(doc.startedBy),
+      startedAt: doc.startedAt,
+      updatedAt: doc.updatedAt,
+      endedAt: doc.endedAt ?? null,
+      at: new Date(doc.startedAt).getTime(),
+    };
+  }
+
+  private intern(value: string): string {
+    const known = this.strings.get(value);
+    if (known !== undefined) return known;
+    this.strings.set(value, value);
+    return value;
   }
 
   async openTasks(filter: TaskFilter, limit: number, before?: { createdAt: Date; id: string }): Promise<TaskDoc[]> {
@@ -115,16 +146,18 @@ export class MemoryReadModel implements ReadModel {
 
   async listInstances(query: InstanceQuery, limit: number, skip: number): Promise<{ items: InstanceListItem[]; total: number }> {
     const matches = instanceMatcher(query);
-    const ids: string[] = [];
+    const items: InstanceListItem[] = [];
     let total = 0;
     for (let i = this.ordered.length - 1; i >= 0; i--) {
       const summary = this.ordered[i]!;
       if (!matches(summary)) continue;
-      if (total >= skip && ids.length < limit) ids.push(summary.id);
+      if (total >= skip && items.length < limit) {
+        const { at: _at, ...row } = summary;
+        items.push(row);
+      }
       total++;
     }
-    const docs = await Promise.all(ids.map((id) => this.collections.instances.findOne({ _id: id }, { projection: { engineState: 0 } })));
-    return { items: docs.filter((d) => d !== null) as InstanceListItem[], total };
+    return { items, total };
   }
 
   async countInstances(): Promise<InstanceCount[]> {
@@ -142,26 +175,13 @@ export class MemoryReadModel implements ReadModel {
     const due: Summary[] = [];
     const at = now.getTime();
     for (const s of this.summaries.values()) {
-      if (s.nextTimerAt !== null && s.nextTimerAt <= at && (s.status === 'running' || s.status === 'incident')) due.push(s);
+      if (s.nextTimerAt && new Date(s.nextTimerAt).getTime() <= at && (s.status === 'running' || s.status === 'incident')) due.push(s);
     }
     return due
-      .sort((a, b) => a.nextTimerAt! - b.nextTimerAt!)
+      .sort((a, b) => new Date(a.nextTimerAt!).getTime() - new Date(b.nextTimerAt!).getTime())
       .slice(0, limit)
-      .map((s) => s.id);
+      .map((s) => s._id);
   }
-}
-
-function summaryOf(doc: Pick<Instance, '_id' | 'processKey' | 'version' | 'businessKey' | 'status' | 'startedBy' | 'startedAt' | 'nextTimerAt'>): Summary {
-  return {
-    id: doc._id,
-    processKey: doc.processKey,
-    version: doc.version,
-    businessKey: doc.businessKey ?? null,
-    status: doc.status,
-    startedBy: doc.startedBy ?? null,
-    startedAt: new Date(doc.startedAt).getTime(),
-    nextTimerAt: doc.nextTimerAt ? new Date(doc.nextTimerAt).getTime() : null,
-  };
 }
 
 function instanceMatcher(query: InstanceQuery): (s: Summary) => boolean {
@@ -172,12 +192,12 @@ function instanceMatcher(query: InstanceQuery): (s: Summary) => boolean {
     (!query.processKey || s.processKey === query.processKey) &&
     (!query.businessKey || s.businessKey === query.businessKey) &&
     (!query.startedBy || s.startedBy === query.startedBy) &&
-    (from === undefined || s.startedAt >= from) &&
-    (to === undefined || s.startedAt <= to);
+    (from === undefined || s.at >= from) &&
+    (to === undefined || s.at <= to);
 }
 
 function compare(a: Summary, b: Summary): number {
-  return a.startedAt - b.startedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+  return a.at - b.at || (a._id < b._id ? 1 : a._id > b._id ? -1 : 0);
 }
 
 function insertionPoint(ordered: Summary[], entry: Summary): number {

@@ -1,12 +1,18 @@
-import type { InstanceDoc, InstanceStatus, OutboxOp, TaskDoc } from '../../db/types.js';
+import type { InstanceStatus, OutboxOp, TaskDoc } from '../../db/types.js';
 import type { InstanceQuery } from '../api.js';
 import type { Instance } from '../instance-store.js';
 import type { TaskFilter } from './task-index.js';
 
 export type { TaskFilter } from './task-index.js';
 
-/** An instance as lists show it: everything but the engine state. */
-export type InstanceListItem = Omit<InstanceDoc, 'engineState'>;
+export type { InstanceListItem } from '../api.js';
+import type { InstanceListItem } from '../api.js';
+
+/** The fields of {@link InstanceListItem}, as a projection. */
+export const LIST_PROJECTION = {
+  processKey: 1, processName: 1, version: 1, businessKey: 1, status: 1, activeElements: 1, nextTimerAt: 1, incident: 1,
+  startedBy: 1, startedAt: 1, updatedAt: 1, endedAt: 1,
+} as const;
 
 export interface InstanceCount {
   processKey: string;
