@@ -1,4 +1,4 @@
-import { count } from './deliberation.js';
+import { count, moreThan, parseRatio } from './deliberation.js';
 import { RuleViolation, type ServiceHandler } from './types.js';
 
 /**
@@ -14,6 +14,8 @@ import { RuleViolation, type ServiceHandler } from './types.js';
 export const SOURCE_LAUNCH = '《社会治理活动方案》篇一 第1项“宣传启动”';
 export const SOURCE_INDEX = '《社会治理活动方案》篇一（《昆明市城乡社区治理创新考评体系（试行）》）';
 export const SOURCE_ACCEPTANCE = '《社会治理活动方案》篇一 第3项“评估验收”';
+/** Not in the documents: the usual rule of expert panels, cited as practice. */
+const SOURCE_EXPERT_VETO = '专家评审惯例：多数专家不同意即不通过';
 export const SOURCE_NAMING = '《社会治理活动方案》篇一 第4项“总结命名”';
 
 /** Practice: "several experts" is at least three, each scoring independently. */
@@ -216,6 +218,8 @@ export interface AcceptanceInput extends Partial<Weights> {
   surveyRespondents: unknown;
   satisfiedRespondents: unknown;
   passMark: unknown;
+  /** Practice: more than this share of the experts concluding 不通过 fails the track whatever its score (default 1/2). */
+  expertRejectRatio?: unknown;
 }
 
 /**
@@ -249,6 +253,10 @@ export function scoreAcceptance(input: AcceptanceInput) {
     return value;
   });
   const expertAverage = scores.reduce((a, b) => a + b, 0) / scores.length;
+  // The experts' conclusions count as well as their scores: a track most experts reject is not accepted (practice).
+  const rejectRatio = parseRatio(input.expertRejectRatio, '1/2', '专家否决比例（expertRejectRatio）');
+  const rejections = reviews.filter((review) => review?.decision === 'reject').length;
+  const vetoed = moreThan(rejections, reviews.length, rejectRatio);
   const respondents = count(input.surveyRespondents, '居民测评参与人数', SOURCE_ACCEPTANCE);
   const satisfied = count(input.satisfiedRespondents, '表示满意的居民人数', SOURCE_ACCEPTANCE);
   if (respondents === 0) throw new RuleViolation(`居民测评参与人数不能为 0（${SOURCE_ACCEPTANCE}）`, SOURCE_ACCEPTANCE);
@@ -260,7 +268,7 @@ export function scoreAcceptance(input: AcceptanceInput) {
   const acceptanceScore = round2(
     (selfCheck * weights.weightSelfCheck + expertAverage * weights.weightExpert + residentScore * weights.weightResident) / 100,
   );
-  const accepted = acceptanceScore >= passMark;
+  const accepted = acceptanceScore >= passMark && !vetoed;
   return {
     expertAverage: round2(expertAverage),
     residentScore: round2(residentScore),
@@ -269,7 +277,11 @@ export function scoreAcceptance(input: AcceptanceInput) {
     acceptanceSummary:
       `社区自查 ${round2(selfCheck)} 分 × ${weights.weightSelfCheck}% + 专家评估平均 ${round2(expertAverage)} 分 × ${weights.weightExpert}% + ` +
       `居民测评满意率 ${round2(residentScore)} 分 × ${weights.weightResident}% = ${acceptanceScore} 分；` +
-      `合格线 ${passMark} 分，${accepted ? '通过评估验收' : '未通过评估验收'}。`,
+      `合格线 ${passMark} 分` +
+      (vetoed
+        ? `；${reviews.length} 名专家中 ${rejections} 名结论为“不通过”，超过 ${rejectRatio.text}（${SOURCE_EXPERT_VETO}），不论得分，未通过评估验收。`
+        : `，${accepted ? '通过评估验收' : '未通过评估验收'}。`),
+    expertRejections: rejections,
   };
 }
 

@@ -241,7 +241,7 @@ describe('P1 pilot-campaign', () => {
   async function singleTrack(
     businessKey: string,
     community: string,
-    marks: { selfCheck: number[]; experts: number[]; respondents: number; satisfied: number },
+    marks: { selfCheck: number[]; experts: number[]; respondents: number; satisfied: number; decisions?: ('approve' | 'reject')[] },
     afterFirstExpert?: (instanceId: string) => Promise<void>,
   ) {
     const inst = await d.start('leading-office', 'pilot-campaign', { ...startForm, communityList: community }, businessKey);
@@ -256,7 +256,7 @@ describe('P1 pilot-campaign', () => {
     await d.complete('county', inst.id, 'countyEvaluation', { decision: 'approve' });
     for (const [i, score] of marks.experts.entries()) {
       const [t] = (await d.myTasks(`expert${i + 1}`, inst.id, 'expertReview')).filter((x) => !x.assignee);
-      await d.completeTask(`expert${i + 1}`, t!, { score, decision: 'approve', opinion: '评分依据' });
+      await d.completeTask(`expert${i + 1}`, t!, { score, decision: marks.decisions?.[i] ?? 'approve', opinion: '评分依据' });
       if (i === 0) await afterFirstExpert?.(inst.id);
     }
     return d.complete('third-party', inst.id, 'residentSurvey', {
@@ -265,6 +265,20 @@ describe('P1 pilot-campaign', () => {
       satisfiedRespondents: marks.satisfied,
     });
   }
+
+  it('a pilot most experts reject is not named, whatever its score; one rejection of three does not decide (practice)', async () => {
+    const marks = { selfCheck: [20, 20, 18, 18, 19], experts: [95, 90, 94], respondents: 50, satisfied: 48 };
+    const rejected = await singleTrack('P1-vetoed', '福海社区，西山区', { ...marks, decisions: ['reject', 'reject', 'approve'] });
+    expect(rejected.variables.pilotTrackResults[0]).toMatchObject({ acceptanceScore: 94.3, accepted: false, expertRejections: 2 });
+    expect(rejected.variables.pilotTrackResults[0].acceptanceSummary).toContain('3 名专家中 2 名结论为“不通过”，超过 1/2（专家评审惯例：多数专家不同意即不通过），不论得分，未通过评估验收');
+    expect(rejected.variables.namedCount).toBe(0);
+    expect(rejected.status).toBe('completed');
+    const allThree = await singleTrack('P1-vetoed-3', '龙泉社区，盘龙区', { ...marks, decisions: ['reject', 'reject', 'reject'] });
+    expect(allThree.variables.namedCount).toBe(0);
+    const oneOfThree = await singleTrack('P1-one-reject', '海源社区，五华区', { ...marks, decisions: ['reject', 'approve', 'approve'] });
+    expect(oneOfThree.variables.pilotTrackResults[0]).toMatchObject({ accepted: true, expertRejections: 1 });
+    expect(oneOfThree.variables.namedListText).toBe('1. 海源社区（五华区）　94.3 分');
+  });
 
   it('the city does not approve the named list: the batch ends 未予命名 with the reason kept and nothing published', async () => {
     const ready = await singleTrack('P1-not-named', '福海社区，西山区', { selfCheck: [20, 20, 18, 18, 19], experts: [95, 90, 94], respondents: 50, satisfied: 48 });
