@@ -188,6 +188,8 @@ describe('P3 四议两公开 in chromium, through the pages only', () => {
     await party.fill('#f_partyMeetingDate', '2026-03-03');
     await party.fill('#f_partyMembersTotal', '30');
     await party.fill('#f_partyMembersPresent', '22');
+    await party.fill('#f_partyVotesFor', '9');
+    await party.fill('#f_partyVotesAgainst', '13');
     await party.check('#f_decision_return');
     // The opinion is now required: the mark shows and the browser will not submit it empty.
     expect(await party.isVisible('[data-opinion-mark]')).toBe(true);
@@ -212,6 +214,7 @@ describe('P3 四议两公开 in chromium, through the pages only', () => {
     await party.fill('#f_partyMeetingDate', '2026-03-04');
     await party.fill('#f_partyMembersTotal', '30');
     await party.fill('#f_partyMembersPresent', '25');
+    await party.fill('#f_partyVotesFor', '21');
     await party.check('#f_decision_approve');
     expect(await party.isVisible('[data-opinion-mark]')).toBe(false);
     await party.fill('#f_opinion', '同意');

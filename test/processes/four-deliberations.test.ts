@@ -33,6 +33,7 @@ async function throughPartyMeeting(businessKey: string) {
     partyMeetingDate: '2026-03-02',
     partyMembersTotal: 30,
     partyMembersPresent: 25,
+    partyVotesFor: 20,
     decision: 'approve',
     opinion: '同意',
   });
@@ -147,7 +148,7 @@ describe('P3 four-deliberations', () => {
       jointMeetingDate: '2026-03-02', jointAttendees: '两委成员', decision: 'approve',
     });
     const returned = await d.complete('party-committee', inst.id, 'partyMeeting', {
-      partyMeetingDate: '2026-03-03', partyMembersTotal: 30, partyMembersPresent: 22, decision: 'return', opinion: '预算偏高，请重新询价',
+      partyMeetingDate: '2026-03-03', partyMembersTotal: 30, partyMembersPresent: 22, partyVotesFor: 9, partyVotesAgainst: 13, decision: 'return', opinion: '预算偏高，请重新询价',
     });
     expect(returned.openTasks.map((t) => t.elementId)).toEqual(['reviseProposal']);
     const revised = await d.complete('party-committee', inst.id, 'reviseProposal', {
@@ -191,6 +192,29 @@ describe('P3 four-deliberations', () => {
     expect(ended.status).toBe('completed');
     expect(ended.variables.failureReasons).toBe('多数代表认为费用分摊方案不合理');
     expect(await d.notices('P3-failed')).toEqual([]);
+  });
+
+  it('the party meeting records attendance and votes: more than half present and more than half of those present for (practice)', async () => {
+    const inst = await d.start('party-committee', 'four-deliberations', proposal, 'P3-party-quorum');
+    await d.complete('residents-committee', inst.id, 'jointMeeting', { jointMeetingDate: '2026-03-02', jointAttendees: '7 人', decision: 'approve', opinion: '同意' });
+    const meeting = (present: number, votesFor: number, decision: string, votesAgainst = 0) => ({
+      partyMeetingDate: '2026-03-02', partyMembersTotal: 30, partyMembersPresent: present, partyVotesFor: votesFor, partyVotesAgainst: votesAgainst, decision, opinion: '意见',
+    });
+    const practice = '实践规则（“四议两公开”工作法第三议：党员大会过半数党员到会方为有效，过半数同意方为通过）';
+    // exactly half present is no quorum, whatever the decision
+    expect((await d.refused('party-committee', inst.id, 'partyMeeting', meeting(15, 15, 'approve'))).partyMembersPresent).toBe(
+      `到会党员须超过应到人数的规定比例（partyQuorumRatio，默认过半数）会议方为有效；到会不足的，请重新召开党员大会后登记（${practice}）`,
+    );
+    expect((await d.refused('party-committee', inst.id, 'partyMeeting', meeting(15, 0, 'reject', 15))).partyMembersPresent).toBeDefined();
+    // 16 present: exactly half of them for is not a pass, so “通过” is refused; more votes than present too
+    const notPassed = `审议结论须与表决结果一致：赞成票超过到会党员的规定比例（partyMajorityRatio，默认过半数）为“通过”，否则为“不通过”或“退回修改”（${practice}）`;
+    expect((await d.refused('party-committee', inst.id, 'partyMeeting', meeting(16, 8, 'approve', 8))).decision).toBe(notPassed);
+    expect((await d.refused('party-committee', inst.id, 'partyMeeting', meeting(16, 9, 'reject', 7))).decision).toBe(notPassed);
+    expect((await d.refused('party-committee', inst.id, 'partyMeeting', meeting(16, 12, 'approve', 8))).partyVotesFor).toBe('赞成、反对、弃权票合计不能多于实到党员人数（实践规则：表决票数与到会人数相符）');
+    // 16 present, 9 for: passed, and on to the representatives
+    const passed = await d.complete('party-committee', inst.id, 'partyMeeting', meeting(16, 9, 'approve', 7));
+    expect(passed.openTasks.map((t) => t.elementId)).toEqual(['repsMeeting']);
+    expect(passed.variables).toMatchObject({ partyQuorumRatio: '1/2', partyMajorityRatio: '1/2', partyVotesFor: 9 });
   });
 
   it('form errors name the rule and its clause', async () => {
