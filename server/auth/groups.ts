@@ -23,6 +23,14 @@ export const GROUPS: readonly Group[] = Object.freeze([
   { id: 'district-dpf', name: '区残疾人联合会' },
   { id: 'provider', name: '服务机构' },
   { id: 'third-party', name: '第三方评估机构' },
+  { id: 'grid-worker', name: '网格员' },
+  { id: 'grid-office', name: '网格管理办公室' },
+  { id: 'responsible-unit', name: '责任单位' },
+  { id: 'rectification-team', name: '综合整治队' },
+  { id: 'home-department', name: '下沉人员派出部门' },
+  { id: 'district-hr', name: '区人力资源部门' },
+  { id: 'awards-conference', name: '评奖联席会议' },
+  { id: 'supervising-bureau', name: '监督主管部门' },
 ]);
 
 const byId = new Map(GROUPS.map((g) => [g.id, g]));

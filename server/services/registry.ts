@@ -3,6 +3,9 @@ import { electionHandlers } from './election.js';
 import { fundingHandlers } from './funding.js';
 import { noticeHandlers } from './notices.js';
 import { pilotHandlers } from './pilot.js';
+import { gridEventHandlers } from './grid-event.js';
+import { secondeeAppraisalHandlers } from './secondee-appraisal.js';
+import { annualAwardsHandlers } from './annual-awards.js';
 import type { ServiceHandler } from './types.js';
 
 /**
@@ -16,6 +19,9 @@ export const serviceHandlers: Readonly<Record<string, ServiceHandler>> = Object.
   ...deliberationHandlers,
   ...pilotHandlers,
   ...fundingHandlers,
+  ...gridEventHandlers,
+  ...secondeeAppraisalHandlers,
+  ...annualAwardsHandlers,
 });
 
 /** The topic names (what `validateDeployment(xml, knownTopics)` accepts). */
