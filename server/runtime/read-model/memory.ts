@@ -24,6 +24,7 @@ export class MemoryReadModel implements ReadModel {
   private readonly records = new Map<string, TaskDoc>();
   private readonly summaries = new Map<string, Summary>();
   private readonly strings = new Map<string, string>();
+  private readonly lists = new Map<string, string[]>();
   /** Ascending by (startedAt, id): lists are read from the end. */
   private readonly ordered: Summary[] = [];
 
@@ -74,7 +75,7 @@ export class MemoryReadModel implements ReadModel {
       // Only these change after the start; the row is changed in place (its position depends on the start alone).
       Object.assign(known, {
         status: instance.status,
-        activeElements: instance.activeElements ?? [],
+        activeElements: this.internList(instance.activeElements ?? []),
         nextTimerAt: instance.nextTimerAt ?? null,
         incident: instance.incident ?? null,
         updatedAt: instance.updatedAt,
@@ -96,7 +97,7 @@ export class MemoryReadModel implements ReadModel {
       version: doc.version,
       businessKey: doc.businessKey ?? null,
       status: doc.status,
-      activeElements: doc.activeElements ?? [],
+      activeElements: this.internList(doc.activeElements ?? []),
       nextTimerAt: doc.nextTimerAt ?? null,
       incident: doc.incident ?? null,
       startedBy: doc.startedBy === null || doc.startedBy === undefined ? null : this.intern(doc.startedBy),
@@ -105,6 +106,16 @@ export class MemoryReadModel implements ReadModel {
       endedAt: doc.endedAt ?? null,
       at: new Date(doc.startedAt).getTime(),
     };
+  }
+
+  /** Most instances wait at one of a few element lists: each distinct list is kept once. */
+  private internList(values: string[]): string[] {
+    const key = values.join('\u0000');
+    const known = this.lists.get(key);
+    if (known) return known;
+    const list = Object.freeze(values.map((v) => this.intern(v))) as string[];
+    this.lists.set(key, list);
+    return list;
   }
 
   private intern(value: string): string {
