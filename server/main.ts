@@ -15,7 +15,7 @@ import { ensureIndexes } from './db/collections.js';
 import { openDatabase, redactUri, type Database } from './db/connect.js';
 import { systemClock, type Clock } from './engine/clock.js';
 import { setEngineClock } from './engine/clock-timer.js';
-import { restoreManualClock, SETTINGS_COLLECTION } from './http/api-router.js';
+import { restoreManualClock, SETTINGS_COLLECTION } from './runtime/clock-store.js';
 import { RuntimeError } from './runtime/api.js';
 import { OwnerLease } from './runtime/owner-lease.js';
 import { Runtime } from './runtime/runtime.js';

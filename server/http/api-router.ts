@@ -10,6 +10,8 @@ import { authenticateUser, changeOwnPassword, findUserById, normalizeUsername, t
 import { MAX_BPMN_BYTES } from '../bpmn/limits.js';
 import type { AuditDoc, DefinitionDoc, IncidentInfo, InstanceDoc, InstanceStatus, NoticeDoc, TaskDoc } from '../db/types.js';
 import { ManualClock } from '../engine/clock.js';
+import { saveManualClock } from '../runtime/clock-store.js';
+import { DraftStore } from '../runtime/drafts.js';
 import { parseDate, parseDuration } from '../engine/iso8601.js';
 import type { Actor, InstanceListItem, InstanceView } from '../runtime/api.js';
 import { csrfToken, rotateCsrfToken, verifyCsrf } from './csrf.js';
@@ -25,30 +27,6 @@ export const XML_MEDIA_TYPES = ['application/xml', 'text/xml', 'application/bpmn
 
 const INSTANCE_STATUSES: readonly InstanceStatus[] = ['running', 'completed', 'incident', 'cancelled'];
 const PROCESS_KEY = /^[A-Za-z_][A-Za-z0-9_.-]{0,199}$/;
-
-// ── the manual clock's persistence ────────────────────────────────────────────
-
-export const SETTINGS_COLLECTION = 'settings';
-interface ClockSetting {
-  _id: 'clock';
-  now: Date;
-  updatedAt: Date;
-}
-
-/** Stores the manual clock's time in `settings` `{ _id: 'clock' }` so a restart keeps it. */
-export async function saveManualClock(db: Db, clock: ManualClock): Promise<void> {
-  await db
-    .collection<ClockSetting>(SETTINGS_COLLECTION)
-    .updateOne({ _id: 'clock' }, { $set: { now: clock.now(), updatedAt: new Date() } }, { upsert: true });
-}
-
-/** The manual clock as it was left (or starting at the current time on first use, which is then stored). */
-export async function restoreManualClock(db: Db): Promise<ManualClock> {
-  const saved = await db.collection<ClockSetting>(SETTINGS_COLLECTION).findOne({ _id: 'clock' });
-  const clock = new ManualClock(saved?.now instanceof Date ? saved.now : new Date());
-  if (!saved) await saveManualClock(db, clock);
-  return clock;
-}
 
 // ── request helpers ───────────────────────────────────────────────────────────
 
@@ -590,12 +568,12 @@ export function createApiRouter(
 
   // ── modeler drafts ──────────────────────────────────────────────────────────
 
-  const drafts = db.collection<{ _id: string; key: string; userId: string; xml: string; updatedAt: Date }>('drafts');
+  const drafts = new DraftStore(db);
 
   router.get('/drafts/:key', ...admin, async (req, res) => {
     const key = processKeyParam(req);
     const actor = actorOf(req);
-    const draft = await drafts.findOne({ _id: `${key}:${actor.id}` });
+    const draft = await drafts.get(key, actor.id);
     if (!draft) throw notFound(`没有流程 ${key} 的草稿`);
     res.json({ key: draft.key, xml: draft.xml, updatedAt: draft.updatedAt });
   });
@@ -604,12 +582,7 @@ export function createApiRouter(
     const key = processKeyParam(req);
     const actor = actorOf(req);
     const xml = xmlBody(req);
-    const updatedAt = new Date();
-    await drafts.updateOne(
-      { _id: `${key}:${actor.id}` },
-      { $set: { key, userId: actor.id, xml, updatedAt } },
-      { upsert: true },
-    );
+    const updatedAt = await drafts.save(key, actor.id, xml);
     res.json({ key, updatedAt, bytes: Buffer.byteLength(xml, 'utf8') });
   });
 
