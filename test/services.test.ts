@@ -446,7 +446,16 @@ describe('publish-notice and the working-day calendar', () => {
 
   it('renders every shipped template without unescaped output', () => {
     const templates = loadNoticeTemplates(path.join(root, 'forms', 'notices'));
-    expect([...templates.keys()].sort()).toEqual(['election-result', 'implementation-result', 'named-pilots', 'renewal', 'resolution', 'voter-list']);
+    expect([...templates.keys()].sort()).toEqual([
+      'election-result',
+      'implementation-result',
+      'micro-project-result',
+      'named-pilots',
+      'renewal',
+      'resolution',
+      'secondee-appraisal-result',
+      'voter-list',
+    ]);
     const html = renderNotice('named-pilots', {
       campaignName: '<i>试点</i>',
       batch: 1,
@@ -455,6 +464,14 @@ describe('publish-notice and the working-day calendar', () => {
     });
     expect(html).toContain('&lt;i&gt;试点&lt;/i&gt;');
     expect(html).toContain('甲&amp;乙社区');
+    const notice = { title: 't', publishedOn: 'a', endsOn: 'b', period: '5 个工作日' };
+    const micro = renderNotice('micro-project-result', { communityName: '<b>幸福</b>', projectName: 'x', proposedBy: '甲&乙', implementationReport: '一\n<script>', approvedBudget: 8000, actualCost: 8500, notice });
+    expect(micro).toContain('&lt;b&gt;幸福&lt;/b&gt;');
+    expect(micro).toContain('甲&amp;乙');
+    expect(micro).not.toContain('<script>');
+    const appraisal = renderNotice('secondee-appraisal-result', { secondeeName: '<i>张</i>', scoreSummary: 'a&b', notice });
+    expect(appraisal).toContain('&lt;i&gt;张&lt;/i&gt;');
+    expect(appraisal).toContain('a&amp;b');
   });
 });
 
@@ -462,8 +479,17 @@ describe('registry and process files', () => {
   const processDir = path.join(root, 'processes');
   const files = readdirSync(processDir).filter((f) => f.endsWith('.bpmn'));
 
-  it('has the four policy processes', () => {
-    expect(files.sort()).toEqual(['committee-election.bpmn', 'four-deliberations.bpmn', 'mental-health-contract.bpmn', 'pilot-campaign.bpmn']);
+  it('has the policy processes P1–P8', () => {
+    expect(files.sort()).toEqual([
+      'annual-awards.bpmn',
+      'committee-election.bpmn',
+      'four-deliberations.bpmn',
+      'grid-event.bpmn',
+      'mental-health-contract.bpmn',
+      'micro-project.bpmn',
+      'pilot-campaign.bpmn',
+      'secondee-appraisal.bpmn',
+    ]);
   });
 
   it('knows every topic and template the processes use', () => {

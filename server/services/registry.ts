@@ -6,6 +6,7 @@ import { pilotHandlers } from './pilot.js';
 import { gridEventHandlers } from './grid-event.js';
 import { secondeeAppraisalHandlers } from './secondee-appraisal.js';
 import { annualAwardsHandlers } from './annual-awards.js';
+import { microProjectHandlers } from './micro-project.js';
 import type { ServiceHandler } from './types.js';
 
 /**
@@ -22,6 +23,7 @@ export const serviceHandlers: Readonly<Record<string, ServiceHandler>> = Object.
   ...gridEventHandlers,
   ...secondeeAppraisalHandlers,
   ...annualAwardsHandlers,
+  ...microProjectHandlers,
 });
 
 /** The topic names (what `validateDeployment(xml, knownTopics)` accepts). */

@@ -40,6 +40,8 @@ const NOTICE_KINDS: Record<string, string> = {
   'implementation-result': '实施结果公开',
   'named-pilots': '试点命名',
   renewal: '年度评估与续签',
+  'secondee-appraisal-result': '下沉人员考核结果',
+  'micro-project-result': '民生微实事结果公开',
 };
 
 function kindName(kind: string | null | undefined): string {
