@@ -20,6 +20,8 @@ export interface CompiledSource {
   elementVariables: Map<string, string>;
   /** `camunda:candidateStarterGroups` of the executable process: who may start it (empty: anyone signed in). */
   starterGroups: string[];
+  /** `camunda:initiator` of the process's start event: the variable that holds who started the instance. */
+  initiatorVariable: string | null;
 }
 
 export async function compileSource(xml: string): Promise<CompiledSource> {
@@ -39,5 +41,8 @@ export async function compileSource(xml: string): Promise<CompiledSource> {
     .split(',')
     .map((g: string) => g.trim())
     .filter(Boolean);
-  return { sourceContext: serializer(context as never, typeResolver()), elementVariables, starterGroups };
+  const start = (process?.flowElements ?? []).find((e: { $type: string }) => e.$type === 'bpmn:StartEvent');
+  const initiator = start?.initiator ?? start?.$attrs?.['camunda:initiator'];
+  const initiatorVariable = typeof initiator === 'string' && /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(initiator.trim()) ? initiator.trim() : null;
+  return { sourceContext: serializer(context as never, typeResolver()), elementVariables, starterGroups, initiatorVariable };
 }

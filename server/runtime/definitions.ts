@@ -11,7 +11,7 @@ import { RuntimeError, type Actor } from './api.js';
 export interface RunnableDefinition {
   doc: DefinitionDoc;
   sourceContext: SourceContext;
-  model: ProcessModelInfo & { elementVariables: Map<string, string>; startForm: unknown; starterGroups: string[] };
+  model: ProcessModelInfo & { elementVariables: Map<string, string>; startForm: unknown; starterGroups: string[]; initiatorVariable: string | null };
 }
 
 type ParsedModel = Awaited<ReturnType<typeof validateDeployment>> extends infer R
@@ -127,12 +127,12 @@ export class DefinitionStore {
     return {
       doc,
       sourceContext: compiled.sourceContext,
-      model: { ...toModel(result.model, compiled.elementVariables), starterGroups: compiled.starterGroups },
+      model: { ...toModel(result.model, compiled.elementVariables), starterGroups: compiled.starterGroups, initiatorVariable: compiled.initiatorVariable },
     };
   }
 }
 
-function toModel(model: ParsedModel, elementVariables: Map<string, string>): Omit<RunnableDefinition['model'], 'starterGroups'> {
+function toModel(model: ParsedModel, elementVariables: Map<string, string>): Omit<RunnableDefinition['model'], 'starterGroups' | 'initiatorVariable'> {
   return {
     key: model.key,
     name: model.name ?? model.key,

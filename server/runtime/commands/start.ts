@@ -26,6 +26,9 @@ export async function startInstance(
   }
   const businessKey = normalizeBusinessKey(input.businessKey);
   const variables = startVariables(definition.model.startForm as FormSchema | null, input.variables, options);
+  // `camunda:initiator`: who started it, under the name the diagram gives (e.g. the reporter who must check).
+  const initiator = definition.model.initiatorVariable;
+  if (initiator) variables[initiator] = actor.id;
   const id = randomUUID();
   const now = ctx.clock.now();
   const result = await engineStep(ctx, definition, { id, variables, businessKey }, { type: 'start' });
