@@ -3,8 +3,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { launchChromium, SHOTS } from './chromium.js';
+import { StaffBrowser, txt } from './staff.js';
 import { ProcessDriver } from '../support/process-driver.js';
 
 /**
@@ -27,9 +28,7 @@ let d: ProcessDriver;
 let server: Server;
 let base = '';
 let browser: Browser;
-const contexts = new Map<string, { context: BrowserContext; page: Page }>();
-/** Script errors and failed requests seen by any page. */
-const errors: string[] = [];
+let staff: StaffBrowser;
 
 beforeAll(async () => {
   // Monday 2 March 2026, 09:00 China time.
@@ -46,71 +45,19 @@ beforeAll(async () => {
   });
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   browser = await launchChromium(['--lang=zh-CN']);
+  staff = new StaffBrowser(browser, base, BK);
 }, 120_000);
 
 afterAll(async () => {
-  for (const { context } of contexts.values()) await context.close().catch(() => {});
+  await staff?.close();
   await browser?.close();
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   await d?.close();
 });
 
-/** The trimmed text of the first match, once it is there. */
-async function txt(locator: Locator): Promise<string> {
-  await locator.first().waitFor({ timeout: 10_000 });
-  return ((await locator.first().textContent()) ?? '').replace(/\s+/g, ' ').trim();
-}
-
-function watch(page: Page) {
-  page.on('pageerror', (err) => errors.push(`${page.url()}: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && !/^Failed to load resource/.test(msg.text())) errors.push(`${page.url()}: ${msg.text()}`);
-  });
-  // Every request answered, except the 400 of a form sent back with messages at its fields.
-  page.on('response', (res) => {
-    if (res.status() >= 400 && !(res.status() === 400 && res.request().method() === 'POST')) errors.push(`${res.status()} ${res.url()}`);
-  });
-}
-
-/** A browser window of its own for each user, signed in through the login form. */
-async function as(username: string): Promise<Page> {
-  const known = contexts.get(username);
-  if (known) return known.page;
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  const page = await context.newPage();
-  watch(page);
-  await page.goto(`${base}/login`);
-  await page.fill('#username', username);
-  await page.fill('#password', 'demo');
-  await page.click('form.form button.primary');
-  await page.waitForURL(`${base}/tasks`);
-  contexts.set(username, { context, page });
-  return page;
-}
-
-/** From 我的待办: 签收 the step of our instance when it is in the group pool, else open it; lands on the task page. */
-async function openFromInbox(page: Page, stepName: string): Promise<void> {
-  await page.goto(`${base}/tasks`);
-  const row = page.locator('table.tasks tbody tr', { hasText: BK }).filter({ hasText: stepName });
-  expect(await row.count()).toBe(1);
-  const claim = row.locator('button', { hasText: '签收' });
-  if (await claim.count()) {
-    await claim.click();
-    expect(await txt(page.locator('.flash'))).toBe(`已签收：${stepName}`);
-  } else {
-    await row.locator('a', { hasText: '办理' }).click();
-  }
-  await page.waitForURL(/\/tasks\/[^/?]+$/);
-  expect(await txt(page.locator('h1'))).toBe(stepName);
-  expect(await txt(page.locator('.card.form-card .meta'))).toContain('办理人：');
-}
-
-/** Submits the task form and expects to be back in the inbox with 「已提交」. */
-async function submitTask(page: Page, stepName: string): Promise<void> {
-  await page.click('form.form button.primary');
-  await page.waitForURL(`${base}/tasks`);
-  expect(await txt(page.locator('.flash'))).toBe(`已提交：${stepName}（${BK}）`);
-}
+const as = (username: string) => staff.as(username);
+const openFromInbox = (page: Page, stepName: string) => staff.openFromInbox(page, stepName);
+const submitTask = (page: Page, stepName: string) => staff.submitTask(page, stepName);
 
 async function jointMeetingApproves(date: string, opinion: string): Promise<void> {
   const page = await as('residents-committee');
@@ -276,7 +223,7 @@ describe('P3 四议两公开 in chromium, through the pages only', () => {
 
     const anon = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
     const board = await anon.newPage();
-    watch(board);
+    staff.watch(board);
     await board.goto(`${base}/notices`);
     expect(await txt(board.locator('h1'))).toBe('公示栏');
     expect(await txt(board.locator('.notice-list'))).toContain(RESOLUTION_TITLE);
@@ -363,13 +310,13 @@ describe('P3 四议两公开 in chromium, through the pages only', () => {
     await residents.goto(`${base}/done`);
     expect(await residents.locator('table.list tbody tr', { hasText: BK }).count()).toBe(4);
 
-    expect(errors).toEqual([]);
+    expect(staff.errors).toEqual([]);
   }, 240_000);
 
   it('shows the inbox as cards on a 375 px phone, nothing wider than the screen', async () => {
     const context = await browser.newContext({ viewport: { width: 375, height: 812 }, locale: 'zh-CN', isMobile: true, hasTouch: true });
     const page = await context.newPage();
-    watch(page);
+    staff.watch(page);
     await page.goto(`${base}/login`);
     await page.fill('#username', 'party-committee');
     await page.fill('#password', 'demo');
@@ -391,6 +338,6 @@ describe('P3 四议两公开 in chromium, through the pages only', () => {
     expect(outside).toEqual([]);
     await page.screenshot({ path: path.join(SHOTS, 'p3-inbox-375.png'), fullPage: true });
     await context.close();
-    expect(errors).toEqual([]);
+    expect(staff.errors).toEqual([]);
   }, 60_000);
 });

@@ -1,0 +1,80 @@
+import { expect } from '@jest/globals';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+
+/** The trimmed text of the first match, once it is there. */
+export async function txt(locator: Locator): Promise<string> {
+  await locator.first().waitFor({ timeout: 10_000 });
+  return ((await locator.first().textContent()) ?? '').replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * Staff at work in a real browser: one window per user, signed in through the login form, working on the instance
+ * with business key `bk` from 我的待办. Script errors and failed requests of every page are collected in `errors`.
+ */
+export class StaffBrowser {
+  /** Script errors and failed requests seen by any page. */
+  readonly errors: string[] = [];
+  private readonly contexts = new Map<string, { context: BrowserContext; page: Page }>();
+
+  constructor(
+    private readonly browser: Browser,
+    readonly base: string,
+    private readonly bk: string,
+  ) {}
+
+  /** A browser window of its own for each user, signed in through the login form. */
+  async as(username: string): Promise<Page> {
+    const known = this.contexts.get(username);
+    if (known) return known.page;
+    const context = await this.browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+    const page = await context.newPage();
+    this.watch(page);
+    await page.goto(`${this.base}/login`);
+    await page.fill('#username', username);
+    await page.fill('#password', 'demo');
+    await page.click('form.form button.primary');
+    await page.waitForURL(`${this.base}/tasks`);
+    this.contexts.set(username, { context, page });
+    return page;
+  }
+
+  /** From 我的待办: 签收 the step of our instance when it is in the group pool, else open it; lands on the task page. */
+  async openFromInbox(page: Page, stepName: string): Promise<void> {
+    await page.goto(`${this.base}/tasks`);
+    const row = page.locator('table.tasks tbody tr', { hasText: this.bk }).filter({ hasText: stepName });
+    expect(await row.count()).toBe(1);
+    const claim = row.locator('button', { hasText: '签收' });
+    if (await claim.count()) {
+      await claim.click();
+      expect(await txt(page.locator('.flash'))).toBe(`已签收：${stepName}`);
+    } else {
+      await row.locator('a', { hasText: '办理' }).click();
+    }
+    await page.waitForURL(/\/tasks\/[^/?]+$/);
+    expect(await txt(page.locator('h1'))).toBe(stepName);
+    expect(await txt(page.locator('.card.form-card .meta'))).toContain('办理人：');
+  }
+
+  /** Submits the task form and expects to be back in the inbox with 「已提交」. */
+  async submitTask(page: Page, stepName: string): Promise<void> {
+    await page.click('form.form button.primary');
+    await page.waitForURL(`${this.base}/tasks`);
+    expect(await txt(page.locator('.flash'))).toBe(`已提交：${stepName}（${this.bk}）`);
+  }
+
+  async close(): Promise<void> {
+    for (const { context } of this.contexts.values()) await context.close().catch(() => {});
+  }
+
+  /** Collects the page's script errors and failed requests in `errors`. */
+  watch(page: Page): void {
+    page.on('pageerror', (err) => this.errors.push(`${page.url()}: ${err.message}`));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' && !/^Failed to load resource/.test(msg.text())) this.errors.push(`${page.url()}: ${msg.text()}`);
+    });
+    // Every request answered, except the 400 of a form sent back with messages at its fields.
+    page.on('response', (res) => {
+      if (res.status() >= 400 && !(res.status() === 400 && res.request().method() === 'POST')) this.errors.push(`${res.status()} ${res.url()}`);
+    });
+  }
+}
