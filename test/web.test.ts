@@ -177,6 +177,24 @@ describe('inbox and task', () => {
     expect(html).toMatch(/name="_csrf" value="[^"]+"/);
   });
 
+  it('shows a value of several lines as typed, without the template\u2019s indentation', async () => {
+    const view = await fx.runtime.startInstance(
+      WEB_PROCESS_KEY,
+      { businessKey: 'YS-2026-LINES', variables: { topic: '第一行\n第二行\n第三行' } },
+      { id: 'residents-committee', groups: ['residents-committee'] },
+    );
+    const { agent, csrf } = await signIn('street-office');
+    const res = await agent.get(`/tasks/${encodeURIComponent(view.openTasks[0]!._id)}`);
+    expect(res.text).toContain('第一行\n第二行\n第三行');
+    // A form sent back keeps a textarea's lines exactly as posted.
+    const refused = await agent
+      .post(`/tasks/${encodeURIComponent(view.openTasks[0]!._id)}`)
+      .type('form')
+      .send({ _csrf: csrf, attendees: '0', meetingDate: '', summary: '甲\n乙\n丙', category: 'env' });
+    expect(refused.status).toBe(400);
+    expect(refused.text).toMatch(/<textarea id="f_summary" name="summary"[^>]*>甲\n乙\n丙<\/textarea>/);
+  });
+
   it('shows Chinese messages at the fields and keeps the values when validation fails', async () => {
     const { agent, csrf } = await signIn('street-office');
     const res = await agent

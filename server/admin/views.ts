@@ -40,7 +40,7 @@ export class AdminViews {
     for (const file of readdirSync(admin)) {
       if (!file.endsWith('.hbs')) continue;
       const source = readFileSync(path.join(admin, file), 'utf8');
-      this.templates.set(file.slice(0, -4), hbs.compile(source, { strict: false }));
+      this.templates.set(file.slice(0, -4), hbs.compile(source, { strict: false, preventIndent: true }));
       // Also a partial `admin-<name>`, so a page can wrap another (the modeler body in the console's frame).
       hbs.registerPartial(`admin-${file.slice(0, -4)}`, source);
     }

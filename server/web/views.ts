@@ -81,7 +81,7 @@ export class Views {
     }
     for (const file of readdirSync(dir)) {
       if (!file.endsWith('.hbs')) continue;
-      this.templates.set(file.slice(0, -4), hbs.compile(readFileSync(path.join(dir, file), 'utf8'), { strict: false }));
+      this.templates.set(file.slice(0, -4), hbs.compile(readFileSync(path.join(dir, file), 'utf8'), { strict: false, preventIndent: true }));
     }
   }
 
