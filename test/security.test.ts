@@ -222,6 +222,10 @@ describe('4: independent review', () => {
     expect(expert2.audit).not.toContain('很好');
     expect(expert2.signoffs).toEqual([]);
     const page = await request(app).get(`/instances/${id}`).set('Authorization', `Bearer ${tokens.expert2}`);
+    // …nor in the case shown with the expert's own task
+    const ownTask = await as('expert2').get(`/api/tasks/${encodeURIComponent(mine('expert2'))}`);
+    expect(JSON.stringify(ownTask.body.case)).not.toContain('很好');
+    expect((ownTask.body.case as { hidden?: boolean }[]).filter((c) => c.hidden)).toHaveLength(1);
     expect(page.text).not.toContain('很好');
 
     for (const who of ['street-office', 'admin', 'expert1']) {

@@ -520,9 +520,13 @@ export function createApiRouter(
     if (!canViewTask(runtime, task, actor)) throw forbidden('您无权查看该任务');
     const open = task.status === 'open';
     const can = runtime.canAct(task, actor);
+    // The case: what was submitted before, as the people deciding now must see it (an open review hides others').
+    const view = await runtime.getInstance(task.instanceId);
+    const history = reviewRedaction(view, actor).audit(await runtime.getAudit(task.instanceId));
     res.json({
       ...taskJson(task),
       form: task.formSchema ?? null,
+      case: await runtime.caseOf(view.instance, history),
       actions: {
         claim: open && !task.assignee && can,
         unclaim: open && task.assignee === actor.id,

@@ -273,6 +273,24 @@ const schemas: Record<string, Schema> = {
         type: 'object',
         properties: {
           form: ref('FormSchema'),
+          case: {
+            type: 'array',
+            description: 'The case: the start values and every completed step\'s submitted values, labelled, in order; an open independent review hides the other reviewers\' entries (hidden: true)',
+            items: {
+              type: 'object',
+              properties: {
+                step: { type: 'string' },
+                elementId: { type: 'string', nullable: true },
+                by: { type: 'string', nullable: true },
+                at: { type: 'string', format: 'date-time' },
+                hidden: { type: 'boolean' },
+                fields: {
+                  type: 'array',
+                  items: { type: 'object', properties: { id: { type: 'string' }, label: { type: 'string' }, value: {}, display: { type: 'string' } } },
+                },
+              },
+            },
+          },
           actions: {
             type: 'object',
             properties: { claim: { type: 'boolean' }, unclaim: { type: 'boolean' }, complete: { type: 'boolean' } },
@@ -555,7 +573,7 @@ export function buildOpenApiDocument(options: { manualClock: boolean }): Record<
       }),
     },
     '/api/tasks/{id}': {
-      get: op({ summary: 'One task with its form schema', access: 'auth', tags: ['tasks'], parameters: [taskId], responses: { 200: json(ref('TaskDetail')), 403: E[403], 404: E[404] } }),
+      get: op({ summary: 'One task with its form schema and the case so far', access: 'auth', tags: ['tasks'], parameters: [taskId], responses: { 200: json(ref('TaskDetail')), 403: E[403], 404: E[404] } }),
     },
     '/api/tasks/{id}/claim': {
       post: op({ summary: 'Claim a task', access: 'auth', tags: ['tasks'], parameters: [taskId], responses: { 200: json(ref('Task')), 403: E[403], 404: E[404], 409: E[409] } }),

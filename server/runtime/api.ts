@@ -78,6 +78,18 @@ export type InstanceListItem = Pick<
   '_id' | 'processKey' | 'processName' | 'version' | 'businessKey' | 'status' | 'activeElements' | 'nextTimerAt' | 'incident' | 'startedBy' | 'startedAt' | 'updatedAt' | 'endedAt'
 >;
 
+/** One step of a case as the people deciding later read it: who submitted what, labelled as on its form. */
+export interface CaseEntry {
+  /** The step's name (发起 for the start form). */
+  step: string;
+  elementId: string | null;
+  by: string | null;
+  at: Date;
+  /** An open independent review hides the other reviewers' submissions (server/auth/access.ts). */
+  hidden?: boolean;
+  fields: { id: string; label: string; value: unknown; display: string }[];
+}
+
 export interface InstanceView {
   instance: Omit<InstanceDoc, 'engineState' | 'outbox'>;
   openTasks: TaskDoc[];
@@ -120,6 +132,8 @@ export interface RuntimeApi {
   listInstances(query: InstanceQuery): Promise<{ items: InstanceListItem[]; total: number }>;
   countInstances(): Promise<{ processKey: string; version: number; status: InstanceStatus; count: number }[]>;
   getAudit(instanceId: string): Promise<AuditDoc[]>;
+  /** The start values and every completed step's submitted values, in order, from `history` (the instance's audit). */
+  caseOf(instance: Pick<InstanceDoc, 'definitionId'>, history: AuditDoc[]): Promise<CaseEntry[]>;
   /** `history`: the instance's audit, if the caller has it already (saves reading it again on FerretDB). */
   getSignoffs(instanceId: string, history?: AuditDoc[]): Promise<SignoffDoc[]>;
 

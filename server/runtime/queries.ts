@@ -1,6 +1,8 @@
 import type { Filter } from 'mongodb';
-import type { AuditDoc, OutboxOp, SignoffDoc, TaskDoc } from '../db/types.js';
-import { RuntimeError, type Actor, type InstanceQuery, type InstanceView, type ProcessSummary, type TaskQuery } from './api.js';
+import type { AuditDoc, InstanceDoc, OutboxOp, SignoffDoc, TaskDoc } from '../db/types.js';
+import { displayValue } from '../forms/display.js';
+import type { FormSchema } from '../forms/schema.js';
+import { RuntimeError, type Actor, type CaseEntry, type InstanceQuery, type InstanceView, type ProcessSummary, type TaskQuery } from './api.js';
 import type { RuntimeContext } from './context.js';
 import type { Committed } from './unit-of-work.js';
 import { taskVariables } from './task-input.js';
@@ -119,6 +121,35 @@ export class Queries {
     await Promise.all(Array.from({ length: AUDIT_READERS }, reader));
     const byTime = (a: AuditDoc, b: AuditDoc) => new Date(a.at).getTime() - new Date(b.at).getTime() || a.rev - b.rev || a.n - b.n;
     return entries.sort(byTime).slice(0, AUDIT_LIMIT);
+  }
+
+  /**
+   * The case: the start form's values, then every completed step's submitted values, in order, each labelled as on
+   * the form of the instance's version. `history` is the audit as the viewer may see it (hidden entries stay hidden).
+   */
+  async caseOf(instance: Pick<InstanceDoc, 'definitionId'>, history: AuditDoc[]): Promise<CaseEntry[]> {
+    const definition = await this.ctx.definitions.runnableById(instance.definitionId);
+    const labelled = (form: FormSchema | null | undefined, values: Record<string, unknown>) =>
+      (form?.fields ?? [])
+        // What the person submitted: read-only fields only showed what was already there.
+        .filter((f) => !f.constraints?.readonly && Object.prototype.hasOwnProperty.call(values, f.id) && values[f.id] !== null && values[f.id] !== '')
+        .map((f) => ({ id: f.id, label: f.label || f.id, value: values[f.id], display: displayValue(f, values[f.id]) }));
+    const entries: CaseEntry[] = [];
+    for (const e of history) {
+      if (e.type === 'instance.started') {
+        const values = (e.data?.variables ?? {}) as Record<string, unknown>;
+        entries.push({ step: '发起', elementId: null, by: e.actor, at: e.at, fields: labelled(definition.model.startForm as FormSchema | null, values) });
+      } else if (e.type === 'task.completed') {
+        const step = typeof e.data?.name === 'string' ? e.data.name : e.elementId ?? '';
+        if (e.data?.hidden) {
+          entries.push({ step, elementId: e.elementId, by: null, at: e.at, hidden: true, fields: [] });
+          continue;
+        }
+        const form = e.elementId ? (definition.model.userTasks.get(e.elementId)?.form as FormSchema | null | undefined) : null;
+        entries.push({ step, elementId: e.elementId, by: e.actor, at: e.at, fields: labelled(form, (e.data?.values ?? {}) as Record<string, unknown>) });
+      }
+    }
+    return entries;
   }
 
   /** An instance's sign-offs; without secondary indexes read by `_id` (the task they sign) from its history. */

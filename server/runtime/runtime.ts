@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
 import { collections as collectionsOf, secondaryIndexesServeQueries, type Collections } from '../db/collections.js';
-import type { AuditDoc, TaskDoc } from '../db/types.js';
+import type { AuditDoc, InstanceDoc, TaskDoc } from '../db/types.js';
 import type { Clock } from '../engine/clock.js';
 import type { ServiceHandler } from '../services/types.js';
 import type { Actor, DeployResult, InstanceQuery, InstanceView, RuntimeApi, TaskQuery } from './api.js';
@@ -104,6 +104,7 @@ export class Runtime implements RuntimeApi {
   listInstances = (query: InstanceQuery) => this.queries.listInstances(query);
   countInstances = () => this.queries.countInstances();
   getAudit = (instanceId: string) => this.queries.getAudit(instanceId);
+  caseOf = (instance: Pick<InstanceDoc, 'definitionId'>, history: AuditDoc[]) => this.queries.caseOf(instance, history);
   getSignoffs = (instanceId: string, history?: AuditDoc[]) => this.queries.getSignoffs(instanceId, history);
   retry = async (instanceId: string, actor: Actor, reason: string) => (await retryInstance(this.ctx, instanceId, actor, reason), this.getInstance(instanceId));
   cancel = async (instanceId: string, actor: Actor, reason: string) => (await cancelInstance(this.ctx, instanceId, actor, reason), this.getInstance(instanceId));

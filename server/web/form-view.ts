@@ -1,6 +1,7 @@
 import { isExpression, resolve } from '../expressions/feel.js';
 import { APPROVAL_DECISIONS, type FormField, type FormSchema } from '../forms/schema.js';
 import { fieldOptions } from '../forms/validate.js';
+import { displayValue } from '../forms/display.js';
 import { formatDateTime } from './views.js';
 
 /** What a field template needs: everything already decided here, so templates stay plain. */
@@ -48,18 +49,6 @@ function safeResolve(text: unknown, variables: Record<string, unknown>): unknown
   }
 }
 
-function displayOf(field: FormField, value: unknown): string {
-  if (value === null || value === undefined) return '';
-  if (field.type === 'boolean') return value === true || value === 'true' ? '是' : '否';
-  if (field.type === 'enum') {
-    const option = field.values?.find((v) => v.id === value);
-    return option ? option.name : String(value);
-  }
-  if (value instanceof Date) return formatDateTime(value);
-  if (Array.isArray(value)) return value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join('、');
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
-}
 
 function inputText(field: FormField, value: unknown): string {
   if (value === null || value === undefined) return '';
@@ -119,7 +108,7 @@ export function fieldViews(
       requiredUnlessApprove,
       value: inputText(field, value),
       checked: value === true || value === 'true' || value === 'on',
-      display: displayOf(field, value),
+      display: displayValue(field, value, formatDateTime),
       options: (choices ?? field.values ?? []).map((option) => ({
         id: option.id,
         name: option.name || APPROVAL_DECISIONS[option.id] || option.id,

@@ -504,12 +504,18 @@ export function createWebRouter(
     const view = await runtime.getInstance(task.instanceId);
     const history = await historyOf(view, actor, [task.assignee, task.completedBy]);
     const person = (id: string | null | undefined) => (id ? history.people.get(id) ?? id : null);
+    const caseRows = (await runtime.caseOf(view.instance, history.audit)).map((entry) => ({
+      ...entry,
+      who: entry.hidden ? '其他评审人' : person(entry.by) ?? '系统',
+      fields: entry.fields.map((f) => ({ label: f.label, display: f.value instanceof Date ? formatDateTime(f.value) : f.display })),
+    }));
     if (task.status !== 'open') {
       return page(req, res, 'task-done', task.name, 'tasks', {
         task: taskRow(task, false),
         completedBy: person(task.completedBy),
         cancelled: task.status === 'cancelled',
         instance: keyFacts(view, history.people),
+        caseRows,
       });
     }
     const schema = asSchema(task.formSchema);
@@ -533,6 +539,7 @@ export function createWebRouter(
         message,
         otherErrors: orphanErrors(schema, errors),
         history: history.rows,
+        caseRows,
       },
       status,
     );

@@ -217,6 +217,21 @@ describe('P3 four-deliberations', () => {
     expect(passed.variables).toMatchObject({ partyQuorumRatio: '1/2', partyMajorityRatio: '1/2', partyVotesFor: 9 });
   });
 
+  it('the party meeting sees the whole case: the proposal and the joint meeting, labelled, in order (API and page)', async () => {
+    const inst = await d.start('party-committee', 'four-deliberations', proposal, 'P3-case');
+    await d.complete('residents-committee', inst.id, 'jointMeeting', { jointMeetingDate: '2026-03-02', jointAttendees: '7 人', decision: 'approve', opinion: '同意提交党员大会' });
+    const task = await d.task('party-committee', inst.id, 'partyMeeting');
+    const res = await d.get('party-committee', `/api/tasks/${encodeURIComponent(task.id)}`);
+    expect(res.status).toBe(200);
+    const steps = res.body.case as { step: string; by: string; fields: { label: string; display: string }[] }[];
+    expect(steps.map((s) => s.step)).toEqual(['发起', '“两委”联席会议商议']);
+    const shown = (i: number) => Object.fromEntries(steps[i]!.fields.map((f) => [f.label, f.display]));
+    expect(shown(0)).toMatchObject({ 事项名称: '幸福小区加装电梯', 事项内容: '为幸福小区3栋加装电梯一部\n使用公共维修资金', 提议理由: '3栋老年住户多，上下楼困难' });
+    expect(shown(0)['预算金额（元）']).toBe('120,000');
+    expect(shown(1)).toMatchObject({ 商议结论: '通过', 商议意见: '同意提交党员大会', 参会人员: '7 人' });
+    expect(steps[1]!.by).toBe('residents-committee');
+  });
+
   it('form errors name the rule and its clause', async () => {
     const inst = await throughPartyMeeting('P3-form');
     const tooMany = await d.refused('residents-committee', inst.id, 'repsMeeting', reps(20, 15, 5, 1));
