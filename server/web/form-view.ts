@@ -72,7 +72,7 @@ export function fieldViews(
   errors: Record<string, string>,
   prefix = 'f',
 ): FieldView[] {
-  return schema.fields.map((field) => {
+  const views = schema.fields.map((field) => {
     const inputId = `${prefix}_${field.id}`;
     let value: unknown;
     if (field.defaultValue !== undefined && field.defaultValue !== null) {
@@ -125,6 +125,8 @@ export function fieldViews(
       describedBy,
     };
   });
+  // A read-only field with nothing to show (a note that only applies after a return, say) is left out.
+  return views.filter((view) => !view.readonly || view.display !== '');
 }
 
 /** The posted values of a form's editable fields (strings as posted; an unticked checkbox stays absent). */

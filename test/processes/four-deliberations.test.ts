@@ -175,6 +175,11 @@ describe('P3 four-deliberations', () => {
       resolutionSummary: '应到 30 人，实到 19 人；赞成 19 票，反对 0 票，弃权 0 票。到会人数不足 2/3（至少需 20 人），会议不能表决。',
     });
     expect(inquorate.openTasks.map((t) => t.elementId)).toEqual(['repsMeeting']);
+    // The meeting to be held again says why, with the numbers, on its page.
+    const again = await d.task('residents-committee', inst.id, 'repsMeeting');
+    const page = await d.get('residents-committee', `/tasks/${encodeURIComponent(again.id)}`);
+    expect(page.text).toContain('上次会议（到会不足，须重新召开）');
+    expect(page.text).toContain('应到 30 人，实到 19 人；赞成 19 票，反对 0 票，弃权 0 票。到会人数不足 2/3（至少需 20 人），会议不能表决。');
 
     // 24 present, 12 for = exactly half: not more than half
     const failed = await d.complete('residents-committee', inst.id, 'repsMeeting', reps(24, 12, 10, 2));
@@ -203,11 +208,11 @@ describe('P3 four-deliberations', () => {
     const practice = '实践规则（“四议两公开”工作法第三议：党员大会过半数党员到会方为有效，过半数同意方为通过）';
     // exactly half present is no quorum, whatever the decision
     expect((await d.refused('party-committee', inst.id, 'partyMeeting', meeting(15, 15, 'approve'))).partyMembersPresent).toBe(
-      `到会党员须超过应到人数的规定比例（partyQuorumRatio，默认过半数）会议方为有效；到会不足的，请重新召开党员大会后登记（${practice}）`,
+      `到会党员须超过应到人数的规定比例（发起时设定的“党员大会到会比例”，默认过半数）会议方为有效；到会不足的，请重新召开党员大会后登记（${practice}）`,
     );
     expect((await d.refused('party-committee', inst.id, 'partyMeeting', meeting(15, 0, 'reject', 15))).partyMembersPresent).toBeDefined();
     // 16 present: exactly half of them for is not a pass, so “通过” is refused; more votes than present too
-    const notPassed = `审议结论须与表决结果一致：赞成票超过到会党员的规定比例（partyMajorityRatio，默认过半数）为“通过”，否则为“不通过”或“退回修改”（${practice}）`;
+    const notPassed = `审议结论须与表决结果一致：赞成票超过到会党员的规定比例（发起时设定的“党员大会通过比例”，默认过半数）为“通过”，否则为“不通过”或“退回修改”（${practice}）`;
     expect((await d.refused('party-committee', inst.id, 'partyMeeting', meeting(16, 8, 'approve', 8))).decision).toBe(notPassed);
     expect((await d.refused('party-committee', inst.id, 'partyMeeting', meeting(16, 9, 'reject', 7))).decision).toBe(notPassed);
     expect((await d.refused('party-committee', inst.id, 'partyMeeting', meeting(16, 12, 'approve', 8))).partyVotesFor).toBe('赞成、反对、弃权票合计不能多于实到党员人数（实践规则：表决票数与到会人数相符）');
