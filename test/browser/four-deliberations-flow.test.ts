@@ -242,7 +242,7 @@ describe('P3 四议两公开 in chromium, through the pages only', () => {
 
     // ── implementation: the overspend is explained ─────────────────────────────────────────────────────
     await openFromInbox(residents, '组织实施');
-    expect(await txt(residents.locator('.field.readonly', { hasText: '预算金额' }).locator('.value'))).toBe('98000');
+    expect(await txt(residents.locator('.field.readonly', { hasText: '预算金额' }).locator('.value'))).toBe('98,000');
     await residents.fill('#f_implementationSummary', '电梯已安装并通过验收');
     await residents.fill('#f_actualSpending', '130000');
     await residents.fill('#f_overspendReason', '井道加固增加费用');
