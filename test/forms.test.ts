@@ -290,6 +290,14 @@ describe('validateFormValues', () => {
     expect(values(validateFormValues(schema, {}, {}))).toEqual({ ratio: '过半数' });
   });
 
+  it('checks every ratio the same way: a fraction or a decimal from 0 to 1', () => {
+    const schema = schemaOf([{ id: 'r', label: '比例', format: 'ratio', source: '实践' }]);
+    for (const ok of ['1/2', '2/3', ' 1 / 2 ', '0.5', '.5', '1', '1.0', '0', '3/3']) expect(values(validateFormValues(schema, { r: ok }, {})).r).toBe(ok);
+    for (const bad of ['3/2', '1.5', 'abc', '1/0', '2', '-1/2', '三分之二']) {
+      expect(errors(validateFormValues(schema, { r: bad }, {}))).toEqual({ r: '“比例”应写成不大于 1 的分数（如 2/3）或小数（如 0.5）（实践）' });
+    }
+  });
+
   it('takes a field with computed options only as one of them, exactly', () => {
     const schema = schemaOf([{ id: 'pick', label: '机构', options: 'split(list, "\\n")', source: '三(三)' }]);
     const context = { list: '甲机构\n 乙机构 \n' };

@@ -56,6 +56,8 @@ export interface FormField {
    * step recorded): the field is chosen from them, never typed, and a value not among them is refused.
    */
   options?: string;
+  /** `ratio`: a share written as a fraction (2/3) or a decimal (0.5), between 0 and 1 — checked the same way everywhere. */
+  format?: 'ratio';
   rules: FieldRule[];
   /** Problems only visible while reading the XML (unknown constraint, unparsable bound…); see formSchemaProblems. */
   issues?: string[];
@@ -221,7 +223,10 @@ function readField(field: ModdleElement): FormField {
   for (const [key, value] of properties) {
     if (key === 'help' && value.trim()) result.help = value.trim();
     else if (key === 'source' && value.trim()) result.source = value.trim();
-    else if (key === 'options') {
+    else if (key === 'format') {
+      if (value.trim() === 'ratio' && type === 'string') result.format = 'ratio';
+      else issues.push(`属性 format 的值“${value}”无效（只支持 string 字段的 ratio）`);
+    } else if (key === 'options') {
       if (type !== 'string') issues.push('只有 string 类型的字段可以用 options 从流程数据中列出选项');
       else result.options = (unwrap(value) ?? value).trim();
     }

@@ -177,6 +177,14 @@ function isEmpty(value: unknown): boolean {
   return value === null || value === undefined || (typeof value === 'string' && value.trim() === '');
 }
 
+/** A fraction `a/b` (b > 0) or a decimal, between 0 and 1 inclusive: what the services' ratio parser accepts. */
+export function isRatio(text: string): boolean {
+  const value = text.trim();
+  const fraction = /^(\d{1,9})\s*\/\s*(\d{1,9})$/.exec(value);
+  if (fraction) return Number(fraction[2]) > 0 && Number(fraction[1]) <= Number(fraction[2]);
+  return /^(0(\.\d{1,9})?|1(\.0{1,9})?|\.\d{1,9})$/.test(value);
+}
+
 /** The choices of a field with `options`, evaluated over the instance's variables: trimmed, non-empty, distinct. */
 export function fieldOptions(field: Pick<FormField, 'options'>, context: Record<string, unknown>): string[] {
   if (!field.options) return [];
@@ -240,6 +248,16 @@ export function validateFormValues(schema: FormSchema, input: unknown, context: 
         const label = opinionField.label || '审批意见';
         errors.set('opinion', `${label}不能为空：决定为${others.join('或')}时必须填写意见`);
       }
+    }
+  }
+
+  // A share is a fraction or a decimal between 0 and 1, whichever process asks for it.
+  for (const field of fields) {
+    if (field.format !== 'ratio' || errors.has(field.id) || !values.has(field.id)) continue;
+    const value = values.get(field.id);
+    if (value === null || value === undefined || value === '') continue;
+    if (!isRatio(String(value))) {
+      errors.set(field.id, `${q(field)}应写成不大于 1 的分数（如 2/3）或小数（如 0.5）${field.source ? `（${field.source}）` : ''}`);
     }
   }
 

@@ -245,8 +245,13 @@ describe('P3 four-deliberations', () => {
     expect(present.repsPresent).toBe('实到人数不能多于居民代表总数（实践规则：居民代表会议到会人数）');
 
     const start = await d.startRefused('party-committee', 'four-deliberations', { ...proposal, quorumRatio: '三分之二', publicityWorkingDays: 3 });
-    expect(start.fields?.quorumRatio).toBe('到会比例应写成分数（如 2/3）或不大于 1 的小数（实践规则：三分之二以上代表到会）');
+    const ratioMessage = '“居民代表会议到会比例”应写成不大于 1 的分数（如 2/3）或小数（如 0.5）（实践规则（居民代表会议须有三分之二以上代表到会））';
+    expect(start.fields?.quorumRatio).toBe(ratioMessage);
     expect(start.fields?.publicityWorkingDays).toMatch(/5/);
+    // Every ratio of every start form is checked the same way: 3/2 is refused at the form, not three meetings later.
+    expect((await d.startRefused('party-committee', 'four-deliberations', { ...proposal, quorumRatio: '3/2' })).fields?.quorumRatio).toBe(ratioMessage);
+    expect((await d.startRefused('party-committee', 'four-deliberations', { ...proposal, majorityRatio: '1.5' })).fields?.majorityRatio).toContain('应写成不大于 1 的分数');
+    expect((await d.startRefused('party-committee', 'four-deliberations', { ...proposal, partyQuorumRatio: '3/2' })).fields?.partyQuorumRatio).toContain('应写成不大于 1 的分数');
   });
 
   it('only the party committee may start it (camunda:candidateStarterGroups)', async () => {
