@@ -190,6 +190,11 @@ describe('pages', () => {
     expect(byKey.text).toContain('PG-2');
     expect(byKey.text).not.toContain('PG-1<');
     expect(byKey.text).toContain('共 1 个实例');
+    // part of it is enough, in either case
+    const byPart = await agent.get('/admin/instances?businessKey=g-2');
+    expect(byPart.text).toContain('PG-2');
+    expect(byPart.text).toContain('共 1 个实例');
+    expect((await agent.get('/admin/instances?businessKey=PG-')).text).toContain('共 2 个实例');
     const byStatus = await agent.get(`/admin/instances?process=${WEB_PROCESS_KEY}&status=completed`);
     expect(byStatus.text).toContain('共 0 个实例');
     expect(byStatus.text).toContain('没有符合条件的流程实例');

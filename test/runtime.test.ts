@@ -293,6 +293,8 @@ describe('versions and recovery', () => {
         (await reader.listInstances(query)).items.map((i) => i.businessKey).filter((k) => k?.startsWith('L-'));
       expect(await keys({ status: 'cancelled' })).toEqual(['L-2']);
       expect(await keys({ status: 'running', businessKey: 'L-1' })).toEqual(['L-1']);
+      expect(await keys({ businessKeyContains: 'l-2' })).toEqual(['L-2']);
+      expect(await keys({ businessKeyContains: '.*' })).toEqual([]); // a part, not a pattern
       const page = await reader.listInstances({ businessKey: 'L-2' });
       expect(page.total).toBe(1);
       expect(page.items[0]).toMatchObject({ _id: b.instance._id, status: 'cancelled' });

@@ -177,6 +177,27 @@ describe('inbox and task', () => {
     expect(html).toMatch(/name="_csrf" value="[^"]+"/);
   });
 
+  it('says whose each parallel task is in the inbox: the member named by the loop, a user by name', async () => {
+    const parallel = linearProcess('web_parallel', '并行会签', [
+      { id: 'start', event: true, xml: '<bpmn:startEvent id="start" name="开始"><!--flows--></bpmn:startEvent>' },
+      {
+        id: 'sign',
+        xml: `<bpmn:userTask id="sign" name="成员会签" camunda:candidateGroups="street-office">
+          <bpmn:extensionElements><camunda:formData><camunda:formField id="note" label="意见" type="string" /></camunda:formData></bpmn:extensionElements>
+          <!--flows-->
+          <bpmn:multiInstanceLoopCharacteristics camunda:collection="\${[&quot;张三&quot;,&quot;street-office&quot;]}" camunda:elementVariable="member" />
+        </bpmn:userTask>`,
+      },
+      { id: 'end', event: true, xml: '<bpmn:endEvent id="end" name="结束"><!--flows--></bpmn:endEvent>' },
+    ]);
+    await fx.runtime.deploy(parallel, null);
+    await fx.runtime.startInstance('web_parallel', { businessKey: 'PAR-1' }, { id: 'street-office', groups: ['street-office'] });
+    const { agent } = await signIn('street-office');
+    const inbox = (await agent.get('/tasks?q=PAR-1')).text;
+    expect(inbox).toContain('成员会签</a> <span class="subject">（张三）</span>');
+    expect(inbox).toMatch(/成员会签<\/a> <span class="subject">（街道办事处（演示））<\/span>/);
+  });
+
   it('shows a value of several lines as typed, without the template\u2019s indentation', async () => {
     const view = await fx.runtime.startInstance(
       WEB_PROCESS_KEY,

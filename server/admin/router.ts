@@ -234,7 +234,8 @@ export function createAdminRouter(deps: AppDeps): express.Router {
       if ((STATUSES as string[]).includes(filter.status)) query.status = filter.status as InstanceStatus;
       else errors.push('状态无效。');
     }
-    if (filter.businessKey) query.businessKey = filter.businessKey;
+    // Part of a 业务编号 is enough to find it.
+    if (filter.businessKey) query.businessKeyContains = filter.businessKey;
     const from = parseDay(filter.from, false);
     const to = parseDay(filter.to, true);
     if (from === 'invalid') errors.push('开始日期格式应为 年-月-日，例如 2026-03-01。');

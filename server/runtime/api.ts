@@ -109,6 +109,8 @@ export interface InstanceQuery {
   status?: InstanceStatus;
   processKey?: string;
   businessKey?: string;
+  /** Part of the business key (the admin's 业务编号 search), case-insensitive. */
+  businessKeyContains?: string;
   startedBy?: string;
   startedFrom?: Date;
   startedTo?: Date;

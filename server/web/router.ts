@@ -260,12 +260,29 @@ export function createWebRouter(
 
   // ── inbox ───────────────────────────────────────────────────────────────────
 
-  function taskRow(task: TaskDoc, claimable: boolean) {
+  /**
+   * Whose each parallel task is, so that five iterations of one step are not five identical rows: the iteration's
+   * subject (a P1 community), else its element variable — a user's name, or an object's `name` — else its number.
+   */
+  async function subjectsOf(tasks: TaskDoc[]): Promise<Map<string, string>> {
+    const parallel = tasks.filter((t) => !t.subject && t.isMultiInstance);
+    const userIds = parallel.map((t) => t.elementVariable?.value).filter((v): v is string => typeof v === 'string');
+    const people = userIds.length ? await peopleOf(userIds) : new Map<string, string>();
+    return new Map(
+      parallel.map((t) => {
+        const value = t.elementVariable?.value;
+        const named = typeof value === 'string' ? people.get(value) : value && typeof value === 'object' ? (value as { name?: unknown }).name : null;
+        return [t._id, typeof named === 'string' && named ? named : `第 ${(t.loopIndex ?? 0) + 1} 份`];
+      }),
+    );
+  }
+
+  function taskRow(task: TaskDoc, claimable: boolean, subjects?: Map<string, string>) {
     const now = clock.now();
     return {
       id: task._id,
       name: task.name,
-      subject: task.subject ?? null,
+      subject: task.subject ?? subjects?.get(task._id) ?? null,
       processName: task.processName || task.processKey,
       businessKey: task.businessKey,
       createdAt: task.createdAt,
@@ -312,8 +329,9 @@ export function createWebRouter(
       runtime.listProcesses(),
     ]);
     const filters = { process: processKey, q: queryText(req, 'q') };
+    const subjects = await subjectsOf(rows);
     await page(req, res, 'tasks', '我的待办', 'tasks', {
-      rows: rows.map((t) => taskRow(t, claimable.has(t._id))),
+      rows: rows.map((t) => taskRow(t, claimable.has(t._id), subjects)),
       search: queryText(req, 'q'),
       processes: processes.map((p) => ({ key: p.key, name: p.name || p.key, selected: p.key === processKey })),
       filtered: !!(search || processKey),

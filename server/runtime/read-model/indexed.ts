@@ -40,6 +40,7 @@ export class IndexedReadModel implements ReadModel {
     if (query.status) filter.status = query.status;
     if (query.processKey) filter.processKey = query.processKey;
     if (query.businessKey) filter.businessKey = query.businessKey;
+    else if (query.businessKeyContains) filter.businessKey = { $regex: query.businessKeyContains.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), $options: 'i' };
     if (query.startedBy) filter.startedBy = query.startedBy;
     if (query.startedFrom || query.startedTo) {
       filter.startedAt = { ...(query.startedFrom ? { $gte: query.startedFrom } : {}), ...(query.startedTo ? { $lte: query.startedTo } : {}) };

@@ -198,7 +198,9 @@ export class MemoryReadModel implements ReadModel {
 function instanceMatcher(query: InstanceQuery): (s: Summary) => boolean {
   const from = query.startedFrom?.getTime();
   const to = query.startedTo?.getTime();
+  const part = query.businessKeyContains?.toLowerCase();
   return (s) =>
+    (!part || (s.businessKey ?? '').toLowerCase().includes(part)) &&
     (!query.status || s.status === query.status) &&
     (!query.processKey || s.processKey === query.processKey) &&
     (!query.businessKey || s.businessKey === query.businessKey) &&
