@@ -670,6 +670,11 @@ export function createWebRouter(
         mayOpen: canViewTask(runtime, t, actor),
       })),
       incidents: (view.instance.incidents ?? []).map((i) => ({ message: i.message, at: i.at, elementId: i.elementId })),
+      // What the instance waits for and until when (等待公示期满，至…): its timers by the names of their events.
+      waiting: await (async () => {
+        const names = await namesOf(view);
+        return (view.instance.timers ?? []).map((t) => ({ what: names.get(t.elementId) || t.elementId, until: t.dueAt }));
+      })(),
       history: history.rows,
       notices: notices.map((n) => ({ id: n._id, title: n.title, publishedAt: n.publishedAt, endAt: n.endAt })),
       diagram: {

@@ -91,6 +91,9 @@ describe('P2 committee-election', () => {
     // voter list published on 2 March for 20 days: to 22 March, end of day China time
     expect(nominated.variables.voterListEndsAt).toBe('2026-03-22T15:59:59.999Z');
     expect(nominated.activeElements).toEqual(['voterListPublicity']);
+    // its page says what it waits for and until when
+    const waitingPage = await d.get('street-office', `/instances/${encodeURIComponent(id)}`);
+    expect(waitingPage.text).toContain('等待：选民名单公布期满，至 <time>2026-03-22 23:59</time>');
     const [voterList] = await d.notices('P2-election');
     expect(voterList!.title).toBe('幸福社区居民委员会换届选举选民名单公告');
     expect(noticeText(voterList!.html)).toContain('2026年3月2日至2026年3月22日（20 日）');
