@@ -1,11 +1,9 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, SHOTS } from './chromium.js';
-import { StaffBrowser, txt } from './staff.js';
-import { ProcessDriver } from '../support/process-driver.js';
+import { SHOTS } from './chromium.js';
+import { type BrowserWalk, openBrowserWalk, readonlyValue, StaffBrowser, txt } from './staff.js';
+import type { ProcessDriver } from '../support/process-driver.js';
 
 /**
  * P8 年度评奖 (processes/annual-awards.bpmn) carried from the start to the granted awards through the staff pages
@@ -28,31 +26,18 @@ const SEPARATE = '滨湖世纪社区：98.2\nx社区：95\nx经济开发区：90
 const DEPARTMENTS = '教育局：97\n卫生健康局：95\n民政局：93\n文化旅游局：92\n人社局：90';
 
 let d: ProcessDriver;
-let server: Server;
 let browser: Browser;
 let staff: StaffBrowser;
+let walk: BrowserWalk;
 
 beforeAll(async () => {
-  d = await ProcessDriver.create('p8_browser', '2026-01-12T09:00:00+08:00');
-  server = await new Promise<Server>((resolve) => {
-    const s = d.app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await launchChromium(['--lang=zh-CN']);
-  staff = new StaffBrowser(browser, base, BK);
+  walk = await openBrowserWalk('p8_browser', '2026-01-12T09:00:00+08:00', BK);
+  ({ d, browser, staff } = walk);
 }, 120_000);
 
 afterAll(async () => {
-  await staff?.close();
-  await browser?.close();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  await d?.close();
+  await walk?.close();
 });
-
-/** The shown value of the readonly field labelled exactly `label`. */
-function readonlyValue(page: Page, label: string) {
-  return page.locator('.field.readonly').filter({ has: page.locator(`span.label:text-is("${label}")`) }).locator('.value');
-}
 
 /**
  * The non-empty lines of a multi-line text, each trimmed. Trimmed because the pages indent every line of a multi-line

@@ -1,12 +1,10 @@
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, SHOTS } from './chromium.js';
-import { StaffBrowser, txt } from './staff.js';
-import { ProcessDriver } from '../support/process-driver.js';
+import { SHOTS } from './chromium.js';
+import { type BrowserWalk, openBrowserWalk, StaffBrowser, txt } from './staff.js';
+import type { ProcessDriver } from '../support/process-driver.js';
 
 /**
  * One instance of the real P3 process (processes/four-deliberations.bpmn, 「四议两公开」) carried from the party
@@ -25,14 +23,16 @@ const RESOLUTION_TITLE = `关于“${SUBJECT}”的居民代表会议决议公�
 const RESULT_TITLE = `关于“${SUBJECT}”实施结果的公示`;
 
 let d: ProcessDriver;
-let server: Server;
 let base = '';
 let browser: Browser;
 let staff: StaffBrowser;
+let walk: BrowserWalk;
 
 beforeAll(async () => {
   // Monday 2 March 2026, 09:00 China time.
-  d = await ProcessDriver.create('p3_browser', '2026-03-02T09:00:00+08:00');
+  walk = await openBrowserWalk('p3_browser', '2026-03-02T09:00:00+08:00', BK);
+  ({ d, browser, staff } = walk);
+  base = staff.base;
   // Another matter already under way, so the inboxes hold more than the instance under test.
   await d.start(
     'party-committee',
@@ -40,19 +40,10 @@ beforeAll(async () => {
     { subject: '社区活动室改造', content: '活动室地面和照明改造', budget: 30000, reasons: '活动室设施老化' },
     'P3-WEB-000',
   );
-  server = await new Promise<Server>((resolve) => {
-    const s = d.app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await launchChromium(['--lang=zh-CN']);
-  staff = new StaffBrowser(browser, base, BK);
 }, 120_000);
 
 afterAll(async () => {
-  await staff?.close();
-  await browser?.close();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  await d?.close();
+  await walk?.close();
 });
 
 const as = (username: string) => staff.as(username);

@@ -1,11 +1,9 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, SHOTS } from './chromium.js';
-import { StaffBrowser, txt } from './staff.js';
-import { ProcessDriver } from '../support/process-driver.js';
+import { SHOTS } from './chromium.js';
+import { type BrowserWalk, openBrowserWalk, readonlyValue, StaffBrowser, txt } from './staff.js';
+import type { ProcessDriver } from '../support/process-driver.js';
 
 /**
  * P5 网格事件（巡、拨、办、督） (processes/grid-event.bpmn) carried from the grid worker's report to the closed event
@@ -22,30 +20,21 @@ const SUMMARY = '【市容环卫】幸福路 12 号门前：人行道上堆放�
 const FAILED = '盲道上仍有残留碎石，未达到结案标准';
 
 let d: ProcessDriver;
-let server: Server;
 let browser: Browser;
 let staff: StaffBrowser;
+let walk: BrowserWalk;
 
 beforeAll(async () => {
-  // Monday 2 March 2026, 09:00 China time.
-  d = await ProcessDriver.create('p5_browser', '2026-03-02T09:00:00+08:00');
-  server = await new Promise<Server>((resolve) => {
-    const s = d.app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await launchChromium(['--lang=zh-CN']);
-  staff = new StaffBrowser(browser, base, BK);
+  walk = await openBrowserWalk('p5_browser', '2026-03-02T09:00:00+08:00', BK);
+  ({ d, browser, staff } = walk);
 }, 120_000);
 
 afterAll(async () => {
-  await staff?.close();
-  await browser?.close();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  await d?.close();
+  await walk?.close();
 });
 
 /** The text shown for a readonly field of the open task form. */
-const shown = (page: Page, label: string) => txt(page.locator('.field.readonly', { has: page.locator(`.label:text-is('${label}')`) }).locator('.value'));
+const shown = (page: Page, label: string) => txt(readonlyValue(page, label));
 
 /** The instance page, once bpmn-js has drawn the diagram with its markers. */
 async function instancePage(page: Page, instanceId: string): Promise<void> {

@@ -1,11 +1,9 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser } from 'playwright-core';
-import { launchChromium, SHOTS } from './chromium.js';
-import { StaffBrowser, txt } from './staff.js';
-import { ProcessDriver } from '../support/process-driver.js';
+import { SHOTS } from './chromium.js';
+import { type BrowserWalk, openBrowserWalk, StaffBrowser, txt } from './staff.js';
+import type { ProcessDriver } from '../support/process-driver.js';
 
 /**
  * P6 民生微实事 (processes/micro-project.bpmn) carried from collection to the published result through the staff pages
@@ -17,25 +15,17 @@ const BK = 'P6-WEB-001';
 const TITLE = '幸福社区“民生微实事”项目“3栋楼道照明改造”实施结果公示';
 
 let d: ProcessDriver;
-let server: Server;
 let browser: Browser;
 let staff: StaffBrowser;
+let walk: BrowserWalk;
 
 beforeAll(async () => {
-  d = await ProcessDriver.create('p6_browser', '2026-04-01T09:00:00+08:00');
-  server = await new Promise<Server>((resolve) => {
-    const s = d.app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await launchChromium(['--lang=zh-CN']);
-  staff = new StaffBrowser(browser, base, BK);
+  walk = await openBrowserWalk('p6_browser', '2026-04-01T09:00:00+08:00', BK);
+  ({ d, browser, staff } = walk);
 }, 120_000);
 
 afterAll(async () => {
-  await staff?.close();
-  await browser?.close();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  await d?.close();
+  await walk?.close();
 });
 
 describe('P6 micro-project in the browser', () => {

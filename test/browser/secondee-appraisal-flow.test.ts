@@ -1,11 +1,9 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, SHOTS } from './chromium.js';
-import { StaffBrowser, txt } from './staff.js';
-import { ProcessDriver } from '../support/process-driver.js';
+import { SHOTS } from './chromium.js';
+import { type BrowserWalk, openBrowserWalk, readonlyValue, StaffBrowser, txt } from './staff.js';
+import type { ProcessDriver } from '../support/process-driver.js';
 
 /**
  * P7 下沉人员年度考核 (processes/secondee-appraisal.bpmn) carried from the start to the published result through the
@@ -21,31 +19,18 @@ const FLOOR_70 =
   '“社区党委考核比重（%）”不得低于 70%：社区综合整治、治安消防队伍，社区党委考核比重不低于70%（《社会治理活动方案》篇四 第11项）';
 
 let d: ProcessDriver;
-let server: Server;
 let browser: Browser;
 let staff: StaffBrowser;
+let walk: BrowserWalk;
 
 beforeAll(async () => {
-  d = await ProcessDriver.create('p7_browser', '2026-01-05T09:00:00+08:00');
-  server = await new Promise<Server>((resolve) => {
-    const s = d.app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await launchChromium(['--lang=zh-CN']);
-  staff = new StaffBrowser(browser, base, BK);
+  walk = await openBrowserWalk('p7_browser', '2026-01-05T09:00:00+08:00', BK);
+  ({ d, browser, staff } = walk);
 }, 120_000);
 
 afterAll(async () => {
-  await staff?.close();
-  await browser?.close();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  await d?.close();
+  await walk?.close();
 });
-
-/** The shown value of the readonly field labelled exactly `label`. */
-function readonlyValue(page: Page, label: string) {
-  return page.locator('.field.readonly').filter({ has: page.locator(`span.label:text-is("${label}")`) }).locator('.value');
-}
 
 describe('P7 secondee-appraisal in the browser', () => {
   it('started on the start page, scored by both parties, filed with district HR, and the result read on the public board', async () => {

@@ -1,5 +1,9 @@
 import { expect } from '@jest/globals';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { ProcessDriver } from '../support/process-driver.js';
+import { launchChromium } from './chromium.js';
 
 /** The trimmed text of the first match, once it is there. */
 export async function txt(locator: Locator): Promise<string> {
@@ -77,4 +81,38 @@ export class StaffBrowser {
       if (res.status() >= 400 && !(res.status() === 400 && res.request().method() === 'POST')) this.errors.push(`${res.status()} ${res.url()}`);
     });
   }
+}
+
+/** The shown value of the read-only field labelled exactly `label` on a task page. */
+export function readonlyValue(page: Page, label: string): Locator {
+  return page.locator('.field.readonly').filter({ has: page.locator(`span.label:text-is("${label}")`) }).locator('.value');
+}
+
+/** A process walked in the browser: the API driver with every process deployed, its app on loopback, chromium, staff. */
+export interface BrowserWalk {
+  d: ProcessDriver;
+  browser: Browser;
+  staff: StaffBrowser;
+  close(): Promise<void>;
+}
+
+/** `now`: where the manual clock starts; `bk`: the business key of the instance the staff work on. */
+export async function openBrowserWalk(dbName: string, now: string, bk: string): Promise<BrowserWalk> {
+  const d = await ProcessDriver.create(dbName, now);
+  const server = await new Promise<Server>((resolve) => {
+    const s = d.app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const browser = await launchChromium(['--lang=zh-CN']);
+  const staff = new StaffBrowser(browser, `http://127.0.0.1:${(server.address() as AddressInfo).port}`, bk);
+  return {
+    d,
+    browser,
+    staff,
+    async close() {
+      await staff.close();
+      await browser.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await d.close();
+    },
+  };
 }
