@@ -8,11 +8,9 @@ import { stepChange } from './step-change.js';
 /** An administrator runs an instance in incident again (its failed service task is retried). */
 export async function retryInstance(ctx: RuntimeContext, instanceId: string, actor: Actor, reason: string): Promise<void> {
   requireReason(reason);
-  const current = await ctx.work.load(instanceId, { probe: true });
-  if (current.status !== 'incident') throw new RuntimeError('conflict', '该流程实例没有待处理的异常');
-  const definition = await ctx.definitions.runnableById(current.definitionId);
   await ctx.work.run(instanceId, async (instance) => {
     if (instance.status !== 'incident') throw new RuntimeError('conflict', '该流程实例没有待处理的异常');
+    const definition = await ctx.definitions.runnableById(instance.definitionId);
     const result = await engineStep(ctx, definition, instance, { type: 'retry' });
     return stepChange(definition, instance, result, { now: ctx.clock.now(), actor: actor.id, audit: [{ type: 'admin.retry', data: { reason } }] });
   });
@@ -21,11 +19,9 @@ export async function retryInstance(ctx: RuntimeContext, instanceId: string, act
 /** An administrator cancels a running instance: its open tasks are cancelled and nothing of it waits any more. */
 export async function cancelInstance(ctx: RuntimeContext, instanceId: string, actor: Actor, reason: string): Promise<void> {
   requireReason(reason);
-  const current = await ctx.work.load(instanceId, { probe: true });
-  if (current.status === 'completed' || current.status === 'cancelled') throw new RuntimeError('conflict', '流程已结束，不能取消');
-  const definition = await ctx.definitions.runnableById(current.definitionId);
   await ctx.work.run(instanceId, async (instance) => {
     if (instance.status === 'completed' || instance.status === 'cancelled') throw new RuntimeError('conflict', '流程已结束，不能取消');
+    const definition = await ctx.definitions.runnableById(instance.definitionId);
     const result: StepResult = {
       state: {},
       stateText: instance.engineState ?? undefined,

@@ -41,13 +41,11 @@ export async function fireDueTimers(ctx: RuntimeContext): Promise<number> {
 }
 
 async function fireTimer(ctx: RuntimeContext, instanceId: string): Promise<boolean> {
-  let definitionId: string | null = null;
   const fired = await ctx.work.run(instanceId, async (instance) => {
     // Another server may have fired it since the read side said so.
     if (!instance.nextTimerAt || new Date(instance.nextTimerAt) > ctx.clock.now()) return null;
     if (instance.status !== 'running' && instance.status !== 'incident') return null;
-    definitionId ??= instance.definitionId;
-    const definition = await ctx.definitions.runnableById(definitionId);
+    const definition = await ctx.definitions.runnableById(instance.definitionId);
     const result = await engineStep(ctx, definition, instance, { type: 'resume' });
     return stepChange(definition, instance, result, { now: ctx.clock.now(), actor: null });
   });
