@@ -7,7 +7,7 @@ import session from 'express-session';
 import helmet from 'helmet';
 import type { Db, MongoClient } from 'mongodb';
 import { createAdminRouter } from './admin/router.js';
-import { authenticate, BEARER_HEADER } from './auth/middleware.js';
+import { authenticate, BEARER_HEADER, requirePasswordChanged } from './auth/middleware.js';
 import { createApiRouter } from './http/api-router.js';
 import { loginLimit } from './http/login-limit.js';
 import { readHttpSettings, type AppDeps, type HttpSettings } from './http/settings.js';
@@ -102,6 +102,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use((req, res, next) => (presentsBearerToApi(req) ? next() : sessions(req, res, next)));
 
   app.use(authenticate(deps.db));
+  app.use(requirePasswordChanged);
 
   const withSession: RequestHandler = (req, res, next) => (req.session ? next() : sessions(req, res, next));
   // One count of failed logins for both doors (the API and the web form).

@@ -7,7 +7,8 @@ import type { Db } from 'mongodb';
 import { createApp, sweepExpiredSessions } from './app.js';
 import { readHttpSettings } from './http/settings.js';
 import { startSweeper, sweepExpiredTokens } from './auth/tokens.js';
-import { disableDemoUsers, ensureProductionAdmin, seedDemoUsers } from './auth/users.js';
+import { ensureProductionAdmin } from './auth/users.js';
+import { disableDemoUsers, seedDemoOrganisation } from './org/demo.js';
 import { readConfig } from './config.js';
 import { holidayTableCovers, useHolidayTable } from './notices/calendar.js';
 import { holidayTableWith } from './notices/holidays.js';
@@ -165,7 +166,7 @@ async function main(): Promise<void> {
       const admin = await ensureProductionAdmin(db);
       log(`管理员 / administrator "${admin.username}": ${admin.action}`);
     } else {
-      const created = await seedDemoUsers(db);
+      const created = await seedDemoOrganisation(db);
       log(
         created.length
           ? `已创建演示账号（密码 demo）/ demo users created (password demo): ${created.join(', ')}`

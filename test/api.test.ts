@@ -8,7 +8,7 @@ import { createApp, sweepExpiredSessions } from '../server/app.js';
 import { readHttpSettings, type AppDeps } from '../server/http/settings.js';
 import { GROUPS } from '../server/auth/groups.js';
 import { sweepExpiredTokens } from '../server/auth/tokens.js';
-import { demoUserSpecs, seedDemoUsers } from '../server/auth/users.js';
+import { demoUserSpecs, seedDemoOrganisation } from '../server/org/demo.js';
 import type { Database } from '../server/db/connect.js';
 import { ManualClock, systemClock } from '../server/engine/clock.js';
 import { createApiRouter, MAX_XML_BYTES } from '../server/http/api-router.js';
@@ -244,7 +244,15 @@ describe('login', () => {
     expect(res.status).toBe(200);
     expect(res.body.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(res.body.tokenType).toBe('Bearer');
-    expect(res.body.user).toEqual({ id: 'street-office', username: 'street-office', displayName: '街道办事处（演示）', groups: ['street-office'] });
+    expect(res.body.user).toEqual({
+      id: 'street-office',
+      username: 'street-office',
+      displayName: '街道办事处（演示）',
+      groups: ['street-office'],
+      unitId: 'demo-street-1',
+      disabled: false,
+      mustChangePassword: false,
+    });
     const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).join('; ');
     expect(cookie).toMatch(/cg\.sid=/);
     expect(cookie).toMatch(/HttpOnly/i);
@@ -288,7 +296,7 @@ describe('login', () => {
   });
 
   it('seeds the demo users once: one per group plus expert1…expert5', async () => {
-    expect(await seedDemoUsers(database.db)).toEqual([]);
+    expect(await seedDemoOrganisation(database.db)).toEqual([]);
     const users = await database.db.collection<{ _id: string; groups: string[]; passwordHash: string }>('users').find({}).toArray();
     expect(users.map((u) => u._id).sort()).toEqual(demoUserSpecs().map((s) => s.username).sort());
     for (const group of GROUPS) expect(users.find((u) => u._id === group.id)?.groups).toEqual([group.id]);
@@ -444,7 +452,7 @@ describe('instances and tasks', () => {
       incidents: [],
     });
     expect(res.body.openTasks).toHaveLength(1);
-    expect(res.body.openTasks[0]).toMatchObject({ elementId: 'check', name: '初审', candidateGroups: ['street-office'], assignee: null });
+    expect(res.body.openTasks[0]).toMatchObject({ elementId: 'check', name: '初审', candidateGroups: ['street-office@demo-street-1'], assignee: null });
     expect(res.body.engineState).toBeUndefined();
 
     const bad = await as('street-office').post('/api/processes/api_review/instances').send({ variables: [1] });

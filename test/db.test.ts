@@ -127,6 +127,7 @@ describe('database on the test server', () => {
       username: 'zhangsan',
       displayName: '张三',
       groups: ['village-committee'],
+      unitId: null,
       passwordHash: 'x',
       disabled: false,
       createdAt: new Date(),

@@ -299,6 +299,7 @@ export function createAdminRouter(deps: AppDeps): express.Router {
   }
 
   async function renderInstance(req: Request, res: Response, id: string, state: ActionState = {}, status = 200) {
+    const org = await runtime.org.snapshot();
     const view = await runtime.getInstance(id);
     const inst = view.instance;
     const [[audit, signoffs], definition] = await Promise.all([
@@ -318,7 +319,7 @@ export function createAdminRouter(deps: AppDeps): express.Router {
       name: t.name,
       elementId: t.elementId,
       assignee: t.assignee,
-      groups: t.candidateGroups.map(groupName).join('、'),
+      groups: t.candidateGroups.map((g) => org.groupLabel(g, groupName)).join('、'),
       users: t.candidateUsers.join('、'),
       createdAt: t.createdAt,
       dueAt: t.dueAt,

@@ -1,27 +1,33 @@
 import type { AuditDoc, SignoffDoc, TaskDoc } from '../db/types.js';
 import type { Actor, InstanceView, RuntimeApi } from '../runtime/api.js';
-import { hasGroup, isAdmin } from './middleware.js';
+import { actorGroupKeys } from '../org/scoping.js';
+import { isAdmin } from './middleware.js';
 
 /**
  * Who may see a task or an instance: one rule for the JSON API and the pages, so that neither shows what the other
  * refuses. Acting on a task is the runtime's rule (`RuntimeApi.canAct`); seeing is wider.
  */
 
-/** May see a task: admin, whoever can act on it, its completer, or a member of its candidate groups/users. */
+/**
+ * May see a task: admin, whoever can act on it, its completer, a candidate user or member of its candidate groups
+ * (in their unit), or a user of the unit it waits in or of a unit above it (a street office sees its communities').
+ */
 export function canViewTask(runtime: Pick<RuntimeApi, 'canAct'>, task: TaskDoc, actor: Actor): boolean {
-  return (
-    isAdmin(actor) ||
-    runtime.canAct(task, actor) ||
-    task.completedBy === actor.id ||
-    task.assignee === actor.id ||
-    task.candidateUsers.includes(actor.id) ||
-    hasGroup(actor, ...task.candidateGroups)
-  );
+  if (isAdmin(actor) || runtime.canAct(task, actor) || task.completedBy === actor.id || task.assignee === actor.id) return true;
+  if (task.candidateUsers.includes(actor.id)) return true;
+  const keys = actorGroupKeys(actor);
+  if (task.candidateGroups.some((g) => keys.includes(g))) return true;
+  return withinActorsUnit(task.unitPath, actor);
+}
+
+/** Whether something filed under `unitPath` lies in the actor's unit or under it. */
+export function withinActorsUnit(unitPath: readonly string[] | undefined, actor: Actor): boolean {
+  return !!actor.unitId && !!unitPath?.includes(actor.unitId);
 }
 
 /**
- * May see an instance (its variables hold residents' data): admin, the user who started it, anyone who can see one
- * of its open tasks, or anyone who has taken part in it (named in its audit trail). `audit`: the history, when the
+ * May see an instance (its variables hold residents' data): admin, the user who started it, a user of its unit or a
+ * unit above it, anyone who can see one of its open tasks, or anyone who has taken part in it (named in its audit). `audit`: the history, when the
  * caller has read it already.
  */
 export async function canViewInstance(
@@ -31,6 +37,7 @@ export async function canViewInstance(
   audit?: AuditDoc[],
 ): Promise<boolean> {
   if (isAdmin(actor) || view.instance.startedBy === actor.id) return true;
+  if (withinActorsUnit(view.instance.unitPath, actor)) return true;
   if (view.openTasks.some((t) => canViewTask(runtime, t, actor))) return true;
   const entries = audit ?? (await runtime.getAudit(view.instance._id));
   return entries.some((e) => e.actor === actor.id);

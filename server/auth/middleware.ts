@@ -101,6 +101,30 @@ export function hasGroup(actor: Actor | null | undefined, ...groups: string[]): 
   return !!actor && groups.some((g) => actor.groups.includes(g));
 }
 
+/** What a user whose password an administrator set may still do: change it, see who they are, sign out, read notices. */
+const OPEN_UNTIL_PASSWORD_CHANGED = [
+  /^\/api\/auth\/(password|logout|me)$/,
+  /^\/account\/password$/,
+  /^\/logout$/,
+  /^\/login$/,
+  /^\/notices(\/|$)/,
+  /^\/assets\//,
+  /^\/favicon/,
+];
+
+/**
+ * A password an administrator set is temporary: until the user changes it, the API answers 403
+ * `password_change_required` and the pages send them to 修改密码.
+ */
+export const requirePasswordChanged: RequestHandler = (req, res, next) => {
+  if (!req.actor?.mustChangePassword || OPEN_UNTIL_PASSWORD_CHANGED.some((p) => p.test(req.path))) return next();
+  if (req.path.startsWith('/api/')) {
+    return res.status(403).json({ error: { code: 'password_change_required', message: '管理员设置的临时密码须先修改：请调用 POST /api/auth/password' } });
+  }
+  if (req.method === 'GET' || req.method === 'HEAD') return res.redirect(303, '/account/password?required=1');
+  next(forbidden('请先修改管理员设置的临时密码'));
+};
+
 /** 401 unless someone is signed in. */
 export const requireActor: RequestHandler = (req, _res, next) => {
   if (req.actor) return next();

@@ -4,7 +4,7 @@ import type { UserDoc } from '../db/types.js';
 import type { Actor } from '../runtime/api.js';
 import { invalidateAuthCache } from './cache.js';
 import { revokeUserTokens } from './tokens.js';
-import { ADMIN_GROUP, GROUPS, groupName } from './groups.js';
+import { ADMIN_GROUP, groupName } from './groups.js';
 import { hashPassword, MAX_PASSWORD_LENGTH, verifyAgainstDummy, verifyPassword } from './passwords.js';
 
 /**
@@ -21,6 +21,9 @@ export interface NewUser {
   password: string;
   displayName?: string;
   groups: string[];
+  unitId?: string | null;
+  /** A password an administrator chose: the user must change it at the next login. */
+  mustChangePassword?: boolean;
 }
 
 export interface PublicUser {
@@ -28,6 +31,9 @@ export interface PublicUser {
   username: string;
   displayName: string;
   groups: string[];
+  unitId: string | null;
+  disabled: boolean;
+  mustChangePassword: boolean;
 }
 
 export function normalizeUsername(value: unknown): string {
@@ -35,11 +41,25 @@ export function normalizeUsername(value: unknown): string {
 }
 
 export function toActor(user: UserDoc): Actor {
-  return { id: user._id, groups: [...user.groups], displayName: user.displayName };
+  return {
+    id: user._id,
+    groups: [...user.groups],
+    displayName: user.displayName,
+    unitId: user.unitId ?? null,
+    ...(user.mustChangePassword ? { mustChangePassword: true } : {}),
+  };
 }
 
 export function toPublicUser(user: UserDoc): PublicUser {
-  return { id: user._id, username: user.username, displayName: user.displayName, groups: [...user.groups] };
+  return {
+    id: user._id,
+    username: user.username,
+    displayName: user.displayName,
+    groups: [...user.groups],
+    unitId: user.unitId ?? null,
+    disabled: !!user.disabled,
+    mustChangePassword: !!user.mustChangePassword,
+  };
 }
 
 export function findUserById(db: Db, id: string): Promise<UserDoc | null> {
@@ -50,8 +70,10 @@ export function findUserByUsername(db: Db, username: string): Promise<UserDoc | 
   return collections(db).users.findOne({ username: normalizeUsername(username) });
 }
 
-export function listUsers(db: Db): Promise<UserDoc[]> {
-  return collections(db).users.find({}, { projection: { passwordHash: 0 } }).sort({ username: 1 }).toArray();
+/** Users without their password hashes, by name; of one unit when `unitId` is given. */
+export function listUsers(db: Db, filter: { unitId?: string } = {}): Promise<Omit<UserDoc, 'passwordHash'>[]> {
+  const query = filter.unitId ? { unitId: filter.unitId } : {};
+  return collections(db).users.find(query, { projection: { passwordHash: 0 } }).sort({ username: 1 }).toArray();
 }
 
 /** The enabled user with this name and password, else null; takes the same time whether or not the user exists. */
@@ -73,7 +95,7 @@ export async function authenticateUser(db: Db, username: unknown, password: unkn
 export class UserInputError extends Error {
   constructor(
     message: string,
-    readonly field: 'username' | 'password' | 'groups' | 'currentPassword' | 'newPassword',
+    readonly field: 'username' | 'password' | 'groups' | 'currentPassword' | 'newPassword' | 'displayName' | 'unitId' | 'disabled',
   ) {
     super(message);
     this.name = 'UserInputError';
@@ -104,8 +126,10 @@ export async function createUser(db: Db, input: NewUser, options: { minPasswordL
     username,
     displayName: input.displayName?.trim() || username,
     groups: [...new Set(input.groups)],
+    unitId: input.unitId ?? null,
     passwordHash: await hashPassword(input.password),
     disabled: false,
+    ...(input.mustChangePassword ? { mustChangePassword: true } : {}),
     createdAt: now,
     updatedAt: now,
   };
@@ -113,12 +137,53 @@ export async function createUser(db: Db, input: NewUser, options: { minPasswordL
   return doc;
 }
 
-export async function setPassword(db: Db, id: string, password: string): Promise<void> {
+/** Sets a password the user chose (clearing "must change"), or — `temporary` — one an administrator chose. */
+export async function setPassword(db: Db, id: string, password: string, options: { temporary?: boolean } = {}): Promise<void> {
   if (typeof password !== 'string' || password.length < MIN_PASSWORD_LENGTH) {
     throw new UserInputError(`密码至少需要 ${MIN_PASSWORD_LENGTH} 个字符`, 'password');
   }
-  await collections(db).users.updateOne({ _id: id }, { $set: { passwordHash: await hashPassword(password), updatedAt: new Date() } });
+  if (password.length > MAX_PASSWORD_LENGTH) throw new UserInputError('密码过长', 'password');
+  await collections(db).users.updateOne(
+    { _id: id },
+    { $set: { passwordHash: await hashPassword(password), mustChangePassword: !!options.temporary, updatedAt: new Date() } },
+  );
   invalidateAuthCache();
+}
+
+/** What an administrator may change of a user; each field is optional. */
+export interface UserPatch {
+  displayName?: string;
+  unitId?: string | null;
+  groups?: string[];
+  disabled?: boolean;
+}
+
+/** Applies an administrator's change; disabling a user or changing their unit or roles also ends their tokens. */
+export async function updateUser(db: Db, id: string, patch: UserPatch): Promise<UserDoc> {
+  const users = collections(db).users;
+  const user = await users.findOne({ _id: id });
+  if (!user) throw new UserInputError('用户不存在', 'username');
+  const set: Partial<UserDoc> = { updatedAt: new Date() };
+  if (patch.displayName !== undefined) {
+    const name = typeof patch.displayName === 'string' ? patch.displayName.trim() : '';
+    if (!name || name.length > 60) throw new UserInputError('姓名不能为空，最多 60 个字', 'displayName');
+    set.displayName = name;
+  }
+  if (patch.unitId !== undefined) set.unitId = patch.unitId;
+  if (patch.groups !== undefined) {
+    if (!Array.isArray(patch.groups) || patch.groups.some((g) => typeof g !== 'string' || !g)) {
+      throw new UserInputError('角色必须是角色标识的列表', 'groups');
+    }
+    set.groups = [...new Set(patch.groups)];
+  }
+  if (patch.disabled !== undefined) {
+    if (typeof patch.disabled !== 'boolean') throw new UserInputError('disabled 应为 true 或 false', 'disabled');
+    set.disabled = patch.disabled;
+  }
+  await users.updateOne({ _id: id }, { $set: set });
+  invalidateAuthCache();
+  if (set.disabled) await revokeUserTokens(db, id);
+  return { ...user, ...set };
 }
 
 /**
@@ -146,57 +211,6 @@ export async function changeOwnPassword(db: Db, id: string, currentPassword: unk
 export async function setUserDisabled(db: Db, id: string, disabled: boolean): Promise<void> {
   await collections(db).users.updateOne({ _id: id }, { $set: { disabled, updatedAt: new Date() } });
   invalidateAuthCache();
-}
-
-// ── demo users (embedded / non-production mode) ──────────────────────────────
-
-export interface DemoUserSpec {
-  username: string;
-  displayName: string;
-  groups: string[];
-}
-
-/** One user per group, named after the group id, plus expert1…expert5; all with the password `demo`. */
-export function demoUserSpecs(): DemoUserSpec[] {
-  const specs: DemoUserSpec[] = GROUPS.map((g) => ({ username: g.id, displayName: `${g.name}（演示）`, groups: [g.id] }));
-  for (let i = 1; i <= 5; i++) {
-    specs.push({ username: `expert${i}`, displayName: `${groupName('expert')}${i}（演示）`, groups: ['expert'] });
-  }
-  return specs;
-}
-
-/** Creates the missing demo users; existing users are left as they are. Returns the names created. */
-export async function seedDemoUsers(db: Db): Promise<string[]> {
-  const users = collections(db).users;
-  const created: string[] = [];
-  for (const spec of demoUserSpecs()) {
-    if (await users.findOne({ _id: spec.username }, { projection: { _id: 1 } })) continue;
-    try {
-      await createUser(db, { ...spec, password: DEMO_PASSWORD }, { minPasswordLength: 1 });
-      created.push(spec.username);
-    } catch (err) {
-      // Another process seeded it at the same moment.
-      if ((err as { code?: number }).code !== 11000) throw err;
-    }
-  }
-  return created;
-}
-
-/**
- * Production: demo accounts must not be usable. Any enabled user with a demo name whose password is still
- * `demo` (left from running the same data directory in demo mode) is disabled. Returns the names disabled.
- */
-export async function disableDemoUsers(db: Db): Promise<string[]> {
-  const users = collections(db).users;
-  const names = demoUserSpecs().map((s) => s.username);
-  const disabled: string[] = [];
-  for (const user of await users.find({ _id: { $in: names }, disabled: false }).toArray()) {
-    if (await verifyPassword(DEMO_PASSWORD, user.passwordHash)) {
-      await setUserDisabled(db, user._id, true);
-      disabled.push(user._id);
-    }
-  }
-  return disabled;
 }
 
 export interface AdminBootstrap {

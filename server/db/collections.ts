@@ -8,6 +8,8 @@ import type {
   NoticeDoc,
   SignoffDoc,
   TaskDoc,
+  UnitDoc,
+  OrgAuditDoc,
   UserDoc,
 } from './types.js';
 
@@ -24,6 +26,8 @@ export const COLLECTION_NAMES = {
   sessions: 'sessions',
   commits: 'commits',
   leases: 'leases',
+  units: 'units',
+  orgAudit: 'orgAudit',
 } as const;
 
 export interface Collections {
@@ -36,6 +40,8 @@ export interface Collections {
   users: Collection<UserDoc>;
   commits: Collection<CommitDoc>;
   leases: Collection<LeaseDoc>;
+  units: Collection<UnitDoc>;
+  orgAudit: Collection<OrgAuditDoc>;
 }
 
 export function collections(db: Db): Collections {
@@ -49,6 +55,8 @@ export function collections(db: Db): Collections {
     users: db.collection<UserDoc>(COLLECTION_NAMES.users),
     commits: db.collection<CommitDoc>(COLLECTION_NAMES.commits),
     leases: db.collection<LeaseDoc>(COLLECTION_NAMES.leases),
+    units: db.collection<UnitDoc>(COLLECTION_NAMES.units),
+    orgAudit: db.collection<OrgAuditDoc>(COLLECTION_NAMES.orgAudit),
   };
 }
 
@@ -74,6 +82,8 @@ export const INDEXES: readonly IndexDef[] = [
   { collection: 'instances', key: { startedBy: 1, startedAt: -1 }, options: { name: 'startedBy_startedAt' } },
   { collection: 'instances', key: { businessKey: 1 }, options: { name: 'businessKey' } },
   { collection: 'instances', key: { nextTimerAt: 1 }, options: { name: 'nextTimerAt' } },
+  // A unit's cases and its subtree's (辖区案件), and whether a unit still has running cases.
+  { collection: 'instances', key: { unitPath: 1, startedAt: -1 }, options: { name: 'unitPath_startedAt' } },
 
   // Inboxes (open tasks by group, user or holder, newest first), 已办, an instance's tasks.
   { collection: 'tasks', key: { status: 1, candidateGroups: 1, createdAt: -1 }, options: { name: 'status_candidateGroups_createdAt' } },
@@ -89,6 +99,9 @@ export const INDEXES: readonly IndexDef[] = [
   { collection: 'notices', key: { endAt: 1 }, options: { name: 'endAt' } },
 
   { collection: 'users', key: { username: 1 }, options: { name: 'username', unique: true } },
+  { collection: 'users', key: { unitId: 1 }, options: { name: 'unitId' } },
+  { collection: 'units', key: { parentId: 1 }, options: { name: 'parentId' } },
+  { collection: 'orgAudit', key: { at: -1 }, options: { name: 'at' } },
   // Unfinished steps (shared strategy): only commits that carry `open` are in this index.
   { collection: 'commits', key: { open: 1 }, options: { name: 'open', sparse: true } },
 ];

@@ -115,6 +115,10 @@ export interface InstanceDoc {
   incidents: IncidentInfo[];
   /** User tasks waiting in the engine, and who holds each (the instance is the source of truth for claims). */
   openTasks: { taskId: string; executionId: string; elementId: string; createdAt: Date; assignee?: string | null }[];
+  /** The unit the case belongs to (server/org), null for a case of the whole organisation. */
+  unitId: string | null;
+  /** That unit and its ancestors, root first: who may see the case (a unit sees its subtree's cases). */
+  unitPath: string[];
   startedBy: string | null;
   startedAt: Date;
   updatedAt: Date;
@@ -162,6 +166,8 @@ export interface TaskDoc {
   scopeId?: string | null;
   /** Who or what that iteration is about (the community in a P1 track), shown beside the step name. */
   subject?: string | null;
+  /** The unit the task waits in and its ancestors, root first (the instance's, or a P1 track's community). */
+  unitPath?: string[];
 }
 
 /** Append-only history: `_id = <instanceId>:<rev>:<n>`. */
@@ -233,10 +239,40 @@ export interface UserDoc {
   /** Unique login name. */
   username: string;
   displayName: string;
-  /** Group ids matched against `candidateGroups`. */
+  /** Roles (group ids) the user holds in their unit, matched against `candidateGroups` (server/org/scoping.ts). */
   groups: string[];
+  /** The unit the user belongs to; null only for an administrator of the whole organisation. */
+  unitId: string | null;
   passwordHash: string;
   disabled: boolean;
+  /** Set when an administrator chose the password: the user may only change it until they do. */
+  mustChangePassword?: boolean;
   createdAt: Date;
   updatedAt: Date;
+}
+
+export type UnitKind = 'city' | 'district' | 'street' | 'community' | 'grid' | 'organization';
+
+/** A unit of the organisation tree (server/org/units.ts). */
+export interface UnitDoc {
+  _id: string;
+  /** Chinese name, e.g. 幸福社区. */
+  name: string;
+  kind: UnitKind;
+  parentId: string | null;
+  /** Ancestors and the unit itself, root first. */
+  path: string[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** An administrator's action on the organisation or its users (server/org/admin-audit.ts). */
+export interface OrgAuditDoc {
+  _id: string;
+  at: Date;
+  actor: string;
+  /** e.g. `unit.created`, `user.updated`, `user.password_reset`, `users.imported`. */
+  type: string;
+  target: string;
+  data: Record<string, unknown>;
 }

@@ -17,7 +17,9 @@ import type { Actor, InstanceListItem, InstanceView } from '../runtime/api.js';
 import { csrfToken, rotateCsrfToken, verifyCsrf } from './csrf.js';
 import { apiErrorHandler, apiNotFound, badRequest, forbidden, HttpError, notFound, sendError } from './errors.js';
 import { buildOpenApiDocument } from './openapi.js';
-import { param } from './request-params.js';
+import { mountOrgRoutes } from './org-routes.js';
+import { OrgAdmin } from '../org/admin.js';
+import { isPlainObject, jsonBody, param } from './request-params.js';
 
 /** Largest JSON body accepted by the API. */
 export const MAX_JSON_BYTES = 1024 * 1024;
@@ -75,18 +77,6 @@ function queryBool(req: Request, name: string): boolean | undefined {
   throw badRequest(`查询参数 ${name} 应为 true 或 false`, { [name]: '应为 true 或 false' });
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** The JSON body as an object; `{}` when there is none. */
-function jsonBody(req: Request): Record<string, unknown> {
-  const body: unknown = req.body;
-  if (body === undefined || body === null || body === '') return {};
-  if (!isPlainObject(body)) throw badRequest('请求体应为 JSON 对象（Content-Type: application/json）');
-  return body;
-}
-
 function requiredReason(req: Request): string {
   const reason = jsonBody(req).reason;
   if (typeof reason !== 'string' || !reason.trim()) throw badRequest('请填写操作原因', { reason: '请填写操作原因' });
@@ -129,6 +119,7 @@ function instanceJson(instance: InstanceListItem) {
     nextTimerAt: instance.nextTimerAt ?? null,
     incident: instance.incident ? incidentJson(instance.incident, false) : null,
     startedBy: instance.startedBy,
+    unitId: instance.unitId ?? null,
     startedAt: instance.startedAt,
     updatedAt: instance.updatedAt,
     endedAt: instance.endedAt,
@@ -254,6 +245,7 @@ export function createApiRouter(
 
   const auth: RequestHandler[] = [requireActor, verifyCsrf];
   const admin: RequestHandler[] = [requireGroup('admin'), verifyCsrf];
+  mountOrgRoutes(router, { orgAdmin: new OrgAdmin(db, runtime, clock), runtime, admin });
 
   // ── public ──────────────────────────────────────────────────────────────────
 
@@ -300,7 +292,14 @@ export function createApiRouter(
     req.session.tokenDigest = tokenDigest(token);
     await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
 
-    res.json({ token, tokenType: 'Bearer', expiresAt, csrfToken: csrf, user: toPublicUser(user) });
+    res.json({
+      token,
+      tokenType: 'Bearer',
+      expiresAt,
+      csrfToken: csrf,
+      user: toPublicUser(user),
+      ...(user.mustChangePassword ? { mustChangePassword: true } : {}),
+    });
   });
 
   router.post('/auth/logout', ...auth, async (req, res) => {
@@ -401,6 +400,7 @@ export function createApiRouter(
       fields.businessKey = '业务编号必须是文本';
     }
     if (body.variables !== undefined && !isPlainObject(body.variables)) fields.variables = 'variables 必须是对象';
+    if (body.unitId !== undefined && body.unitId !== null && typeof body.unitId !== 'string') fields.unitId = '所属单位应为单位标识';
     if (Object.keys(fields).length) throw badRequest('请求参数有误', fields);
 
     // The runtime answers an unknown process (404) and a user outside camunda:candidateStarterGroups (403) itself,
@@ -410,6 +410,7 @@ export function createApiRouter(
       {
         businessKey: body.businessKey as string | null | undefined,
         variables: body.variables as Record<string, unknown> | undefined,
+        unitId: body.unitId as string | null | undefined,
       },
       actor,
       { rejectUnknownFields: true },
@@ -429,13 +430,19 @@ export function createApiRouter(
       throw badRequest(`status 应为 ${INSTANCE_STATUSES.join('、')} 之一`, { status: '取值无效' });
     }
     const startedBy = query(req, 'startedBy');
-    // Only administrators see everyone's instances; others see those they started.
-    if (!isAdmin(actor) && startedBy !== undefined && startedBy !== actor.id) throw forbidden('只能查看自己发起的流程实例');
+    const scope = query(req, 'scope') ?? (isAdmin(actor) ? 'all' : 'mine');
+    if (scope !== 'mine' && scope !== 'unit' && scope !== 'all') throw badRequest('scope 应为 mine、unit 或 all', { scope: '取值无效' });
+    if (scope === 'all' && !isAdmin(actor)) throw forbidden('只有管理员可以查看全部流程实例');
+    if (scope === 'unit' && !actor.unitId) throw forbidden('您不属于任何单位');
+    // Administrators see every case; others those they started (mine) or their unit's and the units' under it (unit).
+    if (!isAdmin(actor) && startedBy !== undefined && startedBy !== actor.id && scope !== 'unit') throw forbidden('只能查看自己发起的流程实例');
+    const unitId = query(req, 'unitId');
     const result = await runtime.listInstances({
       status: status as InstanceStatus | undefined,
       processKey: query(req, 'process'),
       businessKey: query(req, 'businessKey'),
-      startedBy: isAdmin(actor) ? startedBy : actor.id,
+      ...(scope === 'unit' ? { unitWithin: actor.unitId! } : isAdmin(actor) && unitId ? { unitWithin: unitId } : {}),
+      startedBy: isAdmin(actor) || scope === 'unit' ? startedBy : actor.id,
       limit: queryInt(req, 'limit', 1, 200),
       skip: queryInt(req, 'skip', 0, 1_000_000),
     });
@@ -512,6 +519,11 @@ export function createApiRouter(
       limit: queryInt(req, 'limit', 1, 200),
     });
     res.json(tasks.map(taskJson));
+  });
+
+  // The inbox badge's numbers: tasks I hold, and unclaimed tasks of my roles in my unit.
+  router.get('/tasks/count', ...auth, async (req, res) => {
+    res.json(await runtime.countTasks(actorOf(req)));
   });
 
   router.get('/tasks/:id', ...auth, async (req, res) => {

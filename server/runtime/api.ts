@@ -1,4 +1,5 @@
 import type { Problem } from '../bpmn/problem.js';
+import type { OrgDirectory } from '../org/directory.js';
 import type { AuditDoc, DefinitionDoc, InstanceDoc, InstanceStatus, NoticeDoc, SignoffDoc, TaskDoc } from '../db/types.js';
 
 /**
@@ -8,8 +9,12 @@ import type { AuditDoc, DefinitionDoc, InstanceDoc, InstanceStatus, NoticeDoc, S
 
 export interface Actor {
   id: string;
+  /** Roles (group ids); in `unitId` when the user belongs to a unit (server/org/scoping.ts). */
   groups: string[];
   displayName?: string;
+  unitId?: string | null;
+  /** The password was set by an administrator and must be changed before anything else (server/auth/middleware.ts). */
+  mustChangePassword?: boolean;
 }
 
 export type RuntimeErrorCode =
@@ -75,7 +80,8 @@ export interface ProcessSummary {
 /** What instance lists show of each instance (kept in memory by the embedded read side). */
 export type InstanceListItem = Pick<
   InstanceDoc,
-  '_id' | 'processKey' | 'processName' | 'version' | 'businessKey' | 'status' | 'activeElements' | 'nextTimerAt' | 'incident' | 'startedBy' | 'startedAt' | 'updatedAt' | 'endedAt'
+  | '_id' | 'processKey' | 'processName' | 'version' | 'businessKey' | 'status' | 'activeElements' | 'nextTimerAt' | 'incident' | 'startedBy' | 'unitId' | 'unitPath'
+  | 'startedAt' | 'updatedAt' | 'endedAt'
 >;
 
 /** One step of a case as the people deciding later read it: who submitted what, labelled as on its form. */
@@ -112,6 +118,8 @@ export interface InstanceQuery {
   /** Part of the business key (the admin's 业务编号 search), case-insensitive. */
   businessKeyContains?: string;
   startedBy?: string;
+  /** Cases of this unit and of the units under it. */
+  unitWithin?: string;
   startedFrom?: Date;
   startedTo?: Date;
   limit?: number;
@@ -119,6 +127,8 @@ export interface InstanceQuery {
 }
 
 export interface RuntimeApi {
+  /** The organisation tree and its roles (server/org), as tasks are scoped by it. */
+  readonly org: OrgDirectory;
   deploy(xml: string, actor: Actor | null): Promise<DeployResult>;
   listProcesses(): Promise<ProcessSummary[]>;
   getProcessVersions(key: string): Promise<DefinitionDoc[]>;
@@ -126,7 +136,7 @@ export interface RuntimeApi {
 
   startInstance(
     key: string,
-    input: { businessKey?: string | null; variables?: Record<string, unknown> },
+    input: { businessKey?: string | null; variables?: Record<string, unknown>; unitId?: string | null },
     actor: Actor,
     options?: { rejectUnknownFields?: boolean },
   ): Promise<InstanceView>;

@@ -1,5 +1,6 @@
 import type { Collections } from '../db/collections.js';
 import type { Clock } from '../engine/clock.js';
+import type { OrgDirectory } from '../org/directory.js';
 import type { ServiceHandler } from '../services/types.js';
 import type { DefinitionStore } from './definitions.js';
 import type { ReadModel } from './read-model/read-model.js';
@@ -13,6 +14,8 @@ export interface RuntimeContext {
   services: Record<string, ServiceHandler>;
   work: UnitOfWork;
   readModel: ReadModel;
+  /** Units and roles, to offer each new task to the people of its case's unit. */
+  org: OrgDirectory;
   /** Whether the database answers queries on fields other than `_id` from an index (MongoDB: yes; FerretDB: no). */
   indexedReads: boolean;
 }

@@ -5,6 +5,7 @@ import { addDuration } from '../engine/clock.js';
 import { isDuration, parseDate } from '../engine/iso8601.js';
 import type { StepResult, WaitingTask } from '../engine/run-step.js';
 import type { UserTaskModel } from '../engine/model.js';
+import type { OrgSnapshot } from '../org/scoping.js';
 import type { RunnableDefinition } from './definitions.js';
 
 /**
@@ -32,6 +33,8 @@ export interface StepContext {
   assign?: { taskId: string; assignee: string | null };
   /** Extra audit entries of the step (instance started, admin action). */
   audit?: { type: string; elementId?: string | null; taskId?: string | null; data?: Record<string, unknown> }[];
+  /** The organisation, to offer new tasks to the people of the case's unit (server/org/scoping.ts). */
+  org?: OrgSnapshot;
 }
 
 export interface DerivedStep {
@@ -40,7 +43,7 @@ export interface DerivedStep {
 }
 
 export function deriveStep(
-  before: Pick<InstanceDoc, '_id' | 'rev' | 'variables' | 'businessKey' | 'status'> & { openTasks?: OpenTaskRef[] },
+  before: Pick<InstanceDoc, '_id' | 'rev' | 'variables' | 'businessKey' | 'status'> & { openTasks?: OpenTaskRef[]; unitId?: string | null },
   result: StepResult,
   definition: RunnableDefinition,
   ctx: StepContext,
@@ -80,7 +83,7 @@ export function deriveStep(
       previous.delete(wait.executionId);
       continue;
     }
-    const task = createTaskDoc(instanceId, wait, definition, result.variables, before.businessKey, ctx.now);
+    const task = createTaskDoc(instanceId, wait, definition, result.variables, before.businessKey, ctx.now, ctx.org, before.unitId ?? null);
     openTasks.push({
       taskId: task._id,
       executionId: wait.executionId,
@@ -201,6 +204,8 @@ function createTaskDoc(
   variables: Record<string, unknown>,
   businessKey: string | null,
   now: Date,
+  org: OrgSnapshot | undefined,
+  caseUnit: string | null,
 ): TaskDoc {
   const { model, doc } = definition;
   const spec: UserTaskModel | undefined = model.userTasks.get(wait.elementId);
@@ -212,6 +217,8 @@ function createTaskDoc(
       const resolved = resolveFeel(v, context);
       return (Array.isArray(resolved) ? resolved : String(resolved ?? '').split(',')).map((s) => String(s).trim()).filter(Boolean);
     });
+  const unitId = org ? org.taskUnit(caseUnit, wait.scopeLabel) : caseUnit;
+  const roles = list(spec?.candidateGroups);
   return {
     _id: `${instanceId}:${wait.executionId}`,
     instanceId,
@@ -222,7 +229,7 @@ function createTaskDoc(
     name: spec?.name ?? wait.elementId,
     executionId: wait.executionId,
     businessKey,
-    candidateGroups: list(spec?.candidateGroups),
+    candidateGroups: org ? org.candidateGroups(roles, unitId) : roles,
     candidateUsers: list(spec?.candidateUsers),
     assignee: text(spec?.assignee),
     dueAt: dueDateOf(spec?.dueDate ?? null, context, now),
@@ -238,6 +245,7 @@ function createTaskDoc(
     ...(elementVariable ? { elementVariable: { name: elementVariable, value: wait.elementValue } } : {}),
     scopeId: wait.scopeId ?? null,
     subject: wait.scopeLabel ?? null,
+    unitPath: org && unitId ? org.path(unitId) : [],
   } as TaskDoc;
 }
 

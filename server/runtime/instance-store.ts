@@ -63,9 +63,11 @@ export class InstanceStore {
     if (matchedCount) return;
     // A start that never got its document: a placeholder with what identifies it, none of the data it could not store.
     const { processKey, processName, version, definitionId, businessKey, startedBy, startedAt } = fields;
+    const unitId = fields.unitId ?? null;
+    const unitPath = fields.unitPath ?? [];
     await this.collection.insertOne({
       _id: id,
-      ...{ processKey, processName, version, definitionId, businessKey, startedBy, startedAt },
+      ...{ processKey, processName, version, definitionId, businessKey, startedBy, startedAt, unitId, unitPath },
       ...set,
       rev: 0,
       engineState: null,

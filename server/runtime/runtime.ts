@@ -14,6 +14,7 @@ import { CommitLog } from './commit-log.js';
 import type { RuntimeContext } from './context.js';
 import { DefinitionStore } from './definitions.js';
 import { InstanceStore } from './instance-store.js';
+import { OrgDirectory } from '../org/directory.js';
 import { Queries } from './queries.js';
 import { IndexedReadModel } from './read-model/indexed.js';
 import { MemoryReadModel } from './read-model/memory.js';
@@ -24,7 +25,7 @@ import { UnitOfWork, type UnitOfWorkOptions } from './unit-of-work.js';
 const KEPT_VIEWS = 500;
 
 export type Strategy = 'embedded' | 'shared';
-type StartInput = { businessKey?: string | null; variables?: Record<string, unknown> };
+type StartInput = { businessKey?: string | null; variables?: Record<string, unknown>; unitId?: string | null };
 
 export interface RuntimeOptions {
   db: Db;
@@ -46,6 +47,8 @@ export class Runtime implements RuntimeApi {
   readonly collections: Collections;
   readonly definitions: DefinitionStore;
   readonly strategy: Strategy;
+  /** The organisation tree and its roles, as the runtime scopes tasks by it (server/org). */
+  readonly org: OrgDirectory;
   private readonly ctx: RuntimeContext;
   private readonly queries: Queries;
 
@@ -62,7 +65,8 @@ export class Runtime implements RuntimeApi {
       readModel,
       ...(options.faults ? { faults: options.faults } : {}),
     });
-    this.ctx = { collections: this.collections, definitions: this.definitions, clock: options.clock, services: options.services, work, readModel, indexedReads };
+    this.org = new OrgDirectory(this.collections);
+    this.ctx = { collections: this.collections, definitions: this.definitions, clock: options.clock, services: options.services, work, readModel, indexedReads, org: this.org };
     this.queries = new Queries(this.ctx);
   }
 

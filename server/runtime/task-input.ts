@@ -1,3 +1,4 @@
+import { actorGroupKeys } from '../org/scoping.js';
 import type { InstanceDoc, TaskDoc } from '../db/types.js';
 import { scopedVariables } from '../engine/scopes.js';
 import type { FormSchema } from '../forms/schema.js';
@@ -62,9 +63,14 @@ export function normalizeBusinessKey(value: unknown): string | null {
 }
 
 /** Whether the actor may act on the task: its holder, or — while nobody holds it — a candidate user or group member. */
-export function canAct(task: Pick<TaskDoc, 'assignee' | 'candidateUsers' | 'candidateGroups'>, actor: { id: string; groups: string[] }): boolean {
+export function canAct(
+  task: Pick<TaskDoc, 'assignee' | 'candidateUsers' | 'candidateGroups'>,
+  actor: { id: string; groups: string[]; unitId?: string | null },
+): boolean {
   if (task.assignee) return task.assignee === actor.id;
-  return task.candidateUsers.includes(actor.id) || task.candidateGroups.some((g) => actor.groups.includes(g));
+  if (task.candidateUsers.includes(actor.id)) return true;
+  const keys = actorGroupKeys(actor);
+  return task.candidateGroups.some((g) => keys.includes(g));
 }
 
 /** How deeply submitted values may nest (docs/SECURITY.md); forms submit flat values. */

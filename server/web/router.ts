@@ -6,6 +6,7 @@ import { canViewInstance, canViewTask, reviewRedaction } from '../auth/access.js
 import { hasGroup, isAdmin } from '../auth/middleware.js';
 import { authenticateUser, changeOwnPassword, findUserById, MIN_PASSWORD_LENGTH, UserInputError } from '../auth/users.js';
 import type { AuditDoc, SignoffDoc, TaskDoc } from '../db/types.js';
+import type { OrgSnapshot } from '../org/scoping.js';
 import { APPROVAL_DECISIONS, type FormSchema } from '../forms/schema.js';
 import { CSRF_FIELD, rotateCsrfToken, verifyCsrf } from '../http/csrf.js';
 import { param, queryText } from '../http/request-params.js';
@@ -277,7 +278,7 @@ export function createWebRouter(
     );
   }
 
-  function taskRow(task: TaskDoc, claimable: boolean, subjects?: Map<string, string>) {
+  function taskRow(org: OrgSnapshot, task: TaskDoc, claimable: boolean, subjects?: Map<string, string>) {
     const now = clock.now();
     return {
       id: task._id,
@@ -290,7 +291,7 @@ export function createWebRouter(
       completedAt: task.completedAt,
       overdue: task.status === 'open' && !!task.dueAt && new Date(task.dueAt).getTime() < now.getTime(),
       claimable,
-      groups: task.candidateGroups.map(groupName).join('、'),
+      groups: task.candidateGroups.map((g) => org.groupLabel(g, groupName)).join('、'),
       instanceId: task.instanceId,
     };
   }
@@ -307,6 +308,7 @@ export function createWebRouter(
   }
 
   router.get('/tasks', ...auth, async (req, res) => {
+    const org = await runtime.org.snapshot();
     const actor = actorOf(req);
     const processKey = queryText(req, 'process');
     const search = queryText(req, 'q').toLowerCase();
@@ -331,7 +333,7 @@ export function createWebRouter(
     const filters = { process: processKey, q: queryText(req, 'q') };
     const subjects = await subjectsOf(rows);
     await page(req, res, 'tasks', '我的待办', 'tasks', {
-      rows: rows.map((t) => taskRow(t, claimable.has(t._id), subjects)),
+      rows: rows.map((t) => taskRow(org, t, claimable.has(t._id), subjects)),
       search: queryText(req, 'q'),
       processes: processes.map((p) => ({ key: p.key, name: p.name || p.key, selected: p.key === processKey })),
       filtered: !!(search || processKey),
@@ -340,6 +342,7 @@ export function createWebRouter(
   });
 
   router.get('/done', ...auth, async (req, res) => {
+    const org = await runtime.org.snapshot();
     const actor = actorOf(req);
     const start = parseCursor((req.query as Record<string, unknown>).before);
     const pageNo = start ? Math.max(2, pageNumber(req)) : 1;
@@ -361,7 +364,7 @@ export function createWebRouter(
       );
     }
     await page(req, res, 'done', '已办', 'done', {
-      rows: result.rows.map((t) => taskRow(t, false)),
+      rows: result.rows.map((t) => taskRow(org, t, false)),
       pager: pager(pageNo, { first: '/done', next: result.next && listUrl('/done', { before: result.next, page: pageNo + 1 }) }),
     });
   });
@@ -519,6 +522,7 @@ export function createWebRouter(
     message: string | null,
     status = 200,
   ) {
+    const org = await runtime.org.snapshot();
     const view = await runtime.getInstance(task.instanceId);
     const history = await historyOf(view, actor, [task.assignee, task.completedBy]);
     const person = (id: string | null | undefined) => (id ? history.people.get(id) ?? id : null);
@@ -529,7 +533,7 @@ export function createWebRouter(
     }));
     if (task.status !== 'open') {
       return page(req, res, 'task-done', task.name, 'tasks', {
-        task: taskRow(task, false),
+        task: taskRow(org, task, false),
         completedBy: person(task.completedBy),
         cancelled: task.status === 'cancelled',
         instance: keyFacts(view, history.people),
@@ -546,7 +550,7 @@ export function createWebRouter(
       task.name,
       'tasks',
       {
-        task: taskRow(task, !task.assignee),
+        task: taskRow(org, task, !task.assignee),
         mayAct: runtime.canAct(task, actor),
         assignee: person(task.assignee),
         assignedToMe: task.assignee === actor.id,
@@ -652,6 +656,7 @@ export function createWebRouter(
   // ── instance ────────────────────────────────────────────────────────────────
 
   router.get('/instances/:id', ...auth, async (req, res) => {
+    const org = await runtime.org.snapshot();
     const actor = actorOf(req);
     const view = await runtime.getInstance(param(req, 'id'));
     const history = await historyOf(view, actor);
@@ -665,7 +670,7 @@ export function createWebRouter(
     await page(req, res, 'instance', `${view.instance.processName || view.instance.processKey}`, 'mine', {
       instance: keyFacts(view, history.people),
       openTasks: view.openTasks.map((t) => ({
-        ...taskRow(t, !t.assignee),
+        ...taskRow(org, t, !t.assignee),
         assignee: t.assignee ? history.people.get(t.assignee) ?? t.assignee : null,
         mayOpen: canViewTask(runtime, t, actor),
       })),

@@ -55,7 +55,7 @@ describe('P5 grid-event', () => {
       checkCount: 0,
     });
     expect(inst.openTasks.map((t) => t.elementId)).toEqual(['dispatch']);
-    expect(inst.openTasks[0]!.candidateGroups).toEqual(['grid-office']);
+    expect(inst.openTasks[0]!.candidateGroups).toEqual(['grid-office@demo-street-1']);
 
     // a due date before the report is refused with the clause
     const early = await d.refused('grid-office', inst.id, 'dispatch', { responsibleUnit: '街道城管执法队', handleDueDate: '2026-03-01' });
@@ -65,7 +65,7 @@ describe('P5 grid-event', () => {
 
     const afterDispatch = await d.complete('grid-office', inst.id, 'dispatch', { responsibleUnit: '街道城管执法队', handleDueDate: '2026-03-06' });
     const handleTask = afterDispatch.openTasks.find((t) => t.elementId === 'handle')!;
-    expect(handleTask.candidateGroups).toEqual(['responsible-unit']);
+    expect(handleTask.candidateGroups).toEqual(['responsible-unit@demo-street-1']);
     expect(handleTask.dueAt).toBe('2026-03-06T15:59:59.000Z'); // end of 6 March, China time
 
     const backdated = await d.refused('responsible-unit', inst.id, 'handle', { handlingResult: '已清运', handledOn: '2026-03-01' });
@@ -117,7 +117,7 @@ describe('P5 grid-event', () => {
     const refused = await d.complete('grid-worker', inst.id, 'minorOnSpot', { minorOutcome: 'refused', responsibleParty: '幸福路 8 号水果店', minorNote: '多次劝导无效' });
     expect(refused.status).toBe('running');
     const task = refused.openTasks.find((t) => t.elementId === 'forcedRectification')!;
-    expect(task.candidateGroups).toEqual(['rectification-team']);
+    expect(task.candidateGroups).toEqual(['rectification-team@demo-street-1']);
     const backdated = await d.refused('rectification-team', inst.id, 'forcedRectification', { forcedResult: '暂扣占道物品', forcedOn: '2026-02-28' });
     expect(backdated.forcedOn).toBe(`整治完成日期不能早于事件上报日期（${MINOR}）`);
     const done = await d.complete('rectification-team', inst.id, 'forcedRectification', { forcedResult: '依法暂扣占道物品，责令退回店内经营', forcedOn: '2026-03-02' });
@@ -208,7 +208,7 @@ describe('P5 grid-event', () => {
       source: '《社会治理活动方案》篇四 第14项（优化巡、拨、办、督机制）',
     });
     expect(after.openTasks.map((t) => t.elementId)).toEqual(['supervise']);
-    expect(after.openTasks[0]!.candidateGroups).toEqual(['grid-office']);
+    expect(after.openTasks[0]!.candidateGroups).toEqual(['grid-office@demo-street-1']);
 
     const past = await d.refused('grid-office', inst.id, 'supervise', { supervisionDueDate: '2026-03-02', supervisionNote: '限期整改' });
     expect(past.supervisionDueDate).toBe(`督办期限不能早于最近一次核查的日期（${CHECK}：限期督办）`);
@@ -216,7 +216,7 @@ describe('P5 grid-event', () => {
     expect(after.variables.appraisalReason).toBe(after.variables.appraisalRecord.reason);
     const supervised = after.openTasks.find((t) => t.elementId === 'supervisedRework')!;
     expect(supervised.dueAt).toBe('2026-03-05T15:59:59.000Z');
-    expect(supervised.candidateGroups).toEqual(['responsible-unit']);
+    expect(supervised.candidateGroups).toEqual(['responsible-unit@demo-street-1']);
 
     // a fifth failure: supervised again, the record keeps its date and counts the failures
     await d.advance('P1D');

@@ -1,7 +1,7 @@
 import type express from 'express';
 import { createApp } from '../../server/app.js';
 import type { AppDeps } from '../../server/http/settings.js';
-import { seedDemoUsers } from '../../server/auth/users.js';
+import { seedDemoOrganisation } from '../../server/org/demo.js';
 import { readConfig } from '../../server/config.js';
 import { ensureIndexes } from '../../server/db/collections.js';
 import type { Database } from '../../server/db/connect.js';
@@ -26,7 +26,7 @@ export async function testApp(
   options: { services?: Record<string, ServiceHandler>; at?: Date; http?: AppDeps['http'] } = {},
 ): Promise<TestApp> {
   await ensureIndexes(database.db);
-  await seedDemoUsers(database.db);
+  await seedDemoOrganisation(database.db);
   const clock = new ManualClock(options.at ?? new Date('2026-03-01T00:00:00Z'));
   setEngineClock(clock);
   const runtime = await Runtime.create({ db: database.db, clock, services: options.services ?? {} });

@@ -4,7 +4,7 @@ import { expect } from '@jest/globals';
 import type express from 'express';
 import request from 'supertest';
 import { createApp } from '../../server/app.js';
-import { seedDemoUsers } from '../../server/auth/users.js';
+import { seedDemoOrganisation } from '../../server/org/demo.js';
 import { readConfig } from '../../server/config.js';
 import { ensureIndexes } from '../../server/db/collections.js';
 import type { Database } from '../../server/db/connect.js';
@@ -104,7 +104,7 @@ export class ProcessDriver {
   static async create(dbName: string, now: string): Promise<ProcessDriver> {
     const database = await testDatabase(dbName);
     await ensureIndexes(database.db);
-    await seedDemoUsers(database.db);
+    await seedDemoOrganisation(database.db);
     const clock = new ManualClock(new Date(now));
     setEngineClock(clock);
     const runtime = await Runtime.create({ db: database.db, clock, services: serviceHandlers });

@@ -12,7 +12,7 @@ export async function retryInstance(ctx: RuntimeContext, instanceId: string, act
     if (instance.status !== 'incident') throw new RuntimeError('conflict', '该流程实例没有待处理的异常');
     const definition = await ctx.definitions.runnableById(instance.definitionId);
     const result = await engineStep(ctx, definition, instance, { type: 'retry' });
-    return stepChange(definition, instance, result, { now: ctx.clock.now(), actor: actor.id, audit: [{ type: 'admin.retry', data: { reason } }] });
+    return stepChange(definition, instance, result, { now: ctx.clock.now(), actor: actor.id, audit: [{ type: 'admin.retry', data: { reason } }], org: await ctx.org.snapshot() });
   });
 }
 

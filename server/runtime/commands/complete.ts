@@ -5,6 +5,7 @@ import type { RuntimeContext } from '../context.js';
 import { engineStep } from '../engine-step.js';
 import type { Queries } from '../queries.js';
 import { canAct, checkTaskInput, refuseRepeatPerformer, refuseUnknownFields, refuseUnstorableValues } from '../task-input.js';
+import { actorGroupKeys } from '../../org/scoping.js';
 import { stepChange } from './step-change.js';
 
 /** Completes a user task with the submitted values: one engine step, committed. */
@@ -32,7 +33,7 @@ export async function completeTask(
     refuseRepeatPerformer(definition, instance, task, actor.id);
     const result = await engineStep(ctx, definition, instance, { type: 'complete', executionId: task.executionId, values, user: actor.id });
     const now = ctx.clock.now();
-    return stepChange(definition, instance, result, { now, actor: actor.id, actorName: actor.displayName ?? null, actorGroups: actor.groups, completed: { task, values } });
+    return stepChange(definition, instance, result, { now, actor: actor.id, actorName: actor.displayName ?? null, actorGroups: actorGroupKeys(actor), completed: { task, values }, org: await ctx.org.snapshot() });
   });
   const close = committed!.outbox.find((op): op is Extract<OutboxOp, { op: 'closeTasks' }> => op.op === 'closeTasks' && op.taskIds.includes(task._id));
   const done: TaskDoc = close ? { ...task, status: close.status, completedAt: close.at, completedBy: close.by } : await queries.getTask(taskId);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sanitizeVariables } from '../../engine/run-step.js';
 import type { FormSchema } from '../../forms/schema.js';
+import type { OrgSnapshot } from '../../org/scoping.js';
 import { validateFormValues } from '../../forms/validate.js';
 import { RuntimeError, type Actor, type InstanceView } from '../api.js';
 import type { RuntimeContext } from '../context.js';
@@ -15,7 +16,7 @@ export async function startInstance(
   ctx: RuntimeContext,
   queries: Queries,
   key: string,
-  input: { businessKey?: string | null; variables?: Record<string, unknown> },
+  input: { businessKey?: string | null; variables?: Record<string, unknown>; unitId?: string | null },
   actor: Actor,
   options: { rejectUnknownFields?: boolean } = {},
 ): Promise<InstanceView> {
@@ -24,6 +25,8 @@ export async function startInstance(
   if (starters.length && !actor.groups.includes('admin') && !starters.some((g) => actor.groups.includes(g))) {
     throw new RuntimeError('forbidden', '您所在的用户组不能发起该流程');
   }
+  const org = await ctx.org.snapshot();
+  const unitId = caseUnit(org, input.unitId, actor);
   const businessKey = normalizeBusinessKey(input.businessKey);
   const variables = startVariables(definition.model.startForm as FormSchema | null, input.variables, options);
   // `camunda:initiator`: who started it, under the name the diagram gives (e.g. the reporter who must check).
@@ -32,11 +35,12 @@ export async function startInstance(
   const id = randomUUID();
   const now = ctx.clock.now();
   const result = await engineStep(ctx, definition, { id, variables, businessKey }, { type: 'start' });
-  const base = { _id: id, rev: 0, variables: {}, businessKey, status: 'running' as const, openTasks: [] };
+  const base = { _id: id, rev: 0, variables: {}, businessKey, status: 'running' as const, openTasks: [], unitId };
   const derived = deriveStep(base, result, definition, {
     now,
     actor: actor.id,
-    audit: [{ type: 'instance.started', data: { version: definition.doc.version, businessKey, variables } }],
+    audit: [{ type: 'instance.started', data: { version: definition.doc.version, businessKey, variables, unitId } }],
+    org,
   });
   const instance = {
     _id: id,
@@ -55,6 +59,8 @@ export async function startInstance(
     incident: null,
     incidents: [],
     openTasks: [],
+    unitId,
+    unitPath: org.path(unitId),
     startedBy: actor.id,
     startedAt: now,
     updatedAt: now,
@@ -63,6 +69,24 @@ export async function startInstance(
   } as Instance;
   const committed = await ctx.work.start(id, { at: now, fields: instance, outbox: derived.outbox });
   return queries.viewOf(committed);
+}
+
+/**
+ * The unit the case belongs to: the one asked for, if it lies in the starter's unit (an administrator may choose
+ * any), else the starter's own; an organisation acts for the unit it is attached to (区残联 for its district). Null
+ * (the whole organisation) for a starter of no unit.
+ */
+function caseUnit(org: OrgSnapshot, requested: unknown, actor: Actor): string | null {
+  const home = org.homeUnit(actor.unitId);
+  if (requested === undefined || requested === null || requested === '') return home;
+  if (typeof requested !== 'string' || !org.unit(requested)) {
+    throw new RuntimeError('validation_failed', '所属单位不存在', { fields: { unitId: '所属单位不存在' } });
+  }
+  const admin = actor.groups.includes('admin');
+  if (!admin && !(home && org.isWithin(requested, home))) {
+    throw new RuntimeError('forbidden', '您只能为本单位或下级单位发起流程', { fields: { unitId: '不在您的管辖范围内' } });
+  }
+  return requested;
 }
 
 function startVariables(form: FormSchema | null, input: unknown, options: { rejectUnknownFields?: boolean }): Record<string, unknown> {

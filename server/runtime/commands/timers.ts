@@ -47,7 +47,7 @@ async function fireTimer(ctx: RuntimeContext, instanceId: string): Promise<boole
     if (instance.status !== 'running' && instance.status !== 'incident') return null;
     const definition = await ctx.definitions.runnableById(instance.definitionId);
     const result = await engineStep(ctx, definition, instance, { type: 'resume' });
-    return stepChange(definition, instance, result, { now: ctx.clock.now(), actor: null });
+    return stepChange(definition, instance, result, { now: ctx.clock.now(), actor: null, org: await ctx.org.snapshot() });
   });
   return !!fired;
 }

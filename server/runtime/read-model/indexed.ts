@@ -1,3 +1,4 @@
+import { actorGroupKeys } from '../../org/scoping.js';
 import type { Filter } from 'mongodb';
 import type { Collections } from '../../db/collections.js';
 import type { InstanceDoc, InstanceStatus, TaskDoc } from '../../db/types.js';
@@ -42,6 +43,7 @@ export class IndexedReadModel implements ReadModel {
     if (query.businessKey) filter.businessKey = query.businessKey;
     else if (query.businessKeyContains) filter.businessKey = { $regex: query.businessKeyContains.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), $options: 'i' };
     if (query.startedBy) filter.startedBy = query.startedBy;
+    if (query.unitWithin) filter.unitPath = query.unitWithin;
     if (query.startedFrom || query.startedTo) {
       filter.startedAt = { ...(query.startedFrom ? { $gte: query.startedFrom } : {}), ...(query.startedTo ? { $lte: query.startedTo } : {}) };
     }
@@ -76,7 +78,7 @@ function taskQuery(filter: TaskFilter): Filter<TaskDoc> {
   if (filter.scope === 'mine') query.assignee = filter.actor.id;
   else if (filter.scope === 'candidate') {
     query.assignee = null;
-    query.$or = [{ candidateGroups: { $in: [...filter.actor.groups] } }, { candidateUsers: filter.actor.id }];
+    query.$or = [{ candidateGroups: { $in: actorGroupKeys(filter.actor) } }, { candidateUsers: filter.actor.id }];
   }
   if (filter.processKey) query.processKey = filter.processKey;
   if (filter.businessKey) query.businessKey = filter.businessKey;

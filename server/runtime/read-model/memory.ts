@@ -101,6 +101,8 @@ export class MemoryReadModel implements ReadModel {
       nextTimerAt: doc.nextTimerAt ?? null,
       incident: doc.incident ?? null,
       startedBy: doc.startedBy === null || doc.startedBy === undefined ? null : this.intern(doc.startedBy),
+      unitId: doc.unitId ? this.intern(doc.unitId) : null,
+      unitPath: this.internList(doc.unitPath ?? []),
       startedAt: doc.startedAt,
       updatedAt: doc.updatedAt,
       endedAt: doc.endedAt ?? null,
@@ -205,6 +207,7 @@ function instanceMatcher(query: InstanceQuery): (s: Summary) => boolean {
     (!query.processKey || s.processKey === query.processKey) &&
     (!query.businessKey || s.businessKey === query.businessKey) &&
     (!query.startedBy || s.startedBy === query.startedBy) &&
+    (!query.unitWithin || s.unitPath.includes(query.unitWithin)) &&
     (from === undefined || s.at >= from) &&
     (to === undefined || s.at <= to);
 }

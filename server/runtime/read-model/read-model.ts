@@ -11,7 +11,7 @@ import type { InstanceListItem } from '../api.js';
 /** The fields of {@link InstanceListItem}, as a projection. */
 export const LIST_PROJECTION = {
   processKey: 1, processName: 1, version: 1, businessKey: 1, status: 1, activeElements: 1, nextTimerAt: 1, incident: 1,
-  startedBy: 1, startedAt: 1, updatedAt: 1, endedAt: 1,
+  startedBy: 1, unitId: 1, unitPath: 1, startedAt: 1, updatedAt: 1, endedAt: 1,
 } as const;
 
 export interface InstanceCount {

@@ -1,4 +1,5 @@
 import type { TaskDoc } from '../../db/types.js';
+import { actorGroupKeys } from '../../org/scoping.js';
 
 /** What the inbox needs to select and order an open task; the rest of the record is read by `_id`. */
 export interface IndexedTask {
@@ -29,7 +30,8 @@ export const TASK_FIELDS_PROJECTION = {
 
 export interface TaskFilter {
   scope: 'mine' | 'candidate' | 'all';
-  actor: { id: string; groups: readonly string[] };
+  /** Matched by its roles in its unit (server/org/scoping.ts). */
+  actor: { id: string; groups: readonly string[]; unitId?: string | null };
   processKey?: string;
   businessKey?: string;
 }
@@ -160,7 +162,7 @@ export class OpenTaskIndex {
 
 function matcher(filter: TaskFilter): (entry: IndexedTask) => boolean {
   const { actor, processKey, businessKey } = filter;
-  const groups = new Set(actor.groups);
+  const groups = new Set(actorGroupKeys(actor));
   const scoped =
     filter.scope === 'mine'
       ? (e: IndexedTask) => e.assignee === actor.id
