@@ -15,6 +15,8 @@ import { RuntimeError, statusOf, type Actor, type InstanceListItem, type Instanc
 import { pageBase } from '../web/page-base.js';
 import { formatDateTime, formatDay, type PageData } from '../web/views.js';
 import { AdminViews } from './views.js';
+import { mountImportPage, mountOrgPages } from './org-pages.js';
+import { OrgAdmin } from '../org/admin.js';
 import { AUDIT_NAMES, STATUS_NAMES } from '../web/labels.js';
 
 /**
@@ -135,12 +137,15 @@ export function createAdminRouter(deps: AppDeps): express.Router {
     if (!isAdmin(req.actor)) return next(new PageError(403, '无权访问', '管理后台仅限系统管理员使用。'));
     next();
   };
-  router.use('/admin', adminOnly, form, verifyCsrf);
-
   function actorOf(req: Request): Actor {
     if (!req.actor) throw new PageError(401, '请先登录', '请先登录。');
     return req.actor;
   }
+
+  const orgPages = { orgAdmin: new OrgAdmin(deps.db, runtime, deps.clock), runtime, page, actorOf, adminOnly };
+  mountImportPage(router, orgPages);
+  router.use('/admin', adminOnly, form, verifyCsrf);
+  mountOrgPages(router, orgPages);
 
   router.get('/admin', (_req, res) => res.redirect(303, '/admin/processes'));
 

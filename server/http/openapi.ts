@@ -66,6 +66,7 @@ const schemas: Record<string, Schema> = {
       expiresAt: dateTime,
       csrfToken: { type: 'string', description: 'Send as X-CSRF-Token with unsafe requests authenticated by the session cookie' },
       user: ref('User'),
+      mustChangePassword: { const: true, description: 'Present when the token may only call POST /api/auth/password' },
     },
   },
   Me: {
@@ -82,7 +83,76 @@ const schemas: Record<string, Schema> = {
       id: { type: 'string' },
       username: { type: 'string' },
       displayName: { type: 'string' },
+      groups: arrayOf({ type: 'string', description: 'Roles (group ids)' }),
+      unitId: nullable('string', { description: 'The unit the user belongs to; null for an administrator of the whole organisation' }),
+      disabled: { type: 'boolean' },
+      mustChangePassword: { type: 'boolean', description: 'The password was set by an administrator and must be changed first' },
+    },
+  },
+  AdminUser: {
+    type: 'object',
+    description: 'A user as administrators manage it',
+    properties: {
+      id: { type: 'string' },
+      username: { type: 'string' },
+      displayName: { type: 'string' },
+      roles: arrayOf({ type: 'string' }),
+      roleNames: arrayOf({ type: 'string' }),
       groups: arrayOf({ type: 'string' }),
+      unitId: nullable('string'),
+      unitName: nullable('string'),
+      disabled: { type: 'boolean' },
+      mustChangePassword: { type: 'boolean' },
+    },
+  },
+  NewUser: {
+    type: 'object',
+    required: ['username', 'unitId', 'password'],
+    properties: {
+      username: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' },
+      displayName: { type: 'string' },
+      unitId: { type: 'string' },
+      roles: arrayOf({ type: 'string' }),
+      password: { type: 'string', minLength: 8, description: 'Temporary: the user must change it at the first login' },
+    },
+  },
+  UserPatch: {
+    type: 'object',
+    properties: {
+      displayName: { type: 'string' },
+      unitId: nullable('string'),
+      roles: arrayOf({ type: 'string' }),
+      disabled: { type: 'boolean' },
+      password: { type: 'string', minLength: 8, description: 'A new temporary password; ends the user\'s tokens' },
+    },
+  },
+  ImportReport: {
+    type: 'object',
+    properties: {
+      created: arrayOf({ type: 'string' }),
+      refused: arrayOf({ type: 'object', properties: { row: { type: 'integer' }, username: { type: 'string' }, reason: { type: 'string' } } }),
+    },
+  },
+  Unit: {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      name: { type: 'string' },
+      kind: { enum: ['city', 'district', 'street', 'community', 'grid', 'organization'] },
+      kindName: { type: 'string' },
+      parentId: nullable('string'),
+      path: arrayOf({ type: 'string' }),
+      pathNames: arrayOf({ type: 'string' }),
+    },
+  },
+  NewUnit: {
+    type: 'object',
+    required: ['name', 'kind'],
+    properties: {
+      name: { type: 'string', maxLength: 60 },
+      kind: { enum: ['city', 'district', 'street', 'community', 'grid', 'organization'] },
+      parentId: nullable('string'),
+      id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,63}$', description: 'Optional readable id, for diagrams that name a unit (role@id)' },
     },
   },
   Group: {
@@ -160,6 +230,7 @@ const schemas: Record<string, Schema> = {
     properties: {
       businessKey: nullable('string', { maxLength: 200 }),
       variables: { type: 'object', description: 'Start form values (validated against the start form when there is one)' },
+      unitId: nullable('string', { description: "The unit the case belongs to: the starter's own (default) or one under it" }),
     },
   },
   Incident: {
@@ -508,8 +579,10 @@ export function buildOpenApiDocument(options: { manualClock: boolean }): Record<
         summary: 'List instances',
         access: 'auth',
         tags: ['instances'],
-        description: 'Administrators see all instances; other users the instances they started.',
+        description: 'scope=mine (default for users): the instances I started; unit: those of my unit and the units under it; all (default for administrators): every instance.',
         parameters: [
+          queryParam('scope', { enum: ['mine', 'unit', 'all'] }, 'Which instances'),
+          queryParam('unitId', { type: 'string' }, 'Administrators: instances of this unit and the units under it'),
           queryParam('status', { enum: ['running', 'completed', 'incident', 'cancelled'] }, 'Filter by status'),
           queryParam('process', { type: 'string' }, 'Filter by process key'),
           queryParam('businessKey', { type: 'string' }, 'Filter by business key'),
@@ -570,6 +643,14 @@ export function buildOpenApiDocument(options: { manualClock: boolean }): Record<
           queryParam('limit', { type: 'integer', minimum: 1, maximum: 200 }, 'Page size (default 50)'),
         ],
         responses: { 200: json(arrayOf(ref('Task'))), 400: E[400], 403: E[403] },
+      }),
+    },
+    '/api/tasks/count': {
+      get: op({
+        summary: 'How many open tasks I hold and how many unclaimed ones my roles in my unit may claim',
+        access: 'auth',
+        tags: ['tasks'],
+        responses: { 200: json({ type: 'object', properties: { mine: { type: 'integer' }, candidate: { type: 'integer' } } }) },
       }),
     },
     '/api/tasks/{id}': {
@@ -634,6 +715,63 @@ export function buildOpenApiDocument(options: { manualClock: boolean }): Record<
     '/api/notices/{id}': {
       get: op({ summary: 'One notice', access: 'public', tags: ['notices'], parameters: [pathParam('id', 'Notice id')], responses: { 200: json(ref('Notice')), 404: E[404] } }),
     },
+  };
+
+
+  const unitId = pathParam('id', 'Unit id');
+  const userId = pathParam('id', 'User id (the user name)');
+  paths['/api/admin/units'] = {
+    get: op({ summary: 'The organisation tree, root first', access: 'admin', tags: ['organisation'], responses: { 200: json({ type: 'object', properties: { items: arrayOf(ref('Unit')) } }) } }),
+    post: op({ summary: 'Add a unit', access: 'admin', tags: ['organisation'], requestBody: jsonBody(ref('NewUnit')), responses: { 201: json(ref('Unit'), 'Created'), 400: E[400], 409: E[409] } }),
+  };
+  paths['/api/admin/units/{id}'] = {
+    patch: op({
+      summary: 'Rename a unit, or move it while nothing belongs to it',
+      access: 'admin',
+      tags: ['organisation'],
+      parameters: [unitId],
+      requestBody: jsonBody({ type: 'object', properties: { name: { type: 'string' }, parentId: nullable('string') } }),
+      responses: { 200: json(ref('Unit')), 400: E[400], 404: E[404], 409: E[409] },
+    }),
+    delete: op({
+      summary: 'Delete a unit that has no units under it, no users and no running instances',
+      access: 'admin',
+      tags: ['organisation'],
+      parameters: [unitId],
+      responses: { 204: { description: 'Deleted' }, 404: E[404], 409: errorResponse('The unit still has units, users or running instances (the message says which)') },
+    }),
+  };
+  paths['/api/admin/users'] = {
+    get: op({
+      summary: 'Users, by name',
+      access: 'admin',
+      tags: ['organisation'],
+      parameters: [queryParam('unitId', { type: 'string' }, 'Only the users of this unit')],
+      responses: { 200: json({ type: 'object', properties: { items: arrayOf(ref('AdminUser')) } }) },
+    }),
+    post: op({ summary: 'Create a user with a temporary password', access: 'admin', tags: ['organisation'], requestBody: jsonBody(ref('NewUser')), responses: { 201: json(ref('AdminUser'), 'Created'), 400: E[400] } }),
+  };
+  paths['/api/admin/users/{id}'] = {
+    patch: op({
+      summary: 'Change a user: name, unit, roles, disabled, or a new temporary password',
+      access: 'admin',
+      tags: ['organisation'],
+      parameters: [userId],
+      requestBody: jsonBody(ref('UserPatch')),
+      responses: { 200: json(ref('AdminUser')), 400: E[400], 404: E[404] },
+    }),
+  };
+  paths['/api/admin/users/import'] = {
+    post: op({
+      summary: 'Create users from an .xlsx or .csv file (columns 用户名, 姓名, 所属单位, 角色, 初始密码); each refused row says why',
+      access: 'admin',
+      tags: ['organisation'],
+      requestBody: { required: true, content: { 'multipart/form-data': { schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary' } } } } } },
+      responses: { 200: json(ref('ImportReport')), 400: E[400] },
+    }),
+  };
+  paths['/api/admin/org-audit'] = {
+    get: op({ summary: 'What administrators did to units and users, newest first', access: 'admin', tags: ['organisation'], responses: { 200: json({ type: 'object', properties: { items: arrayOf({ type: 'object' }) } }) } }),
   };
 
   if (options.manualClock) {

@@ -124,12 +124,13 @@ export class OrgSnapshot {
     return unit._id;
   }
 
-  /** 社区居民委员会（幸福社区）: a candidate-group key as people read it. */
+  /** A candidate-group key as people read it: 幸福社区居民委员会, 新华街道办事处, 新华街道·网格管理办公室. */
   groupLabel(key: string, roleName: (role: string) => string): string {
     const at = key.indexOf(UNIT_SEPARATOR);
     if (at < 0) return roleName(key);
-    const unit = this.unit(key.slice(at + 1));
-    return `${roleName(key.slice(0, at))}（${unit ? unit.name : key.slice(at + 1)}）`;
+    const role = roleName(key.slice(0, at));
+    const unit = this.unit(key.slice(at + 1))?.name ?? key.slice(at + 1);
+    return unitRoleLabel(unit, role);
   }
 }
 
@@ -143,4 +144,13 @@ export function actorGroupKeys(actor: { groups: readonly string[]; unitId?: stri
 export function roleOf(key: string): string {
   const at = key.indexOf(UNIT_SEPARATOR);
   return at < 0 ? key : key.slice(0, at);
+}
+
+/** A unit's name and a role's, without saying the level twice (幸福社区 + 社区居民委员会 → 幸福社区居民委员会). */
+export function unitRoleLabel(unit: string, role: string): string {
+  if (unit.endsWith(role)) return unit;
+  for (const level of ['社区', '街道', '市', '区']) {
+    if (unit.endsWith(level) && role.startsWith(level)) return unit + role.slice(level.length);
+  }
+  return `${unit}·${role}`;
 }

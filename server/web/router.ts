@@ -597,6 +597,14 @@ export function createWebRouter(
 
   // ── starting a process ──────────────────────────────────────────────────────
 
+  /** The units a person may file a case under: their own (an organisation's: its district or street) and those under it. */
+  function startUnits(org: OrgSnapshot, actor: Actor) {
+    const home = org.homeUnit(actor.unitId);
+    const units = isAdmin(actor) ? org.units : home ? org.subtree(home) : [];
+    const depth = home ? org.path(home).length : 1;
+    return units.map((u) => ({ id: u._id, label: `${'　'.repeat(Math.max(0, u.path.length - depth))}${u.name}`, home: u._id === home }));
+  }
+
   async function startable(actor: Actor) {
     return (await runtime.listProcesses()).filter((p) => canStart(p.starterGroups, actor));
   }
@@ -605,8 +613,10 @@ export function createWebRouter(
     req: Request,
     res: Response,
     actor: Actor,
-    failed: { key: string; businessKey: string; submitted: Record<string, unknown>; errors: Record<string, string>; message: string } | null,
+    failed: { key: string; businessKey: string; unitId: string; submitted: Record<string, unknown>; errors: Record<string, string>; message: string } | null,
   ) {
+    const org = await runtime.org.snapshot();
+    const units = startUnits(org, actor);
     const processes = (await startable(actor)).map((p) => {
       const schema = asSchema(p.startForm);
       const mine = failed?.key === p.key ? failed : null;
@@ -617,8 +627,10 @@ export function createWebRouter(
         fields: schema ? fieldViews(schema, {}, mine ? mine.submitted : null, mine?.errors ?? {}, `s_${p.key.replace(/[^A-Za-z0-9_-]/g, '_')}`) : [],
         businessKey: mine?.businessKey ?? '',
         businessKeyError: mine?.errors.businessKey,
+        units: units.map((u) => ({ ...u, selected: mine ? u.id === mine.unitId : u.home })),
+        unitError: mine?.errors.unitId,
         message: mine?.message,
-        otherErrors: mine ? orphanErrors(schema, { ...mine.errors, businessKey: '' }).filter(Boolean) : [],
+        otherErrors: mine ? orphanErrors(schema, { ...mine.errors, businessKey: '', unitId: '' }).filter(Boolean) : [],
         open: !!mine,
       };
     });
@@ -637,8 +649,9 @@ export function createWebRouter(
     const schema: FormSchema = asSchema(summary.startForm) ?? { fields: [], approval: false };
     const submitted = submittedValues(schema, body(req));
     const businessKey = bodyText(req, 'businessKey').trim().slice(0, 200);
+    const unitId = bodyText(req, 'unitId').trim();
     try {
-      const view = await runtime.startInstance(key, { businessKey: businessKey || null, variables: submitted }, actor);
+      const view = await runtime.startInstance(key, { businessKey: businessKey || null, variables: submitted, unitId: unitId || undefined }, actor);
       await redirectWithFlash(
         req,
         res,
@@ -646,8 +659,9 @@ export function createWebRouter(
         `/instances/${encodeURIComponent(view.instance._id)}`,
       );
     } catch (err) {
-      if (err instanceof RuntimeError && (err.code === 'validation_failed' || err.code === 'bad_request')) {
-        return renderStart(req, res, actor, { key, businessKey, submitted, errors: err.details.fields ?? {}, message: err.message });
+      const unitRefused = err instanceof RuntimeError && err.code === 'forbidden' && !!err.details.fields?.unitId;
+      if (err instanceof RuntimeError && (err.code === 'validation_failed' || err.code === 'bad_request' || unitRefused)) {
+        return renderStart(req, res, actor, { key, businessKey, unitId, submitted, errors: err.details.fields ?? {}, message: err.message });
       }
       throw err;
     }

@@ -69,7 +69,7 @@ describe('P5 grid-event in the browser', () => {
     const instanceId = decodeURIComponent(new URL(worker.url()).pathname.split('/').pop()!);
     expect(await txt(worker.locator('.flash'))).toBe(`已发起：网格事件（巡、拨、办、督）（${BK}）`);
     expect(await txt(worker.locator('#open_heading + ul'))).toContain('网格管理办公室派遣（拨）');
-    expect(await txt(worker.locator('#open_heading + ul'))).toContain('待签收（网格管理办公室）');
+    expect(await txt(worker.locator('#open_heading + ul'))).toContain('待签收（新华街道·网格管理办公室）');
 
     // ── 拨: the grid office dispatches; a due date before the report is refused at the field ─────────────
     const office = await staff.as('grid-office');
