@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BSON, type Db } from 'mongodb';
 import { ensureIndexes } from '../server/db/collections.js';
+import { seedDemoOrganisation } from '../server/org/demo.js';
 import { systemClock } from '../server/engine/clock.js';
 import { setEngineClock } from '../server/engine/clock-timer.js';
 import { runStep, type StepResult } from '../server/engine/run-step.js';
@@ -345,9 +346,13 @@ async function inbox(bench: BenchDatabase) {
   const dbName = 'bench_inbox';
   const db = bench.db(dbName);
   await db.dropDatabase();
+  await ensureIndexes(db);
+  await seedDemoOrganisation(db);
   const runtime = await newRuntime(db);
-  // One real instance waiting at its first task is the template the others are cloned from.
-  const real = await runtime.startInstance(WORKLOAD_KEY, { businessKey: 'template', variables: startValues(0) }, officer);
+  // One real instance waiting at its first task is the template the others are cloned from: a case of 新华街道, whose
+  // task is offered to `street-office@demo-street-1`; every other clone is 光明街道's, which the inbox must skip.
+  const streetOfficer: Actor = { ...officer, unitId: 'demo-street-1' };
+  const real = await runtime.startInstance(WORKLOAD_KEY, { businessKey: 'template', variables: startValues(0) }, streetOfficer);
   const c = runtime.collections;
   const template = (await c.instances.findOne({ _id: real.instance._id }))!;
   const templateTasks = await c.tasks.find({ instanceId: template._id }).toArray();
@@ -366,11 +371,13 @@ async function inbox(bench: BenchDatabase) {
       for (let i = 0; i < batch; i++) {
         const id = randomUUID();
         const at = new Date(base + (count + i) * 1000);
-        const inst = swap(template, template._id, id);
+        const other = (count + i) % 2 === 1;
+        const scoped = <T>(doc: T): T => (other ? swap(doc, 'demo-street-1', 'demo-street-2') : doc);
+        const inst = scoped(swap(template, template._id, id));
         inst.businessKey = `S-${count + i}`;
         inst.startedAt = inst.updatedAt = at;
         instances.push(inst);
-        for (const t of templateTasks) tasks.push({ ...swap(t, template._id, id), createdAt: at, businessKey: inst.businessKey });
+        for (const t of templateTasks) tasks.push({ ...scoped(swap(t, template._id, id)), createdAt: at, businessKey: inst.businessKey });
         for (const a of templateAudit) audit.push({ ...swap(a, template._id, id), at });
       }
       await c.instances.insertMany(instances, { ordered: false });
@@ -417,6 +424,8 @@ async function inbox(bench: BenchDatabase) {
         const res = await api(server.url, token, 'GET', '/api/tasks?scope=candidate', undefined, 600_000);
         if (res.status !== 200) throw new Error(`inbox: ${res.status} ${JSON.stringify(res.body)}`);
         returned = res.body.length;
+        const foreign = (res.body as { candidateGroups: string[] }[]).filter((t) => !t.candidateGroups.includes('street-office@demo-street-1'));
+        if (foreign.length) throw new Error(`inbox: ${foreign.length} tasks of another street offered to 新华街道`);
         ms.push(res.ms);
       }
       log(`inbox ${size}: ${ms.length} samples, p50 ${round(percentile(ms, 50))} ms, p95 ${round(percentile(ms, 95))} ms`);

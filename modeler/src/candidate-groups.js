@@ -4,6 +4,8 @@
 // replaces the plain `camunda:candidateGroups` text field by the same field with a hint, followed by a
 // checkbox list of the known groups (Chinese name + id). Ticking a box edits the comma separated
 // list; ids the server does not know are pointed out; a `${FEEL}` value is left to the text field.
+// A group means its holders in the case's unit (docs/ARCHITECTURE.md, "Units and scoping"); `role@unitId`
+// names a unit explicitly and counts as its role here.
 
 import { h } from '@bpmn-io/properties-panel/preact';
 import { TextFieldEntry, isTextFieldEntryEdited } from '@bpmn-io/properties-panel';
@@ -15,6 +17,12 @@ const LOW_PRIORITY = 200;
 export function parseGroups(value) {
   if (typeof value !== 'string') return [];
   return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/** The role of a candidate-group entry: `city-dpf@demo-city-dpf` → `city-dpf`. */
+export function roleOf(entry) {
+  const at = entry.indexOf('@');
+  return at < 0 ? entry : entry.slice(0, at);
 }
 
 export function isExpression(value) {
@@ -45,7 +53,7 @@ function CandidateGroupsField(props) {
     element,
     id: 'candidateGroups',
     label: translate('Candidate groups'),
-    description: '组 ID，多个用英文逗号分隔，或写 ${FEEL} 表达式；也可在下方勾选已知的组。',
+    description: '组 ID，多个用英文逗号分隔，或写 ${FEEL} 表达式；也可在下方勾选已知的组。组指案件所属单位（或最近的上级单位）中担任该角色的人员；要指定单位，写“角色@单位标识”。',
     getValue,
     setValue,
     debounce
@@ -61,10 +69,11 @@ function CandidateGroupsPicker(props) {
   const selected = parseGroups(value);
   const expression = isExpression(value);
   const groups = (known && known.groups) || [];
-  const unknown = expression ? [] : selected.filter((id) => !groups.some((g) => g.id === id));
+  const unknown = expression ? [] : selected.filter((id) => !groups.some((g) => g.id === roleOf(id)));
+  const explicit = (id) => selected.filter((s) => s !== id && roleOf(s) === id).map((s) => s.slice(id.length + 1));
 
   const toggle = (id, checked) => {
-    const next = selected.filter((s) => s !== id);
+    const next = selected.filter((s) => roleOf(s) !== id);
     if (checked) next.push(id);
     setValue(next.join(','));
   };
@@ -83,12 +92,13 @@ function CandidateGroupsPicker(props) {
           type: 'checkbox',
           name: 'candidateGroup',
           value: g.id,
-          checked: selected.includes(g.id),
+          checked: selected.some((s) => roleOf(s) === g.id),
           disabled: expression,
           onChange: (event) => toggle(g.id, event.target.checked)
         }),
         h('span', { class: 'cg-name' }, g.name || g.id),
-        h('span', { class: 'cg-id' }, g.id))));
+        h('span', { class: 'cg-id' }, g.id),
+        explicit(g.id).length ? h('span', { class: 'cg-unit' }, `（指定单位：${explicit(g.id).join('、')}）`) : null)));
   }
 
   return h('div', { class: 'bio-properties-panel-entry cg-picker', 'data-entry-id': 'candidateGroupsPicker' },

@@ -31,7 +31,7 @@ type Flashing = Request & { session: { flash?: string } };
  * route is mounted before the console's form parser and CSRF check.
  */
 export function mountImportPage(router: Router, deps: OrgPagesDeps): void {
-  const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_IMPORT_BYTES, files: 1, fields: 5 } }).single('file');
+  const upload = multer({ storage: multer.memoryStorage(), defParamCharset: 'utf8', limits: { fileSize: MAX_IMPORT_BYTES, files: 1, fields: 5 } }).single('file');
   const receive: RequestHandler = (req, res, next) =>
     upload(req, res, (err: unknown) => {
       if (!err) return next();
@@ -61,7 +61,7 @@ export function mountOrgPages(router: Router, deps: OrgPagesDeps): void {
     const input = { name: field(req, 'name'), kind: field(req, 'kind'), parentId: field(req, 'parentId') || null, id: field(req, 'id') || undefined };
     try {
       const unit = await orgAdmin.createUnit(input, actorOf(req));
-      flash(req, `已添加${unitKindName(unit.kind)}“${unit.name}”。`);
+      await flash(req, `已添加${unitKindName(unit.kind)}“${unit.name}”。`);
       res.redirect(303, '/admin/units');
     } catch (err) {
       if (!(err instanceof UnitError)) throw err;
@@ -74,10 +74,10 @@ export function mountOrgPages(router: Router, deps: OrgPagesDeps): void {
     try {
       if (field(req, 'action') === 'delete') {
         await orgAdmin.deleteUnit(id, actorOf(req));
-        flash(req, '单位已删除。');
+        await flash(req, '单位已删除。');
       } else {
         const unit = await orgAdmin.updateUnit(id, { name: field(req, 'name') }, actorOf(req));
-        flash(req, `单位已改名为“${unit.name}”。`);
+        await flash(req, `单位已改名为“${unit.name}”。`);
       }
       res.redirect(303, '/admin/units');
     } catch (err) {
@@ -99,7 +99,7 @@ export function mountOrgPages(router: Router, deps: OrgPagesDeps): void {
     };
     try {
       const user = await orgAdmin.createUser(input, actorOf(req));
-      flash(req, `已创建用户 ${user.username}（${user.displayName}）。首次登录须修改密码。`);
+      await flash(req, `已创建用户 ${user.username}（${user.displayName}）。首次登录须修改密码。`);
       res.redirect(303, `/admin/users?unitId=${encodeURIComponent(user.unitId ?? '')}`);
     } catch (err) {
       if (!(err instanceof UserInputError)) throw err;
@@ -121,7 +121,7 @@ export function mountOrgPages(router: Router, deps: OrgPagesDeps): void {
     };
     try {
       await orgAdmin.updateUser(id, input, actorOf(req));
-      flash(req, password ? '已保存，并重置了密码：用户下次登录须修改密码。' : '已保存。');
+      await flash(req, password ? '已保存，并重置了密码：用户下次登录须修改密码。' : '已保存。');
       res.redirect(303, `/admin/users/${encodeURIComponent(id)}`);
     } catch (err) {
       if (!(err instanceof UserInputError)) throw err;
@@ -235,6 +235,8 @@ function fields(req: Request, name: string): string[] {
   return (Array.isArray(value) ? value : value === undefined ? [] : [value]).filter((v): v is string => typeof v === 'string' && !!v);
 }
 
-function flash(req: Request, message: string): void {
+/** A one-time message for the next page; saved before the redirect, which a browser follows at once. */
+async function flash(req: Request, message: string): Promise<void> {
   (req as Flashing).session.flash = message;
+  await new Promise<void>((resolve, reject) => req.session.save((err: unknown) => (err ? reject(err) : resolve())));
 }

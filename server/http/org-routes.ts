@@ -17,7 +17,7 @@ export const MAX_IMPORT_BYTES = 2 * 1024 * 1024;
 /** The organisation's admin API: units, users and the import of users (docs/API.md, "Organisation"). */
 export function mountOrgRoutes(router: Router, deps: { orgAdmin: OrgAdmin; runtime: Pick<RuntimeApi, 'org'>; admin: RequestHandler[] }): void {
   const { orgAdmin, runtime, admin } = deps;
-  const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_IMPORT_BYTES, files: 1, fields: 5 } }).single('file');
+  const upload = multer({ storage: multer.memoryStorage(), defParamCharset: 'utf8', limits: { fileSize: MAX_IMPORT_BYTES, files: 1, fields: 5 } }).single('file');
 
   router.get('/admin/units', ...admin, async (_req, res) => {
     const org = await runtime.org.snapshot();

@@ -20,7 +20,7 @@ export async function pageBase(runtime: Pick<RuntimeApi, 'countTasks'>, req: Req
   return {
     title,
     active: { [active]: true },
-    user: actor ? { id: actor.id, name: actor.displayName || actor.id } : null,
+    user: actor ? { id: actor.id, name: actor.displayName || actor.id, hasUnit: !!actor.unitId } : null,
     isAdmin: isAdmin(actor),
     counts,
     // Only a signed-in user's pages carry forms that need the session's token: an anonymous view stores no session.

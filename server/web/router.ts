@@ -245,7 +245,7 @@ export function createWebRouter(
   });
 
   router.get('/account/password', signedIn, async (req, res) => {
-    await page(req, res, 'password', '修改密码', 'password', { minLength: MIN_PASSWORD_LENGTH });
+    await page(req, res, 'password', '修改密码', 'password', { minLength: MIN_PASSWORD_LENGTH, required: !!req.actor?.mustChangePassword });
   });
 
   router.post('/account/password', ...auth, async (req, res) => {
@@ -253,7 +253,15 @@ export function createWebRouter(
       await changeOwnPassword(deps.db, actorOf(req).id, bodyText(req, 'currentPassword'), bodyText(req, 'newPassword'));
     } catch (err) {
       if (!(err instanceof UserInputError)) throw err;
-      return page(req, res, 'password', '修改密码', 'password', { minLength: MIN_PASSWORD_LENGTH, error: err.message, fields: { [err.field]: err.message } }, 400);
+      return page(
+        req,
+        res,
+        'password',
+        '修改密码',
+        'password',
+        { minLength: MIN_PASSWORD_LENGTH, required: !!req.actor?.mustChangePassword, error: err.message, fields: { [err.field]: err.message } },
+        400,
+      );
     }
     req.session.flash = '密码已修改';
     res.redirect(303, '/tasks');
@@ -366,6 +374,40 @@ export function createWebRouter(
     await page(req, res, 'done', '已办', 'done', {
       rows: result.rows.map((t) => taskRow(org, t, false)),
       pager: pager(pageNo, { first: '/done', next: result.next && listUrl('/done', { before: result.next, page: pageNo + 1 }) }),
+    });
+  });
+
+  // The cases of my unit and of the units under it (a street office: its communities'), newest first.
+  router.get('/cases', ...auth, async (req, res) => {
+    const actor = actorOf(req);
+    if (!actor.unitId) throw new PageError(403, '无权访问', '您不属于任何单位，没有辖区案件。');
+    const org = await runtime.org.snapshot();
+    const requested = pageNumber(req);
+    const search = queryText(req, 'q');
+    const { items, total } = await runtime.listInstances({
+      unitWithin: actor.unitId,
+      ...(search ? { businessKeyContains: search } : {}),
+      limit: paging.pageSize,
+      skip: (requested - 1) * paging.pageSize,
+    });
+    const pages = Math.max(1, Math.ceil(total / paging.pageSize));
+    const at = (n: number) => listUrl('/cases', { ...(search ? { q: search } : {}), ...(n > 1 ? { page: n } : {}) });
+    if (requested > pages) return res.redirect(303, at(pages));
+    await page(req, res, 'cases', '辖区案件', 'cases', {
+      unitName: org.label(actor.unitId),
+      search,
+      rows: items.map((i) => ({
+        id: i._id,
+        processName: i.processName || i.processKey,
+        businessKey: i.businessKey,
+        unit: i.unitId ? org.unit(i.unitId)?.name ?? '' : '',
+        status: STATUS_NAMES[i.status] ?? i.status,
+        statusClass: i.status,
+        startedAt: i.startedAt,
+        endedAt: i.endedAt,
+      })),
+      total,
+      pager: pager(requested, { first: at(1), prev: requested > 1 ? at(requested - 1) : null, next: requested < pages ? at(requested + 1) : null }, pages),
     });
   });
 

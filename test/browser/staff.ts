@@ -28,6 +28,14 @@ export class StaffBrowser {
 
   /** A browser window of its own for each user, signed in through the login form. */
   async as(username: string): Promise<Page> {
+    return this.signIn(username, 'demo');
+  }
+
+  /**
+   * Signs `username` in through the login form in a window of its own; with `newPassword`, the temporary password an
+   * administrator set is changed on the page the platform sends them to first.
+   */
+  async signIn(username: string, password: string, newPassword?: string): Promise<Page> {
     const known = this.contexts.get(username);
     if (known) return known.page;
     const context = await this.browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
@@ -35,8 +43,15 @@ export class StaffBrowser {
     this.watch(page);
     await page.goto(`${this.base}/login`);
     await page.fill('#username', username);
-    await page.fill('#password', 'demo');
+    await page.fill('#password', password);
     await page.click('form.form button.primary');
+    if (newPassword) {
+      await page.waitForURL(`${this.base}/account/password?required=1`);
+      expect(await txt(page.locator('#password_required'))).toContain('临时密码');
+      await page.fill('#currentPassword', password);
+      await page.fill('#newPassword', newPassword);
+      await page.click('form.form button.primary');
+    }
     await page.waitForURL(`${this.base}/tasks`);
     this.contexts.set(username, { context, page });
     return page;
