@@ -127,6 +127,36 @@ describe('community scoping', () => {
   });
 });
 
+describe('the public board', () => {
+  it('stays public, and filters by unit: a community, or a street with its communities', async () => {
+    const res = await as('street-office', 'post', '/api/processes/committee-election/instances', {
+      businessKey: 'ORG-BOARD',
+      unitId: 'demo-community-b',
+      variables: { communityName: '和谐', households: 1200, committeeSize: 5, sizeReason: '社区 1200 户，宜设 5 人' },
+    });
+    expect(res.status).toBe(201);
+    await d.complete('hexie-reps', res.body.id, 'sizeConsent', { repsMeetingDate: '2026-03-02', repsTotal: 40, repsConsenting: 21 });
+    await d.complete('hexie-rc', res.body.id, 'registerVoters', {
+      electorateType: 'all-voters',
+      registeredVoters: 1000,
+      electionDate: '2026-03-28',
+      voterListNote: '在社区公告栏公布',
+    });
+    const board = async (query: string) =>
+      ((await request(d.app).get(`/api/notices?limit=200${query}`)).body as { businessKey: string }[]).filter((n) => n.businessKey === 'ORG-BOARD').length;
+    expect(await board('')).toBe(1);
+    expect(await board('&unitId=demo-community-b')).toBe(1);
+    expect(await board('&unitId=demo-street-1')).toBe(1);
+    expect(await board('&unitId=demo-community-a')).toBe(0);
+    expect(await board('&unitId=demo-street-2')).toBe(0);
+    const page = await request(d.app).get('/notices?unit=demo-community-a');
+    expect(page.status).toBe(200);
+    expect(page.text).not.toContain('ORG-BOARD');
+    const mine = await request(d.app).get('/notices?unit=demo-community-b');
+    expect(mine.text).toMatch(/和谐社区 · 编号 ORG-BOARD/);
+  });
+});
+
 describe('units', () => {
   it('creates a tree in Chinese, refuses misplaced units, and never deletes a unit that still has people', async () => {
     const street = await as('admin', 'post', '/api/admin/units', { name: '东风街道', kind: 'street', parentId: 'demo-district' });

@@ -97,6 +97,7 @@ export const INDEXES: readonly IndexDef[] = [
   { collection: 'signoffs', key: { instanceId: 1, at: 1 }, options: { name: 'instanceId_at' } },
   { collection: 'notices', key: { publishedAt: -1 }, options: { name: 'publishedAt' } },
   { collection: 'notices', key: { endAt: 1 }, options: { name: 'endAt' } },
+  { collection: 'notices', key: { unitPath: 1, publishedAt: -1 }, options: { name: 'unitPath_publishedAt' } },
 
   { collection: 'users', key: { username: 1 }, options: { name: 'username', unique: true } },
   { collection: 'users', key: { unitId: 1 }, options: { name: 'unitId' } },

@@ -56,7 +56,8 @@ export type OutboxOp =
   | { op: 'insertAudit'; entries: AuditDoc[] }
   | { op: 'insertNotice'; notice: NoticeDoc }
   | { op: 'insertSignoff'; signoff: SignoffDoc }
-  | { op: 'assignTask'; taskId: string; assignee: string | null; rev: number };
+  | { op: 'assignTask'; taskId: string; assignee: string | null; rev: number }
+  | { op: 'excludePerformer'; taskIds: string[]; user: string };
 
 /**
  * A step's commit: `_id = <instanceId>:<rev>`. Inserting it is the step's one atomic write (a unique `_id` is the
@@ -168,6 +169,11 @@ export interface TaskDoc {
   subject?: string | null;
   /** The unit the task waits in and its ancestors, root first (the instance's, or a P1 track's community). */
   unitPath?: string[];
+  /**
+   * Who has done another iteration of this `distinctPerformers` step (in its scope): the task is not offered to them,
+   * since the runtime would refuse their completion (server/runtime/task-input.ts, `refuseRepeatPerformer`).
+   */
+  excludedUsers?: string[];
 }
 
 /** Append-only history: `_id = <instanceId>:<rev>:<n>`. */
@@ -207,6 +213,9 @@ export interface NoticeDoc {
   publishedAt: Date;
   endAt: Date;
   elementId: string | null;
+  /** The case's unit and its ancestors (the board filters by unit); empty for a case of no unit. */
+  unitId?: string | null;
+  unitPath?: string[];
 }
 
 export type SignoffDecision = 'approve' | 'reject' | 'return';

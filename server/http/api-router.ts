@@ -264,7 +264,8 @@ export function createApiRouter(
   });
 
   router.get('/notices', async (req, res) => {
-    const notices = await runtime.listNotices({ current: queryBool(req, 'current'), limit: queryInt(req, 'limit', 1, 200) });
+    const unitId = query(req, 'unitId');
+    const notices = await runtime.listNotices({ current: queryBool(req, 'current'), limit: queryInt(req, 'limit', 1, 200), ...(unitId ? { unitWithin: unitId } : {}) });
     res.json(notices.map(noticeJson));
   });
 

@@ -706,6 +706,7 @@ export function buildOpenApiDocument(options: { manualClock: boolean }): Record<
         access: 'public',
         tags: ['notices'],
         parameters: [
+          queryParam('unitId', { type: 'string' }, 'Only the notices of the cases of this unit and the units under it'),
           queryParam('current', { type: 'boolean' }, 'Only notices within their publicity period'),
           queryParam('limit', { type: 'integer', minimum: 1, maximum: 200 }, 'Page size (default 50)'),
         ],

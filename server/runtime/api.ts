@@ -172,6 +172,7 @@ export interface RuntimeApi {
   /** Fire every timer due by the runtime clock; returns how many instances were advanced. */
   fireDueTimers(): Promise<number>;
 
-  listNotices(query: { current?: boolean; limit?: number }): Promise<NoticeDoc[]>;
+  /** `unitWithin`: the notices of the cases of that unit and the units under it. */
+  listNotices(query: { current?: boolean; limit?: number; unitWithin?: string }): Promise<NoticeDoc[]>;
   getNotice(id: string): Promise<NoticeDoc>;
 }

@@ -42,6 +42,9 @@ export class DerivedWriter {
         case 'assignTask':
           work.push(options.replay ? this.replayAssign(op) : this.tasks.update(op.taskId, { $set: { assignee: op.assignee, assignRev: op.rev } }));
           break;
+        case 'excludePerformer':
+          for (const id of op.taskIds) work.push(this.tasks.update(id, { $addToSet: { excludedUsers: op.user } }));
+          break;
         case 'insertAudit':
           for (const entry of op.entries) work.push(insertOnce(this.audit, entry));
           break;

@@ -67,6 +67,9 @@ export function deriveStep(
   }
 
   const outbox: OutboxOp[] = [];
+  const completedTask = ctx.completed?.task;
+  const distinct = !!completedTask?.isMultiInstance && !!model.userTasks.get(completedTask.elementId)?.distinctPerformers;
+  const stillOffered: string[] = [];
 
   // Tasks: keep those still waiting, create the new ones, close the rest.
   const previous = new Map((before.openTasks ?? []).map((t) => [t.executionId, t]));
@@ -79,6 +82,10 @@ export function deriveStep(
         outbox.push({ op: 'assignTask', taskId: known.taskId, assignee: ctx.assign.assignee, rev });
       } else {
         openTasks.push(known);
+      }
+      // The completer's other iterations of a step that needs different people are no longer theirs to take.
+      if (distinct && ctx.actor && wait.elementId === completedTask!.elementId && (wait.scopeId ?? null) === (completedTask!.scopeId ?? null)) {
+        stillOffered.push(known.taskId);
       }
       previous.delete(wait.executionId);
       continue;
@@ -101,6 +108,7 @@ export function deriveStep(
       data: { name: task.name, candidateGroups: task.candidateGroups, assignee: task.assignee, dueAt: task.dueAt },
     });
   }
+  if (stillOffered.length) outbox.push({ op: 'excludePerformer', taskIds: stillOffered, user: ctx.actor! });
   const completedId = ctx.completed?.task._id;
   const cancelled = [...previous.values()].filter((t) => t.taskId !== completedId).map((t) => t.taskId);
   if (completedId) {
@@ -157,6 +165,8 @@ export function deriveStep(
       publishedAt: notice.publishedAt,
       endAt: notice.endAt,
       elementId: null,
+      unitId: before.unitId ?? null,
+      unitPath: before.unitId && ctx.org ? ctx.org.path(before.unitId) : [],
     };
     outbox.push({ op: 'insertNotice', notice: record });
     addAudit({ at: ctx.now, type: 'notice.published', elementId: null, taskId: null, actor: null, data: { noticeId: id, title: notice.title } });
@@ -219,6 +229,11 @@ function createTaskDoc(
     });
   const unitId = org ? org.taskUnit(caseUnit, wait.scopeLabel) : caseUnit;
   const roles = list(spec?.candidateGroups);
+  // A later iteration of a step that needs different people is not offered to those who did an earlier one.
+  const earlier = spec?.distinctPerformers && wait.loopIndex !== null ? context[`${wait.elementId}Results`] : null;
+  const excludedUsers = Array.isArray(earlier)
+    ? [...new Set(earlier.map((r) => (r as { by?: unknown })?.by).filter((by): by is string => typeof by === 'string'))]
+    : [];
   return {
     _id: `${instanceId}:${wait.executionId}`,
     instanceId,
@@ -246,6 +261,7 @@ function createTaskDoc(
     scopeId: wait.scopeId ?? null,
     subject: wait.scopeLabel ?? null,
     unitPath: org && unitId ? org.path(unitId) : [],
+    ...(excludedUsers.length ? { excludedUsers } : {}),
   } as TaskDoc;
 }
 

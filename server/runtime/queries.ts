@@ -1,5 +1,5 @@
 import type { Filter } from 'mongodb';
-import type { AuditDoc, InstanceDoc, OutboxOp, SignoffDoc, TaskDoc } from '../db/types.js';
+import type { AuditDoc, InstanceDoc, NoticeDoc, OutboxOp, SignoffDoc, TaskDoc } from '../db/types.js';
 import { displayValue } from '../forms/display.js';
 import type { FormSchema } from '../forms/schema.js';
 import { RuntimeError, type Actor, type CaseEntry, type InstanceQuery, type InstanceView, type ProcessSummary, type TaskQuery } from './api.js';
@@ -210,9 +210,10 @@ export class Queries {
 
   // ── notices ──
 
-  listNotices(query: { current?: boolean; limit?: number }) {
+  listNotices(query: { current?: boolean; limit?: number; unitWithin?: string }) {
     const now = this.ctx.clock.now();
-    const filter = query.current ? { publishedAt: { $lte: now }, endAt: { $gte: now } } : {};
+    const filter: Filter<NoticeDoc> = query.current ? { publishedAt: { $lte: now }, endAt: { $gte: now } } : {};
+    if (query.unitWithin) filter.unitPath = query.unitWithin;
     return this.ctx.collections.notices
       .find(filter)
       .sort({ publishedAt: -1 })

@@ -127,6 +127,6 @@ export class Runtime implements RuntimeApi {
     completeTask(this.ctx, this.queries, taskId, input, actor, options);
 
   // ── notices ──
-  listNotices = (query: { current?: boolean; limit?: number }) => this.queries.listNotices(query);
+  listNotices = (query: { current?: boolean; limit?: number; unitWithin?: string }) => this.queries.listNotices(query);
   getNotice = (id: string) => this.queries.getNotice(id);
 }

@@ -752,7 +752,10 @@ export function createWebRouter(
 
   router.get('/notices', async (req, res) => {
     const now = clock.now().getTime();
-    const notices = await runtime.listNotices({ current: true, limit: 200 });
+    const org = await runtime.org.snapshot();
+    const unitId = queryText(req, 'unit');
+    const chosen = unitId && org.unit(unitId) ? unitId : '';
+    const notices = await runtime.listNotices({ current: true, limit: 200, ...(chosen ? { unitWithin: chosen } : {}) });
     const rows = notices.map((n) => ({
       id: n._id,
       title: n.title,
@@ -763,8 +766,13 @@ export function createWebRouter(
       days: n.days,
       workingDays: n.workingDays,
       current: new Date(n.endAt).getTime() >= now,
+      unit: n.unitId ? org.unit(n.unitId)?.name ?? '' : '',
     }));
-    await page(req, res, 'notices', '公示栏', 'notices', { rows });
+    // Territorial units only: a notice is filed under the case's community, street or district.
+    const units = org.units
+      .filter((u) => u.kind !== 'organization')
+      .map((u) => ({ id: u._id, label: `${'　'.repeat(u.path.length - 1)}${u.name}`, selected: u._id === chosen }));
+    await page(req, res, 'notices', '公示栏', 'notices', { rows, units, unitName: chosen ? org.unit(chosen)!.name : '' });
   });
 
   router.get('/notices/:id', async (req, res) => {

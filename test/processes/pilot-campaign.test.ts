@@ -300,8 +300,13 @@ describe('P1 pilot-campaign', () => {
       '安宁社区，安宁市',
       { selfCheck: [15, 15, 15, 15, 10], experts: [70, 75, 65], respondents: 100, satisfied: 60 },
       async (instanceId) => {
-        // the same expert may not score the same pilot twice: refused at claim, naming the rule and its clause
-        const [second] = (await d.myTasks('expert1', instanceId, 'expertReview')).filter((x) => !x.assignee);
+        // the same expert may not score the same pilot twice: the other iterations are no longer offered to them…
+        expect(await d.myTasks('expert1', instanceId, 'expertReview')).toEqual([]);
+        expect(await d.myTasks('expert2', instanceId, 'expertReview')).toHaveLength(2);
+        const count = await d.get('expert1', '/api/tasks/count');
+        expect(count.body.candidate).toBe((await d.get('expert1', '/api/tasks?scope=candidate&limit=200')).body.length);
+        // …and taking one anyway is refused at claim, naming the rule and its clause
+        const second = (await d.instance(instanceId)).openTasks.find((x) => x.elementId === 'expertReview' && !x.assignee);
         const res = await d.post('expert1', `/api/tasks/${encodeURIComponent(second!.id)}/claim`);
         expect(res.status).toBe(403);
         expect(res.body.error.message).toBe(

@@ -79,6 +79,7 @@ function taskQuery(filter: TaskFilter): Filter<TaskDoc> {
   else if (filter.scope === 'candidate') {
     query.assignee = null;
     query.$or = [{ candidateGroups: { $in: actorGroupKeys(filter.actor) } }, { candidateUsers: filter.actor.id }];
+    query.excludedUsers = { $ne: filter.actor.id };
   }
   if (filter.processKey) query.processKey = filter.processKey;
   if (filter.businessKey) query.businessKey = filter.businessKey;

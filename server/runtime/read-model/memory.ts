@@ -64,6 +64,12 @@ export class MemoryReadModel implements ReadModel {
           this.tasks.remove(id);
           this.records.delete(id);
         }
+      } else if (op.op === 'excludePerformer') {
+        for (const id of op.taskIds) {
+          this.tasks.exclude(id, op.user);
+          const kept = this.records.get(id);
+          if (kept) this.records.set(id, { ...kept, excludedUsers: [...new Set([...(kept.excludedUsers ?? []), op.user])] });
+        }
       } else if (op.op === 'assignTask') {
         this.tasks.assign(op.taskId, op.assignee);
         const kept = this.records.get(op.taskId);

@@ -12,9 +12,11 @@ export interface IndexedTask {
   assignee: string | null;
   processKey: string;
   businessKey: string | null;
+  /** Users the task is not offered to (they did another iteration of a step that needs different people). */
+  excluded: readonly string[];
 }
 
-export type TaskFields = Pick<TaskDoc, '_id' | 'instanceId' | 'createdAt' | 'candidateGroups' | 'candidateUsers' | 'assignee' | 'processKey' | 'businessKey'>;
+export type TaskFields = Pick<TaskDoc, '_id' | 'instanceId' | 'createdAt' | 'candidateGroups' | 'candidateUsers' | 'assignee' | 'processKey' | 'businessKey' | 'excludedUsers'>;
 
 /** The projection that reads {@link TaskFields} from the task collection. */
 export const TASK_FIELDS_PROJECTION = {
@@ -26,6 +28,7 @@ export const TASK_FIELDS_PROJECTION = {
   assignee: 1,
   processKey: 1,
   businessKey: 1,
+  excludedUsers: 1,
 } as const;
 
 export interface TaskFilter {
@@ -89,6 +92,11 @@ export class OpenTaskIndex {
     else this.ordered.splice(this.ordered.indexOf(entry), 1);
   }
 
+  exclude(id: string, user: string): void {
+    const entry = this.byId.get(id);
+    if (entry && !entry.excluded.includes(user)) entry.excluded = [...entry.excluded, user];
+  }
+
   assign(id: string, assignee: string | null): void {
     const entry = this.byId.get(id);
     if (entry) entry.assignee = assignee ? this.string(assignee) : null;
@@ -139,6 +147,7 @@ export class OpenTaskIndex {
       assignee: task.assignee ? this.string(task.assignee) : null,
       processKey: this.string(task.processKey),
       businessKey: task.businessKey ?? null,
+      excluded: task.excludedUsers?.length ? [...task.excludedUsers] : NOBODY,
     };
   }
 
@@ -167,11 +176,14 @@ function matcher(filter: TaskFilter): (entry: IndexedTask) => boolean {
     filter.scope === 'mine'
       ? (e: IndexedTask) => e.assignee === actor.id
       : filter.scope === 'candidate'
-        ? (e: IndexedTask) => e.assignee === null && (e.users.includes(actor.id) || e.groups.some((g) => groups.has(g)))
+        ? (e: IndexedTask) =>
+            e.assignee === null && (e.users.includes(actor.id) || e.groups.some((g) => groups.has(g))) && !e.excluded.includes(actor.id)
         : () => true;
   if (processKey === undefined && businessKey === undefined) return scoped;
   return (e) => scoped(e) && (processKey === undefined || e.processKey === processKey) && (businessKey === undefined || e.businessKey === businessKey);
 }
+
+const NOBODY: readonly string[] = Object.freeze([]);
 
 function compareKey(entry: IndexedTask, createdAt: number, id: string): number {
   if (entry.createdAt !== createdAt) return entry.createdAt < createdAt ? -1 : 1;
