@@ -183,13 +183,13 @@ export function usesNamespace(root: XmlElement, uri: string): boolean {
 
 /**
  * The prefix added elements and attributes of `uri` are written with: the one the root declares for it, else
- * `wanted` (or `wanted2`, …) declared on the root, avoiding every prefix the document binds anywhere.
+ * `wanted` (or `wanted2`, …) declared on the root, avoiding every prefix the document binds anywhere to another URI.
  */
 export function ensurePrefix(root: XmlElement, uri: string, wanted: string): string {
   const declarations = namespaceDeclarations(root);
   const onRoot = declarations.find((d) => d.element === root && d.attribute.value === uri);
   if (onRoot) return onRoot.prefix;
-  const taken = new Set(declarations.map((d) => d.prefix));
+  const taken = new Set(declarations.filter((d) => d.attribute.value !== uri).map((d) => d.prefix));
   let prefix = wanted;
   for (let n = 2; taken.has(prefix); n++) prefix = `${wanted}${n}`;
   root.attributes.push({ prefix: 'xmlns', local: prefix, uri: XMLNS_URI, value: uri });
