@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type express from 'express';
 import request from 'supertest';
 import type { Database } from '../server/db/connect.js';
+import type { Runtime } from '../server/runtime/runtime.js';
 import { testApp } from './support/app.js';
 import { testDatabase } from './support/db.js';
 
@@ -20,6 +21,7 @@ const flowableGbk = readFileSync(path.join(FIXTURES, 'flowable-venue-gbk.bpmn'))
 
 let database: Database;
 let app: express.Express;
+let runtime: Runtime;
 const tokens: Record<string, string> = {};
 
 function as(username: string) {
@@ -51,7 +53,7 @@ async function complete(instanceId: string, user: string, elementId: string, var
 
 beforeAll(async () => {
   database = await testDatabase();
-  ({ app } = await testApp(database, { http: { loginRateLimit: { windowMs: 60_000, limit: 100 } } }));
+  ({ app, runtime } = await testApp(database, { http: { loginRateLimit: { windowMs: 60_000, limit: 100 } } }));
   for (const user of ['admin', 'grid-worker', 'residents-committee', 'street-office']) {
     const res = await request(app).post('/api/auth/login').send({ username: user, password: 'demo' });
     expect(res.status).toBe(200);
@@ -132,6 +134,25 @@ describe('a Flowable diagram saved in GBK', () => {
     const instance = await complete(started.body.id, 'street-office', 'record', { recordNo: 'BA-2026-031' });
     expect(instance.status).toBe('completed');
     expect(instance.variables.recordNo).toBe('BA-2026-031');
+  });
+});
+
+describe('one evaluator for both expression forms', () => {
+  it('runs =FEEL conditions as written, when a diagram reaches the runtime without the import', async () => {
+    const imported = (await as('admin').post('/api/bpmn/import').type('application/xml').send(camunda8)).body.xml as string;
+    const raw = imported
+      .replace('id="resident-help"', 'id="resident-help-raw"')
+      .replace('bpmnElement="resident-help"', 'bpmnElement="resident-help-raw"')
+      .replace('<bpmn:userTask id="handle" name="社区居委会办理">', '<bpmn:userTask id="handle" name="社区居委会办理" camunda:candidateGroups="residents-committee">')
+      .replace('${verified}', '= verified')
+      .replace('${not(verified)}', '=not(verified)');
+    expect(raw).toContain('>= verified<');
+    const deployed = await runtime.deploy(raw, null);
+    expect(deployed.definition.xml).toContain('=not(verified)');
+    const started = await as('grid-worker').post('/api/processes/resident-help-raw/instances').send({ businessKey: 'QZ-RAW-1' });
+    const instance = await complete(started.body.id, 'grid-worker', 'verify', { verifyNote: '不属实', verified: false, urgency: 'normal' });
+    // `= verified` taken as a literal would have led to the 社区居委会办理 task instead of the end
+    expect(instance.status).toBe('completed');
   });
 });
 
