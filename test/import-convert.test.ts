@@ -275,6 +275,24 @@ describe('BPMN files from any tool', () => {
     expect(xml).toContain('<bpmn:process id="p" isExecutable="true">');
   });
 
+  it('stays cheap on hostile content: huge or deeply nested expressions and forms', () => {
+    const started = Date.now();
+    expect(rewriteExpression(`\${${'('.repeat(600_000)}a${')'.repeat(600_000)}}`, null)).toBeNull();
+    // 1,500 negations fit the length limit as JUEL but not once written not(…): left as written for the lint
+    expect(rewriteExpression(`\${${'!'.repeat(1500)}a == 1}`, null)).toBeNull();
+    let group: unknown = [{ key: 'deep', label: '深处', type: 'textfield' }];
+    for (let i = 0; i < 50; i++) group = [{ type: 'group', components: group }];
+    const form = JSON.stringify({ components: group });
+    const xml = `<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d" targetNamespace="t">
+  <bpmn:process id="p" isExecutable="true"><bpmn:extensionElements><zeebe:userTaskForm id="f">${form}</zeebe:userTaskForm></bpmn:extensionElements>
+    <bpmn:userTask id="t" name="深"><bpmn:extensionElements><zeebe:formDefinition formKey="camunda-forms:bpmn:f"/></bpmn:extensionElements></bpmn:userTask>
+  </bpmn:process>
+</bpmn:definitions>`;
+    const { report } = convertDialects(xml);
+    expect(report.dropped.map((d) => d.message)).toEqual(expect.arrayContaining(['表单中嵌套超过 10 层的分组']));
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
   it('writes every MIWG reference diagram back to an equivalent tree', () => {
     let files: string[];
     const dir = path.resolve('../shared/miwg');

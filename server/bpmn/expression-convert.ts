@@ -1,4 +1,4 @@
-import { checkFeel, isExpression, platformForm, unwrap } from '../expressions/feel.js';
+import { checkFeel, isExpression, MAX_EXPRESSION_LENGTH, platformForm, unwrap } from '../expressions/feel.js';
 
 /**
  * Expressions written for other engines, rewritten as the platform's `${FEEL}` when they mean the same:
@@ -195,7 +195,8 @@ function translate(source: string, dialect: Dialect): string | null {
     const feel = print(parse(tokenize(source, dialect), dialect));
     return checkFeel(feel) === null ? feel : null;
   } catch (err) {
-    if (err instanceof Unsupported) return null;
+    // A stack overflow is a nesting deeper than any expression a person writes: left as written for the lint.
+    if (err instanceof Unsupported || err instanceof RangeError) return null;
     throw err;
   }
 }
@@ -215,7 +216,8 @@ export interface ExpressionRewrite {
  */
 export function rewriteExpression(text: string, language: string | null | undefined, mayBeLiteral = false): ExpressionRewrite | null {
   const trimmed = text.trim();
-  if (!trimmed) return null;
+  // Longer than the lint accepts anyway; also keeps the tokenizer's work small.
+  if (!trimmed || trimmed.length > MAX_EXPRESSION_LENGTH + 3) return null;
   if (/^=/.test(trimmed)) return checkFeel(unwrap(trimmed) ?? '') === null ? { text: platformForm(trimmed), from: 'camunda8' } : null;
   if (isExpression(trimmed)) {
     const source = unwrap(trimmed) ?? '';

@@ -42,6 +42,9 @@ function str(value: unknown): string | undefined {
   return undefined;
 }
 
+/** Groups nested deeper than any real form are not followed (a hostile file could nest thousands). */
+const MAX_GROUP_DEPTH = 10;
+
 const DECORATION = new Set(['text', 'html', 'image', 'spacer', 'separator', 'button', 'iframe', 'table', 'expression', 'documentPreview']);
 
 /** A Camunda 8 form (the JSON text of `zeebe:userTaskForm`). */
@@ -54,15 +57,19 @@ export function readCamundaForm(json: string): FormReading {
     return { fields: [], dropped: ['表单定义不是有效的 JSON'] };
   }
   const fields: ImportedField[] = [];
-  const visit = (components: unknown): void => {
+  const visit = (components: unknown, depth = 0): void => {
     if (!Array.isArray(components)) return;
+    if (depth > MAX_GROUP_DEPTH) {
+      dropped.push(`表单中嵌套超过 ${MAX_GROUP_DEPTH} 层的分组`);
+      return;
+    }
     for (const raw of components) {
       if (!raw || typeof raw !== 'object') continue;
       const c = raw as Record<string, unknown>;
       const type = String(c.type ?? '');
       const name = str(c.label) || str(c.key) || str(c.text)?.replace(/<[^>]*>/g, '').trim() || type;
       if (type === 'group' && !c.path) {
-        visit(c.components);
+        visit(c.components, depth + 1);
         continue;
       }
       if (DECORATION.has(type)) {
