@@ -236,8 +236,7 @@ class Converter {
         if (form) {
           this.usedForms.add(form);
           this.addForm(element, readCamundaForm(textOf(form)), 'camunda8', from(attribute(child, 'formKey')));
-        }
-        else {
+        } else {
           const reference = child.attributes.find((a) => a.uri === '');
           this.dropped(element, 'camunda8', from(reference), '表单保存在文件之外（Camunda 8 的表单库或外部地址），文件里没有它的内容：请在属性面板中添加表单字段');
         }
