@@ -9,11 +9,13 @@
  * All rules of `recommended` are errors: each guards something the runtime relies on.
  *  - no-script-task           script tasks and camunda:script are refused (no safe script language here)
  *  - no-javascript-condition  expressions in any language but FEEL are refused
- *  - feel-expressions         every `${…}` parses as FEEL; conditions must be `${…}`
+ *  - feel-expressions         every `${…}` or `=…` parses as FEEL; conditions must be expressions
  *  - user-task-assignment     a user task has candidate groups, candidate users or an assignee
  *  - user-task-form           a user task has camunda:formData with at least one field
  *  - service-task-topic       service tasks are camunda:type="external" with a camunda:topic
  *  - iso-8601                 literal timers and due dates are ISO 8601
+ *  - supported-elements       no send, receive, business-rule, manual tasks, call activities, transactions, ad-hoc
+ *                             sub-processes, message, signal or conditional catch events: nothing here runs them
  */
 
 export const rules = {
@@ -24,6 +26,7 @@ export const rules = {
   'user-task-form': './rules/user-task-form.js',
   'service-task-topic': './rules/service-task-topic.js',
   'iso-8601': './rules/iso-8601.js',
+  'supported-elements': './rules/supported-elements.js',
 };
 
 export const configs = {
@@ -36,6 +39,7 @@ export const configs = {
       'user-task-form': 'error',
       'service-task-topic': 'error',
       'iso-8601': 'error',
+      'supported-elements': 'error',
     },
   },
 };

@@ -23,6 +23,8 @@ import { Runtime } from './runtime/runtime.js';
 import { collections } from './db/collections.js';
 import { liveEngines } from './engine/run-step.js';
 import { serviceHandlers } from './services/registry.js';
+import { importBpmn } from './bpmn/import.js';
+import { isError } from './bpmn/problem.js';
 import { projectRoot } from './project-root.js';
 
 /**
@@ -56,9 +58,13 @@ async function deployProcessFiles(runtime: Runtime, dir: string): Promise<void> 
   }
   const files = (await readdir(dir)).filter((f) => f.endsWith('.bpmn')).sort();
   for (const file of files) {
-    const xml = await readFile(path.join(dir, file), 'utf8');
+    // Read in the encoding the file names, and converted like an upload (a GBK file from a Chinese tool works too).
+    const imported = importBpmn(await readFile(path.join(dir, file)));
     try {
-      const result = await runtime.deploy(xml, null);
+      if (imported.problems.some(isError)) throw new RuntimeError('invalid_bpmn', '文件无法读取', { problems: imported.problems });
+      const result = await runtime.deploy(imported.xml, null);
+      const { converted, dropped } = imported.conversion;
+      if (converted.length || dropped.length) log(`${file}：转换 ${converted.length} 处，舍弃 ${dropped.length} 处 / converted ${converted.length}, dropped ${dropped.length}`);
       log(
         `${result.created ? '已部署新版本 / deployed' : '未变化 / unchanged'}: ${file} → ${result.key} v${result.version}` +
           (result.definition.name ? `（${result.definition.name}）` : ''),
@@ -192,6 +198,7 @@ async function main(): Promise<void> {
       db,
       config,
       clock,
+      knownTopics: Object.keys(serviceHandlers),
       http: { sessionSecret: await sessionSecret(db, httpSettings.sessionSecret) },
     });
     // No TTL indexes on FerretDB: expired bearer tokens and sessions are deleted every 10 minutes.

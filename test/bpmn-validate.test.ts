@@ -391,11 +391,16 @@ describe('process checks', () => {
     expect(problems[0].message).toContain('输入参数“title”');
   });
 
-  it('requires conditions to be written ${…}', async () => {
+  it('requires conditions to be expressions, written ${…} or =…', async () => {
     const literal = '<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">decision == "approve"</bpmn:conditionExpression>';
     const problems = await problemsOf(definitions(body({ condition: literal })));
     expect(codes(problems)).toEqual(['lint/platform/feel-expressions']);
-    expect(problems[0].message).toContain('必须写成 ${FEEL} 形式');
+    expect(problems[0].message).toContain('必须是表达式：写成 ${FEEL} 或 =FEEL');
+    // Camunda 8 writes the same FEEL after "="
+    const camunda8 = '<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">= decision = "approve"</bpmn:conditionExpression>';
+    expect((await validateDeployment(definitions(body({ condition: camunda8 })))).ok).toBe(true);
+    const broken8 = '<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">= decision = "approve" and</bpmn:conditionExpression>';
+    expect(codes(await problemsOf(definitions(body({ condition: broken8 }))))).toEqual(['lint/platform/feel-expressions']);
   });
 
   it('refuses JavaScript conditions', async () => {
@@ -466,13 +471,36 @@ describe('process checks', () => {
     expect(codes(priority)).toEqual(['bpmn/invalid-priority']);
   });
 
-  it('applies bpmnlint recommended rules, e.g. labels and diagram interchange', async () => {
-    const unlabelled = VALID.replace('id="review" name="居委会审核"', 'id="review"');
-    const problems = await problemsOf(unlabelled);
-    expect(codes(problems)).toEqual(['lint/label-required']);
-    expect(problems[0].message).toMatch(/^缺少名称/);
+  it('applies bpmnlint recommended rules: what blocks execution refuses, style (labels, diagram interchange) warns', async () => {
+    const unlabelled = VALID.replace('id="review" name="居委会审核"', 'id="review"').replace('id="fApprove" name="通过"', 'id="fApprove"');
+    const deployed = await validateDeployment(unlabelled, TOPICS);
+    if (!deployed.ok) throw new Error(`unlabelled elements must not refuse: ${JSON.stringify(deployed.problems)}`);
+    const labels = deployed.warnings.filter((w) => w.code === 'lint/label-required');
+    expect(labels.map((w) => w.elementId).sort()).toEqual(['fApprove', 'review']);
+    expect(labels.every((w) => w.severity === 'warning' && w.message.startsWith('缺少名称'))).toBe(true);
     const withoutDi = VALID.replace(/<bpmndi:BPMNDiagram[\s\S]*<\/bpmndi:BPMNDiagram>/, '');
-    expect(new Set(codes(await problemsOf(withoutDi)))).toEqual(new Set(['lint/no-bpmndi']));
+    const hidden = await validateDeployment(withoutDi, TOPICS);
+    expect(hidden.ok && hidden.warnings.some((w) => w.code === 'lint/no-bpmndi')).toBe(true);
+    // a branch without a condition leaves the choice to chance: that refuses
+    const unconditional = definitions(body({ condition: '' }));
+    expect(codes(await problemsOf(unconditional))).toEqual(['lint/conditional-flows']);
+  });
+
+  it('refuses elements nothing on this platform runs: send, receive, business-rule and manual tasks, call activities, waiting for messages', async () => {
+    for (const [element, type] of [
+      ['<bpmn:sendTask id="extraSend" name="发送通知" />', '发送任务'],
+      ['<bpmn:receiveTask id="extraReceive" name="等待回执" />', '接收任务'],
+      ['<bpmn:businessRuleTask id="extraRule" name="规则判断" />', '业务规则任务'],
+      ['<bpmn:manualTask id="extraManual" name="线下办理" />', '手工任务'],
+      ['<bpmn:callActivity id="extraCall" name="调用子流程" calledElement="other" />', '调用活动'],
+      ['<bpmn:intermediateCatchEvent id="extraMessage" name="等待回复"><bpmn:messageEventDefinition /></bpmn:intermediateCatchEvent>', '中间捕获事件'],
+    ]) {
+      const problems = await problemsOf(definitions(body({ extra: element })));
+      const supported = problems.filter((p) => p.code === 'lint/platform/supported-elements');
+      expect(supported).toHaveLength(1);
+      expect(supported[0]!.elementId).toMatch(/^extra/);
+      expect(supported[0]!.message).toContain(type);
+    }
   });
 
   it('lists at most MAX_PROBLEMS problems', async () => {
@@ -497,10 +525,13 @@ describe('lint configuration', () => {
     expect(config.extends).toEqual(['bpmnlint:recommended', 'plugin:platform/recommended']);
     const rules = await lintRules();
     for (const rule of MANDATORY_PLATFORM_RULES) expect(rules[rule]).toBe('error');
-    expect(rules['label-required']).toBe('error');
-    expect(rules['no-implicit-split']).toBe('error');
-    expect(rules['no-bpmndi']).toBe('error');
-    expect(rules['no-inclusive-gateway']).toBe('warn');
+    // errors block execution, warnings are style
+    for (const rule of ['conditional-flows', 'no-complex-gateway', 'no-implicit-start', 'no-disconnected', 'start-event-required']) {
+      expect(rules[rule]).toBe('error');
+    }
+    for (const rule of ['label-required', 'no-implicit-split', 'no-implicit-end', 'end-event-required', 'no-bpmndi', 'no-inclusive-gateway']) {
+      expect(rules[rule]).toBe('warn');
+    }
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { checkExpressionText, evaluateFeel, ExpressionError, resolve } from '../server/expressions/feel.js';
+import { checkExpressionText, evaluateFeel, ExpressionError, isExpression, platformForm, resolve } from '../server/expressions/feel.js';
 
 describe('FEEL expressions', () => {
   it('evaluates conditions and values over instance variables', () => {
@@ -7,6 +7,18 @@ describe('FEEL expressions', () => {
     expect(resolve('${votesFor > present / 2}', { votesFor: 10, present: 20 })).toBe(false);
     expect(resolve('${count(loopOutput[decision = "approve"]) >= 2}', { loopOutput: [{ decision: 'approve' }, { decision: 'reject' }, { decision: 'approve' }] })).toBe(true);
     expect(resolve('P1Y', {})).toBe('P1Y');
+  });
+
+  it('reads Camunda 8 expressions (=FEEL) like Camunda 7 ones (${FEEL}), and writes the platform form', () => {
+    expect(resolve('= votesFor > present / 2', { votesFor: 11, present: 20 })).toBe(true);
+    expect(resolve('=some r in risks satisfies r = "red"', { risks: ['green', 'red'] })).toBe(true);
+    expect(isExpression('=approved')).toBe(true);
+    expect(isExpression('approved')).toBe(false);
+    expect(checkExpressionText('= if x then')).toMatch(/语法错误/);
+    expect(checkExpressionText('=')).toBe('表达式为空');
+    expect(platformForm('= not(approved)')).toBe('${not(approved)}');
+    expect(platformForm('${approved}')).toBe('${approved}');
+    expect(platformForm('P1Y')).toBe('P1Y');
   });
 
   it('refuses JavaScript operators that feelin would otherwise tolerate', () => {

@@ -41,6 +41,7 @@ declare module 'bpmnlint-plugin-platform/lib/feel.js' {
   export const MAX_RANGE_BOUND: number;
   export function isExpression(text: unknown): text is string;
   export function unwrap(text: string): string | null;
+  export function platformForm(text: string): string;
   export function checkFeel(source: string): string | null;
   export function checkExpressionText(text: string): string | null;
 }

@@ -7,7 +7,10 @@ import { evaluate as feelEvaluate, parseExpression } from 'feelin';
  * server/expressions/feel.ts re-exports it, so the server, the deploy lint and the browser modeler apply one check.
  */
 
+/** `${FEEL}`: Camunda 7 notation, the platform's own (the Camunda 7 properties panel edits it). */
 const WRAPPED = /^\s*\$\{([\s\S]*)\}\s*$/;
+/** `=FEEL`: Camunda 8 notation, accepted everywhere the platform form is. */
+const PREFIXED = /^\s*=([\s\S]*)$/;
 
 /** Longest expression accepted; protects the parser from hostile diagrams. */
 export const MAX_EXPRESSION_LENGTH = 2000;
@@ -15,19 +18,33 @@ export const MAX_EXPRESSION_LENGTH = 2000;
 /** Integer range literals (`1..n`) above this bound are refused. */
 export const MAX_RANGE_BOUND = 10000;
 
-/** @param {unknown} text */
+/**
+ * Whether a BPMN value is an expression: `${FEEL}` (Camunda 7) or `=FEEL` (Camunda 8); anything else is a literal.
+ * @param {unknown} text
+ */
 export function isExpression(text) {
-  return typeof text === 'string' && WRAPPED.test(text);
+  return typeof text === 'string' && (WRAPPED.test(text) || PREFIXED.test(text));
 }
 
 /**
- * The FEEL source inside `${…}`, or null for a literal.
+ * The FEEL source of `${…}` or `=…`, or null for a literal.
  * @param {string} text
  * @returns {string | null}
  */
 export function unwrap(text) {
-  const match = WRAPPED.exec(text);
+  const match = WRAPPED.exec(text) ?? PREFIXED.exec(text);
   return match ? match[1].trim() : null;
+}
+
+/**
+ * The platform's way of writing a value: `=FEEL` becomes `${FEEL}`; `${FEEL}` and literals are returned unchanged.
+ * @param {string} text
+ * @returns {string}
+ */
+export function platformForm(text) {
+  if (WRAPPED.test(text)) return text;
+  const source = unwrap(text);
+  return source === null ? text : `\${${source}}`;
 }
 
 /**
@@ -71,7 +88,7 @@ export function checkFeel(source) {
 }
 
 /**
- * Check a BPMN attribute value: literals are fine, `${…}` must hold usable FEEL.
+ * Check a BPMN attribute value: literals are fine, `${…}` and `=…` must hold usable FEEL.
  * @param {string} text
  * @returns {string | null}
  */

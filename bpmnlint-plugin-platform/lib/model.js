@@ -43,6 +43,8 @@ const TYPE_NAMES = /** @type {Record<string, string>} */ ({
   'bpmn:Task': '任务',
   'bpmn:CallActivity': '调用活动',
   'bpmn:SubProcess': '子流程',
+  'bpmn:Transaction': '事务子流程',
+  'bpmn:AdHocSubProcess': '自由子流程',
   'bpmn:SequenceFlow': '顺序流',
   'bpmn:StartEvent': '开始事件',
   'bpmn:EndEvent': '结束事件',
@@ -127,8 +129,27 @@ function bodyOf(expression) {
 }
 
 /**
+ * The language an expression is written in: its own `language`, else the definitions' `expressionLanguage`.
+ * @param {any} expression
+ * @returns {string | undefined}
+ */
+export function languageOf(expression) {
+  if (expression && expression.language !== undefined) return expression.language;
+  let current = expression;
+  for (let i = 0; current && i < 1000; i++) {
+    // Only a language the file writes: moddle answers BPMN's default (XPath) for a definitions element without one.
+    if (is(current, 'bpmn:Definitions')) {
+      return Object.prototype.hasOwnProperty.call(current, 'expressionLanguage') ? current.expressionLanguage : undefined;
+    }
+    current = current.$parent;
+  }
+  return undefined;
+}
+
+/**
  * Every place of an element that holds a `${FEEL}` expression (or a literal), per docs/ARCHITECTURE.md.
- * Expressions written in another language are left to the rule `no-javascript-condition`.
+ * Expressions written in another language (their own or the definitions' default) are left to the rule
+ * `no-javascript-condition`; conditional events to `supported-elements`.
  * @param {any} element
  * @returns {ExpressionSite[]}
  */
@@ -137,7 +158,7 @@ export function expressionSites(element) {
   const sites = [];
   /** @param {any} expression @param {string} what @param {boolean} must */
   const addExpression = (expression, what, must) => {
-    if (!expression || !isFeelLanguage(expression.language)) return;
+    if (!expression || !isFeelLanguage(languageOf(expression))) return;
     const text = bodyOf(expression);
     if (text !== undefined) sites.push({ text, what, mustBeExpression: must });
   };
@@ -172,7 +193,6 @@ export function expressionSites(element) {
       addExpression(definition.timeDuration, '定时时长（timeDuration）', false);
       addExpression(definition.timeCycle, '定时周期（timeCycle）', false);
     }
-    if (is(definition, 'bpmn:ConditionalEventDefinition')) addExpression(definition.condition, '条件事件的条件', true);
   }
 
   for (const io of extensions(element, 'camunda:InputOutput')) {

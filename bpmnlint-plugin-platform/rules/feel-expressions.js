@@ -2,10 +2,10 @@ import { checkExpressionText, isExpression } from '../lib/feel.js';
 import { describe, expressionSites, shorten } from '../lib/model.js';
 
 /**
- * Every `${…}` in conditions, completion conditions, multi-instance collections and cardinality, timers,
- * due dates, candidate groups/users, assignees and input/output parameters must be valid FEEL (feelin).
- * Conditions, completion conditions and collections must be written `${…}` at all: a literal there would
- * silently never be true.
+ * Every expression — `${…}` (Camunda 7) or `=…` (Camunda 8) — in conditions, completion conditions, multi-instance
+ * collections and cardinality, timers, due dates, candidate groups/users, assignees and input/output parameters
+ * must be valid FEEL (feelin). Conditions, completion conditions and collections must be expressions at all: a
+ * literal there would silently never be true.
  *
  * @type { import('bpmnlint/lib/types.js').RuleFactory }
  */
@@ -19,7 +19,7 @@ export default function feelExpressions() {
         reporter.report(
           node.id,
           text.trim()
-            ? `${describe(node)}的${site.what}“${shorten(text)}”必须写成 \${FEEL} 形式`
+            ? `${describe(node)}的${site.what}“${shorten(text)}”必须是表达式：写成 \${FEEL} 或 =FEEL`
             : `${describe(node)}的${site.what}为空`,
         );
         continue;

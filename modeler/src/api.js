@@ -16,6 +16,7 @@ export class ApiError extends Error {
     this.status = status;
     this.code = err && err.code;
     this.problems = (err && Array.isArray(err.problems)) ? err.problems : [];
+    this.conversion = (err && err.conversion) || null;
   }
 }
 
@@ -74,13 +75,24 @@ export const api = {
   },
 
   /**
-   * @returns {Promise<{ key: string, version: number, created: boolean }>}
-   * @throws {ApiError} with `problems` on 400
+   * A file made elsewhere, as its bytes: the server reads its encoding, converts it and checks it, without deploying.
+   * @param {ArrayBuffer} bytes
+   * @returns {Promise<{ xml: string, encoding: string, conversion: { converted: object[], dropped: object[] }, errors: object[], warnings: object[] }>}
+   * @throws {ApiError} with `problems` when the file cannot be read at all
+   */
+  async importBpmn(bytes) {
+    return (await request('POST', '/api/bpmn/import', { body: bytes, contentType: 'application/xml' })).data;
+  },
+
+  /**
+   * @returns {Promise<{ key: string, version: number, created: boolean, warnings: object[] }>}
+   * @throws {ApiError} with `problems` (errors and warnings, each with its severity) on 400
    */
   async deploy(xml) {
     return (await request('POST', '/api/processes', { body: xml, contentType: 'application/xml' })).data;
   },
 
+  /** @returns {Promise<{ key: string, updatedAt: string, bytes: number }>} */
   async saveDraft(key, xml) {
     return (await request('PUT', `/api/drafts/${enc(key)}`, { body: xml, contentType: 'application/xml' })).data;
   },

@@ -3,9 +3,9 @@
 // A properties provider that runs after the Camunda 7 one and, in its 人员分配 (User assignment) group,
 // replaces the plain `camunda:candidateGroups` text field by the same field with a hint, followed by a
 // checkbox list of the known groups (Chinese name + id). Ticking a box edits the comma separated
-// list; ids the server does not know are pointed out; a `${FEEL}` value is left to the text field.
-// A group means its holders in the case's unit (docs/ARCHITECTURE.md, "Units and scoping"); `role@unitId`
-// names a unit explicitly and counts as its role here.
+// list; ids the server does not know are pointed out; an expression (`${FEEL}`, or `=FEEL` as Camunda 8
+// writes it) is left to the text field. A group means its holders in the case's unit (docs/ARCHITECTURE.md,
+// "Units and scoping"); `role@unitId` names a unit explicitly and counts as its role here.
 
 import { h } from '@bpmn-io/properties-panel/preact';
 import { TextFieldEntry, isTextFieldEntryEdited } from '@bpmn-io/properties-panel';
@@ -26,7 +26,7 @@ export function roleOf(entry) {
 }
 
 export function isExpression(value) {
-  return typeof value === 'string' && /\$\{[\s\S]*\}/.test(value);
+  return typeof value === 'string' && (/\$\{[\s\S]*\}/.test(value) || /^\s*=/.test(value));
 }
 
 function useCandidateGroups(element) {

@@ -1,7 +1,8 @@
 // The admin console's BPMN modeler page (forms/admin/modeler.hbs): bpmn-js Modeler with the Camunda 7
 // properties panel, in Chinese, with live lint using the server's deploy rule set, candidate groups
-// picked from the server's groups, drafts, deployment with a diff against the previous version, and
-// server problems shown beside the elements they concern.
+// picked from the server's groups, drafts, import of diagrams made elsewhere (converted by the server,
+// with its report), deployment with a diff against the previous version, and server problems (errors
+// and warnings) shown beside the elements they concern.
 
 import BpmnModeler from 'bpmn-js/lib/Modeler';
 import {
@@ -21,6 +22,8 @@ import { api } from './api.js';
 import { diffBpmn, fieldLabel } from './diff.js';
 import { newDiagramXml, processOf, KEY_PATTERN } from './new-diagram.js';
 import { fixNamespacePrefixes } from './namespaces.js';
+import { formatBeijingTime } from './beijing-time.js';
+import { renderImportReport } from './import-report.js';
 
 import './modeler.css';
 
@@ -49,13 +52,6 @@ export function typeLabel(type) {
   return translate(raw.replace(/(\B[A-Z])/g, ' $1'));
 }
 
-function formatDate(iso) {
-  if (!iso) return '';
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return String(iso);
-  const p = (n) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
-}
 
 function download(name, content, type) {
   const url = URL.createObjectURL(new Blob([ content ], { type }));
@@ -138,7 +134,7 @@ class ModelerPage {
     const node = $('#modeler-title', this.root);
     if (!node) return;
     const { key, name, source, version } = this.current;
-    const where = source === 'version' ? `版本 ${version}` : source === 'draft' ? '草稿' : '新流程';
+    const where = source === 'version' ? `版本 ${version}` : source === 'draft' ? '草稿' : source === 'import' ? '导入的文件' : '新流程';
     node.textContent = key ? `${name || key}（${key}，${where}）${this.dirty ? ' · 未保存' : ''}` : '';
   }
 
@@ -232,7 +228,8 @@ class ModelerPage {
 
     const items = [];
     for (const p of this.serverProblems) {
-      items.push({ source: 'server', category: 'error', elementId: p.elementId, message: translateLintMessage(p.message), code: p.code, line: p.line, column: p.column });
+      const category = p.severity === 'warning' ? 'warn' : 'error';
+      items.push({ source: 'server', category, elementId: p.elementId, message: translateLintMessage(p.message), code: p.code, line: p.line, column: p.column });
     }
     for (const [ id, issues ] of Object.entries(this.lintIssues)) {
       for (const issue of issues) {
@@ -243,7 +240,8 @@ class ModelerPage {
     items.sort((a, b) => (a.source === b.source ? 0 : a.source === 'server' ? -1 : 1) || (rank[a.category] ?? 3) - (rank[b.category] ?? 3));
 
     list.replaceChildren(...items.map((item) => {
-      const label = item.source === 'server' ? '服务器' : item.category === 'error' ? '错误' : item.category === 'warn' ? '警告' : '提示';
+      const kind = item.category === 'error' ? '错误' : item.category === 'warn' ? '警告' : '提示';
+      const label = item.source === 'server' ? `服务器·${kind}` : kind;
       const where = item.elementId
         ? `${nameOf(item.elementId) || ''}（${item.elementId}）`
         : item.line ? `第 ${item.line} 行${item.column ? ` 第 ${item.column} 列` : ''}` : '';
@@ -291,6 +289,7 @@ class ModelerPage {
     this.renderProblems();
   }
 
+  /** The server's problems in the list, and beside their elements: ✕ for errors (they block deployment), ⚠ for warnings. */
   showServerProblems(problems) {
     this.clearServerProblems();
     this.serverProblems = problems || [];
@@ -302,12 +301,60 @@ class ModelerPage {
     }
     for (const [ id, list ] of Object.entries(byElement)) {
       const messages = list.map((p) => translateLintMessage(p.message));
-      const html = el('div', { class: 'server-problem-overlay', title: messages.join('\n') },
-        el('span', { class: 'server-problem-badge' }, `✕ ${list.length}`),
+      const errors = list.filter((p) => p.severity !== 'warning').length;
+      const warnings = list.length - errors;
+      const badge = [ errors ? `✕ ${errors}` : '', warnings ? `⚠ ${warnings}` : '' ].filter(Boolean).join(' ');
+      const html = el('div', { class: `server-problem-overlay${errors ? '' : ' server-problem-warning'}`, title: messages.join('\n') },
+        el('span', { class: 'server-problem-badge' }, badge),
         el('div', { class: 'server-problem-text' }, messages.map((m) => el('div', {}, m))));
       this.serverOverlayIds.push(overlays.add(id, 'server-problem', { position: { top: -14, left: -14 }, html }));
     }
     this.renderProblems();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // import of a diagram made elsewhere
+
+  hideImportReport() {
+    const panel = $('#import-panel', this.root);
+    if (panel) panel.hidden = true;
+  }
+
+  /**
+   * 导入: the file's bytes go to the server, which reads its encoding, converts what other tools write and checks it;
+   * the converted diagram opens with the report beside the problems, and what blocks deployment is marked on it.
+   */
+  async importFile(file) {
+    if (this.dirty && !window.confirm('当前图有未保存的修改，确定要导入其他文件吗？')) return;
+    this.status(`正在导入 ${file.name}…`);
+    let result;
+    try {
+      result = await api.importBpmn(await file.arrayBuffer());
+    } catch (err) {
+      this.clearServerProblems();
+      if (err.problems && err.problems.length) this.showServerProblems(err.problems);
+      this.status(`无法导入 ${file.name}：${err.message}`, 'error');
+      return null;
+    }
+    await this.importXml(result.xml, { source: 'import', version: null });
+    this.dirty = true;
+    this.renderTitle();
+    // Lint problems are the live lint's (the same rules); the server adds what only it knows (handlers, forms, groups).
+    this.showServerProblems([ ...result.errors, ...result.warnings ].filter((p) => !String(p.code).startsWith('lint/')));
+    const registry = this.modeler.get('elementRegistry');
+    renderImportReport({ panel: $('#import-panel', this.root), body: $('#import-body', this.root), count: $('#import-count', this.root) }, result, file.name, {
+      el,
+      nameOf: (id) => {
+        const bo = registry.get(id)?.businessObject;
+        return bo ? (bo.name || typeLabel(bo.$type)) : '';
+      },
+      onFocus: (id) => this.focusElement(id)
+    });
+    const { converted, dropped } = result.conversion;
+    const blocking = result.errors.length;
+    this.status(`已导入 ${file.name}：转换 ${converted.length} 处，舍弃 ${dropped.length} 处；` +
+      (blocking ? `${blocking} 个问题阻止部署，已在图中标出，请在属性面板中补全` : '没有阻止部署的问题'), blocking ? 'warn' : 'ok');
+    return result;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -325,11 +372,12 @@ class ModelerPage {
 
   async saveDraft() {
     const key = this.requireKey();
-    await api.saveDraft(key, await this.xml());
+    const saved = await api.saveDraft(key, await this.xml());
     this.current = { ...this.current, key, source: 'draft', version: null };
     this.dirty = false;
     this.renderTitle();
-    this.status(`草稿已保存（${key}，${formatDate(new Date().toISOString())}）`, 'ok');
+    // The time the server stored it, in Beijing time: neither the browser's clock nor its time zone.
+    this.status(`草稿已保存（${key}，${formatBeijingTime(saved && saved.updatedAt)}）`, 'ok');
   }
 
   /** Step 1 of deploying: compute and show the difference to the latest deployed version. */
@@ -408,20 +456,24 @@ class ModelerPage {
     try {
       const result = await api.deploy(pending.xml);
       this.hideDiff();
-      this.clearServerProblems();
+      this.hideImportReport();
+      // Warnings do not refuse a deployment; they stay listed and marked until the next one.
+      const warnings = result.warnings || [];
+      this.showServerProblems(warnings);
       this.current = { ...this.current, key: result.key, source: 'version', version: result.version };
       this.dirty = false;
       this.renderTitle();
+      const remark = warnings.length ? `（${warnings.length} 个警告，见问题列表）` : '';
       this.status(result.created
-        ? `已部署：${result.key} 版本 ${result.version}`
-        : `内容与已部署的版本 ${result.version} 相同，没有创建新版本`, 'ok');
+        ? `已部署：${result.key} 版本 ${result.version}${remark}`
+        : `内容与已部署的版本 ${result.version} 相同，没有创建新版本${remark}`, 'ok');
       this.refreshProcesses();
       return result;
     } catch (err) {
       this.hideDiff();
       if (err.problems && err.problems.length) {
         this.showServerProblems(err.problems);
-        this.status(`部署失败：${err.message}（${err.problems.length} 个问题，见问题列表和图中标记）`, 'error');
+        this.status(`部署失败：${err.message}，见问题列表和图中标记`, 'error');
       } else {
         this.status(`部署失败：${err.message}`, 'error');
       }
@@ -488,7 +540,7 @@ class ModelerPage {
       const [ info, draft ] = await Promise.all([ api.getProcess(key), api.getDraft(key).catch(() => null) ]);
       const versions = (info.versions || []).slice().sort((a, b) => b.version - a.version);
       const options = versions.map((v) => el('option', { value: String(v.version) },
-        `版本 ${v.version}（${formatDate(v.deployedAt)} 部署）`));
+        `版本 ${v.version}（${formatBeijingTime(v.deployedAt)} 部署）`));
       if (draft) options.unshift(el('option', { value: 'draft' }, '草稿'));
       versionSelect.replaceChildren(...options);
       message.textContent = '';
@@ -539,6 +591,7 @@ class ModelerPage {
     const actions = {
       'new': () => this.showNewDialog(),
       'open': () => this.showOpenDialog(),
+      'import': () => $('#import-file', this.root).click(),
       'save-draft': () => this.saveDraft(),
       'deploy': () => this.prepareDeploy(),
       'confirm-deploy': () => this.confirmDeploy(),
@@ -567,6 +620,20 @@ class ModelerPage {
     });
     const processSelect = $('#open-process', this.root);
     if (processSelect) processSelect.addEventListener('change', () => this.fillVersions());
+    const importInput = $('#import-file', this.root);
+    if (importInput) {
+      importInput.addEventListener('change', async () => {
+        const file = importInput.files && importInput.files[0];
+        importInput.value = '';
+        if (!file) return;
+        try {
+          await this.importFile(file);
+        } catch (err) {
+          console.error(err);
+          this.status(err.message || String(err), 'error');
+        }
+      });
+    }
   }
 }
 

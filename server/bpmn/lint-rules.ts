@@ -12,6 +12,7 @@ export const MANDATORY_PLATFORM_RULES: readonly string[] = [
   'platform/user-task-form',
   'platform/service-task-topic',
   'platform/iso-8601',
+  'platform/supported-elements',
 ];
 
 /** Chinese descriptions of bpmnlint's own rules, put before their English messages. */

@@ -6,21 +6,22 @@ export { MANDATORY_PLATFORM_RULES, RULE_DESCRIPTIONS } from './lint-rules.js';
 /**
  * bpmnlint at deploy, with exactly the repository's `.bpmnlintrc`:
  *
- *   { "extends": ["bpmnlint:recommended", "plugin:platform/recommended"] }
+ *   { "extends": ["bpmnlint:recommended", "plugin:platform/recommended"], "rules": { …style rules as "warn"… } }
  *
- * Rule decisions (also recorded inside `.bpmnlintrc` under "//"):
- *  - bpmnlint:recommended is used unchanged. Only `error` reports refuse a deployment; `warn` reports are passed on
- *    as problems with severity `warning`. Reviewed against real policy diagrams and kept as errors: label-required
- *    (task lists, the audit trail and the public board show the Chinese names), no-implicit-split and
- *    conditional-flows (every branch states why it is taken), no-bpmndi (a deployed diagram must be viewable in the
- *    admin console and the modeler), no-complex-gateway, no-gateway-join-fork, no-implicit-start/end,
- *    no-disconnected and the structural rules. Kept as warnings: no-inclusive-gateway (the engine runs inclusive
- *    gateways), fake-join, superfluous-gateway, superfluous-termination, no-overlapping-elements, global,
- *    superfluous-label.
+ * Rule decisions (also recorded inside `.bpmnlintrc` under "//"): errors block execution, warnings are style.
+ *  - Only `error` reports refuse a deployment; `warn` reports are passed on as problems with severity `warning`
+ *    (shown in the deploy answer and the modeler, deploy allowed).
+ *  - Errors, because the engine cannot run the diagram as drawn: conditional-flows, no-complex-gateway,
+ *    no-gateway-join-fork, no-implicit-start, no-disconnected, start-event-required and the structural rules of
+ *    bpmnlint:recommended.
+ *  - Warnings, because the engine runs the diagram as drawn: label-required (lists fall back to the element id),
+ *    no-implicit-split, no-implicit-end, end-event-required, no-bpmndi (elements without shapes run but cannot be
+ *    shown), and recommended's own warnings (no-inclusive-gateway,
+ *    fake-join, superfluous-gateway, superfluous-termination, no-overlapping-elements, global, superfluous-label).
  *  - plugin:platform/recommended (bpmnlint-plugin-platform/) adds the platform rules. They carry the safety of the
- *    runtime (no scripts, FEEL only, assigned user tasks with forms, external service tasks, ISO 8601 timers), so
- *    the lint refuses to run with a config that turns any of them off or down to a warning
- *    (MANDATORY_PLATFORM_RULES).
+ *    runtime (no scripts, FEEL only, assigned user tasks with forms, external service tasks, ISO 8601 timers, only
+ *    elements the engine runs here), so the lint refuses to run with a config that turns any of them off or down to
+ *    a warning (MANDATORY_PLATFORM_RULES).
  *
  * Messages: the platform rules' own (Chinese); bpmnlint's rules keep their English message after a Chinese
  * description of the rule (RULE_DESCRIPTIONS) and of the element.

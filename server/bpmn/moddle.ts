@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 // @ts-ignore -- bpmn-moddle types only its model (`bpmn-moddle/types`); the entry may or may not be declared in types/.
 import { BpmnModdle as createBpmnModdle } from 'bpmn-moddle';
 import type { Problem } from './problem.js';
+import { declareUtf8 } from './xml-encoding.js';
 
 /**
  * Reading BPMN with bpmn-moddle and the Camunda 7 extension (camunda-bpmn-moddle), the model every later check
@@ -93,7 +94,8 @@ export function warningToProblem(warning: ModdleWarning): Problem {
 export async function parseBpmn(xml: string): Promise<ParsedBpmn> {
   const moddle = createModdle();
   try {
-    const result = await moddle.fromXML(xml, 'bpmn:Definitions');
+    // The text is decoded already: an encoding its declaration names (moddle only reads UTF-8 ones) no longer applies.
+    const result = await moddle.fromXML(declareUtf8(xml).text, 'bpmn:Definitions');
     return {
       definitions: result.rootElement ?? null,
       warnings: (result.warnings || []).map(warningToProblem),

@@ -104,7 +104,8 @@ function list(value: unknown): string[] {
 }
 
 function documentationOf(element: ModdleElement): string | null {
-  const texts = (element?.documentation ?? [])
+  // Elements of other namespaces (DMN inside a Trisotech file, say) may carry a `documentation` that is no list.
+  const texts = (Array.isArray(element?.documentation) ? element.documentation : [])
     .map((doc: ModdleElement) => (typeof doc.text === 'string' ? doc.text.trim() : ''))
     .filter(Boolean);
   return texts.length ? texts.join('\n') : null;

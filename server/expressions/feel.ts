@@ -6,6 +6,7 @@ import {
   isExpression,
   MAX_EXPRESSION_LENGTH,
   MAX_RANGE_BOUND,
+  platformForm,
   unwrap,
 } from 'bpmnlint-plugin-platform/lib/feel.js';
 
@@ -14,11 +15,11 @@ import {
  * Diagram content is never run as JavaScript; this module is the only place that interprets it.
  *
  * In BPMN attributes an expression is written `${ FEEL }` (Camunda 7 notation, so the properties panel edits
- * it as an expression); anything else is a literal.
+ * it as an expression) or `= FEEL` (Camunda 8 notation); anything else is a literal.
  */
 
 // The syntax check is shared with the bpmnlint plugin, so deploy lint, browser lint and runtime agree.
-export { checkExpressionText, checkFeel, isExpression, MAX_EXPRESSION_LENGTH, MAX_RANGE_BOUND, unwrap };
+export { checkExpressionText, checkFeel, isExpression, MAX_EXPRESSION_LENGTH, MAX_RANGE_BOUND, platformForm, unwrap };
 
 export class ExpressionError extends Error {
   constructor(message: string, readonly expression: string) {
@@ -83,7 +84,7 @@ export function evaluateFeel(source: string, context: Record<string, unknown>): 
   }
 }
 
-/** Resolve a BPMN attribute value: `${FEEL}` is evaluated, anything else returned as written. */
+/** Resolve a BPMN attribute value: `${FEEL}` or `=FEEL` is evaluated, anything else returned as written. */
 export function resolve(text: unknown, context: Record<string, unknown>): unknown {
   if (typeof text !== 'string') return text;
   const source = unwrap(text);

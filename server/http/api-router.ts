@@ -7,13 +7,15 @@ import { GROUPS } from '../auth/groups.js';
 import { hasGroup, isAdmin, requireActor, requireGroup } from '../auth/middleware.js';
 import { issueToken, revokeToken, revokeTokenDigest, tokenDigest } from '../auth/tokens.js';
 import { authenticateUser, changeOwnPassword, findUserById, normalizeUsername, toPublicUser, UserInputError, USERNAME_PATTERN } from '../auth/users.js';
-import { MAX_BPMN_BYTES } from '../bpmn/limits.js';
+import { isError } from '../bpmn/problem.js';
+import { validateDeployment } from '../bpmn/validate.js';
 import type { AuditDoc, DefinitionDoc, IncidentInfo, InstanceDoc, InstanceStatus, NoticeDoc, TaskDoc } from '../db/types.js';
 import { ManualClock } from '../engine/clock.js';
 import { saveManualClock } from '../runtime/clock-store.js';
 import { DraftStore } from '../runtime/drafts.js';
 import { parseDate, parseDuration } from '../engine/iso8601.js';
-import type { Actor, InstanceListItem, InstanceView } from '../runtime/api.js';
+import { RuntimeError, type Actor, type InstanceListItem, type InstanceView } from '../runtime/api.js';
+import { importedBody, invalidBpmn, MAX_XML_BYTES, XML_MEDIA_TYPES, xmlText } from './bpmn-upload.js';
 import { csrfToken, rotateCsrfToken, verifyCsrf } from './csrf.js';
 import { apiErrorHandler, apiNotFound, badRequest, forbidden, HttpError, notFound, sendError } from './errors.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -23,9 +25,8 @@ import { isPlainObject, jsonBody, param } from './request-params.js';
 
 /** Largest JSON body accepted by the API. */
 export const MAX_JSON_BYTES = 1024 * 1024;
-/** Largest XML body (a BPMN file or a draft) accepted by the API. */
-export const MAX_XML_BYTES = MAX_BPMN_BYTES + 1024;
-export const XML_MEDIA_TYPES = ['application/xml', 'text/xml', 'application/bpmn+xml'];
+/** Largest XML body (a BPMN file or a draft) accepted by the API, and the media types read as one. */
+export { MAX_XML_BYTES, XML_MEDIA_TYPES };
 
 const INSTANCE_STATUSES: readonly InstanceStatus[] = ['running', 'completed', 'incident', 'cancelled'];
 const PROCESS_KEY = /^[A-Za-z_][A-Za-z0-9_.-]{0,199}$/;
@@ -82,19 +83,6 @@ function requiredReason(req: Request): string {
   if (typeof reason !== 'string' || !reason.trim()) throw badRequest('请填写操作原因', { reason: '请填写操作原因' });
   if (reason.length > 2000) throw badRequest('操作原因过长（最多 2000 个字符）', { reason: '最多 2000 个字符' });
   return reason.trim();
-}
-
-/** A BPMN XML body: `application/xml` text, or JSON `{ "xml": "…" }`. */
-function xmlBody(req: Request): string {
-  const body: unknown = req.body;
-  const xml = typeof body === 'string' ? body : isPlainObject(body) && typeof body.xml === 'string' ? body.xml : null;
-  if (xml === null || !xml.trim()) {
-    throw badRequest('请求体应为 BPMN XML（Content-Type: application/xml），或 JSON {"xml": "…"}');
-  }
-  if (Buffer.byteLength(xml, 'utf8') > MAX_BPMN_BYTES) {
-    throw new HttpError(413, 'payload_too_large', `BPMN 文件过大（上限 ${MAX_BPMN_BYTES / 1024 / 1024} MiB）`);
-  }
-  return xml;
 }
 
 function processKeyParam(req: Request): string {
@@ -237,11 +225,13 @@ export function createApiRouter(
 ): Router {
   const { runtime, db, clock } = deps;
   const router = express.Router();
+  const knownGroups = () => new Set(GROUPS.map((g) => g.id));
   const manualClock = clock instanceof ManualClock ? clock : null;
 
   router.use(refuseStructuredQuery);
   router.use(express.json({ limit: MAX_JSON_BYTES }));
-  router.use(express.text({ type: XML_MEDIA_TYPES, limit: MAX_XML_BYTES }));
+  // Bytes, not text: a BPMN file is read in the encoding its XML declaration names (server/http/bpmn-upload.ts).
+  router.use(express.raw({ type: XML_MEDIA_TYPES, limit: MAX_XML_BYTES }));
 
   const auth: RequestHandler[] = [requireActor, verifyCsrf];
   const admin: RequestHandler[] = [requireGroup('admin'), verifyCsrf];
@@ -360,13 +350,47 @@ export function createApiRouter(
     );
   });
 
+  // Diagrams from other tools are converted on the way in (server/bpmn/import.ts); the answer says what was converted
+  // and dropped, and lists the warnings (style) apart from the errors (what blocks execution).
   router.post('/processes', ...admin, async (req, res) => {
-    const result = await runtime.deploy(xmlBody(req), actorOf(req));
+    const imported = importedBody(req, knownGroups());
+    const check = await validateDeployment(imported.xml, deps.knownTopics ? new Set(deps.knownTopics) : undefined);
+    if (!check.ok) throw invalidBpmn([...imported.problems, ...check.problems], imported.conversion);
+    let result;
+    try {
+      result = await runtime.deploy(imported.xml, actorOf(req));
+    } catch (err) {
+      if (err instanceof RuntimeError && err.code === 'invalid_bpmn') {
+        throw invalidBpmn([...imported.problems, ...(err.details.problems ?? [])], imported.conversion);
+      }
+      throw err;
+    }
     const def = result.definition;
     res
       .status(result.created ? 201 : 200)
       .location(`/api/processes/${encodeURIComponent(result.key)}`)
-      .json({ key: result.key, created: result.created, ...versionJson(def) });
+      .json({
+        key: result.key,
+        created: result.created,
+        ...versionJson(def),
+        warnings: [...imported.problems, ...check.warnings],
+        encoding: imported.encoding,
+        conversion: imported.conversion,
+      });
+  });
+
+  // The modeler's 导入: a diagram from another tool, converted and checked as a deployment would be, not deployed.
+  router.post('/bpmn/import', ...admin, async (req, res) => {
+    const imported = importedBody(req, knownGroups());
+    const check = await validateDeployment(imported.xml, deps.knownTopics ? new Set(deps.knownTopics) : undefined);
+    const problems = [...imported.problems, ...(check.ok ? check.warnings : check.problems)];
+    res.json({
+      xml: imported.xml,
+      encoding: imported.encoding,
+      conversion: imported.conversion,
+      errors: problems.filter(isError),
+      warnings: problems.filter((p) => !isError(p)),
+    });
   });
 
   router.get('/processes/:key', ...auth, async (req, res) => {
@@ -598,7 +622,7 @@ export function createApiRouter(
   router.put('/drafts/:key', ...admin, async (req, res) => {
     const key = processKeyParam(req);
     const actor = actorOf(req);
-    const xml = xmlBody(req);
+    const xml = xmlText(req);
     const updatedAt = await drafts.save(key, actor.id, xml);
     res.json({ key, updatedAt, bytes: Buffer.byteLength(xml, 'utf8') });
   });

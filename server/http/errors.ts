@@ -1,18 +1,23 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import type { ConversionReport } from '../bpmn/import-convert.js';
 import { RuntimeError, statusOf, type Problem } from '../runtime/api.js';
 
 /**
- * Every API error is `{ "error": { "code", "message", "fields"?, "problems"? } }` with a Chinese message.
+ * Every API error is `{ "error": { "code", "message", "fields"?, "problems"? } }` with a Chinese message; a refused
+ * BPMN file also has `errors` and `warnings` (the problems apart) and `conversion` (what its import converted).
  * Stacks and internal messages are logged, never sent.
  */
 
 export interface ErrorDetails {
   fields?: Record<string, string>;
   problems?: Problem[];
+  errors?: Problem[];
+  warnings?: Problem[];
+  conversion?: ConversionReport;
 }
 
 export interface ErrorBody {
-  error: { code: string; message: string; fields?: Record<string, string>; problems?: Problem[] };
+  error: { code: string; message: string } & ErrorDetails;
 }
 
 /** An error with an HTTP status; `status`/`statusCode` make it understood by any express error handler. */
@@ -41,6 +46,9 @@ export function errorBody(code: string, message: string, details: ErrorDetails =
   const error: ErrorBody['error'] = { code, message };
   if (details.fields && Object.keys(details.fields).length) error.fields = details.fields;
   if (details.problems && details.problems.length) error.problems = details.problems;
+  if (details.errors) error.errors = details.errors;
+  if (details.warnings) error.warnings = details.warnings;
+  if (details.conversion) error.conversion = details.conversion;
   return { error };
 }
 

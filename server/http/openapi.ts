@@ -29,6 +29,9 @@ const schemas: Record<string, Schema> = {
           message: { type: 'string', description: 'Chinese message for people' },
           fields: { type: 'object', additionalProperties: { type: 'string' }, description: 'Message per field id' },
           problems: arrayOf(ref('Problem')),
+          errors: { ...arrayOf(ref('Problem')), description: 'invalid_bpmn: the problems that refuse the file (what blocks execution)' },
+          warnings: { ...arrayOf(ref('Problem')), description: 'invalid_bpmn: the problems that do not (style)' },
+          conversion: ref('Conversion'),
         },
       },
     },
@@ -37,11 +40,38 @@ const schemas: Record<string, Schema> = {
     type: 'object',
     required: ['code', 'message'],
     properties: {
-      code: { type: 'string' },
+      code: { type: 'string', description: 'e.g. xml/doctype, lint/platform/user-task-assignment, lint/label-required, import/unknown-group' },
       message: { type: 'string' },
       elementId: { type: 'string' },
       line: { type: 'integer' },
       column: { type: 'integer' },
+      severity: { enum: ['error', 'warning'], description: 'error (also when absent) refuses the deployment; warning does not' },
+    },
+  },
+  ConversionItem: {
+    type: 'object',
+    required: ['dialect', 'from', 'message'],
+    properties: {
+      dialect: { enum: ['camunda8', 'flowable', 'activiti', 'camunda7', 'bpmn'] },
+      elementId: { type: 'string' },
+      from: { type: 'string', description: 'What the file said, as written' },
+      to: { type: 'string', description: 'What it became (absent for what was dropped)' },
+      message: { type: 'string', description: 'Chinese sentence for the administrator' },
+    },
+  },
+  Conversion: {
+    type: 'object',
+    description: 'What the import converted to the platform writing (other tools, other encodings, other expression syntax) and what it dropped',
+    properties: { converted: arrayOf(ref('ConversionItem')), dropped: arrayOf(ref('ConversionItem')) },
+  },
+  ImportResult: {
+    type: 'object',
+    properties: {
+      xml: { type: 'string', description: 'The converted diagram, UTF-8' },
+      encoding: { type: 'string', description: 'The encoding the file was read in, e.g. UTF-8, GBK, ISO-8859-1, UTF-16LE' },
+      conversion: ref('Conversion'),
+      errors: { ...arrayOf(ref('Problem')), description: 'What would refuse its deployment (what blocks execution)' },
+      warnings: { ...arrayOf(ref('Problem')), description: 'What would not (style)' },
     },
   },
   Health: {
@@ -212,6 +242,9 @@ const schemas: Record<string, Schema> = {
         properties: {
           key: { type: 'string' },
           created: { type: 'boolean', description: 'false when identical XML was already deployed (that version is returned)' },
+          warnings: { ...arrayOf(ref('Problem')), description: 'What the checks remark without refusing (style: names, layout…)' },
+          encoding: { type: 'string', description: 'The encoding the file was read in' },
+          conversion: ref('Conversion'),
         },
       },
     ],
@@ -489,7 +522,7 @@ const taskId = pathParam('id', 'Task id (<instanceId>:<executionId>)');
 const xmlRequest = {
   required: true,
   content: {
-    'application/xml': { schema: { type: 'string' } },
+    'application/xml': { schema: { type: 'string', description: 'The file as it is: its bytes are read in the encoding its XML declaration names' } },
     'application/json': { schema: { type: 'object', required: ['xml'], properties: { xml: { type: 'string' } } } },
   },
 };
@@ -541,14 +574,28 @@ export function buildOpenApiDocument(options: { manualClock: boolean }): Record<
         summary: 'Deploy a BPMN file',
         access: 'admin',
         tags: ['processes'],
-        description: 'Identical XML returns the existing version with created:false (200). Invalid BPMN: 400 with problems.',
+        description:
+          'The bytes are read in the encoding the XML declaration names (UTF-8, UTF-16, ISO-8859-1, GBK, GB18030…) and what ' +
+          'Camunda 8, Flowable and Activiti write is converted first (`conversion`). Identical XML returns the existing version ' +
+          'with created:false (200), and the answer lists `warnings`. Invalid BPMN: 400 invalid_bpmn with `errors` (what blocks ' +
+          'execution), `warnings` (style), both in `problems`, and `conversion`.',
         requestBody: xmlRequest,
         responses: {
           201: json(ref('DeployResult'), 'New version deployed'),
           200: json(ref('DeployResult'), 'Identical XML already deployed'),
-          400: errorResponse('Invalid BPMN (problems)'),
+          400: errorResponse('Invalid BPMN (errors, warnings, conversion)'),
           413: E[413],
         },
+      }),
+    },
+    '/api/bpmn/import': {
+      post: op({
+        summary: 'Read and convert a diagram made elsewhere, and check it as a deployment would, without deploying it',
+        access: 'admin',
+        tags: ['modeler'],
+        description: 'What the modeler opens when a file is imported (导入). 400 invalid_bpmn only when the file cannot be read at all.',
+        requestBody: xmlRequest,
+        responses: { 200: json(ref('ImportResult')), 400: errorResponse('Unreadable file (encoding, XML safety)'), 413: E[413] },
       }),
     },
     '/api/processes/{key}': {
@@ -795,6 +842,7 @@ export function buildOpenApiDocument(options: { manualClock: boolean }): Record<
       version: '0.1.0',
       description:
         'JSON API of the community governance BPMN platform. Errors are `{ "error": { "code", "message", "fields"?, "problems"? } }` ' +
+        '(a refused BPMN file also has `errors`, `warnings` and `conversion`) ' +
         'with Chinese messages. Authenticate with the bearer token from POST /api/auth/login, or with the session cookie; ' +
         'unsafe requests authenticated by the cookie must send the X-CSRF-Token header.',
     },

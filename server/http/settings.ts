@@ -32,6 +32,8 @@ export interface AppDeps {
   db: Db;
   config: Config;
   clock: Clock;
+  /** Service handler names (the runtime's services): deploy and import checks name unknown ones. */
+  knownTopics?: readonly string[];
   /** Overrides of the settings read from the environment. */
   http?: Partial<HttpSettings>;
 }

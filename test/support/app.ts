@@ -35,6 +35,7 @@ export async function testApp(
     db: database.db,
     config: { ...readConfig({}), manualClock: true },
     clock,
+    knownTopics: Object.keys(options.services ?? {}),
     ...(options.http ? { http: options.http } : {}),
   };
   return { app: createApp(deps), runtime, clock, deps };
