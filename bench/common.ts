@@ -249,7 +249,8 @@ export async function startServer(mongodbUri: string, port?: number, extraEnv: R
   child.stderr!.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in 60 s:\n${log.slice(-3000)}`)), 60_000);
+    // Start-up reads every open task (25 s at 100k on an idle machine): a busy machine gets five minutes.
+    const timer = setTimeout(() => reject(new Error(`server did not start in 300 s:\n${log.slice(-3000)}`)), 300_000);
     const check = () => {
       if (/listening on/.test(log)) {
         clearTimeout(timer);

@@ -27,11 +27,12 @@ export function withinActorsUnit(unitPath: readonly string[] | undefined, actor:
 
 /**
  * May see an instance (its variables hold residents' data): admin, the user who started it, a user of its unit or a
- * unit above it, anyone who can see one of its open tasks, or anyone who has taken part in it (named in its audit). `audit`: the history, when the
+ * unit above it, anyone who can see one of its open tasks, anyone who has taken part in it (named in its audit), or
+ * anyone it was copied to (抄送). `audit`: the history, when the
  * caller has read it already.
  */
 export async function canViewInstance(
-  runtime: Pick<RuntimeApi, 'canAct' | 'getAudit'>,
+  runtime: Pick<RuntimeApi, 'canAct' | 'getAudit' | 'isCopiedTo'>,
   view: InstanceView,
   actor: Actor,
   audit?: AuditDoc[],
@@ -40,7 +41,8 @@ export async function canViewInstance(
   if (withinActorsUnit(view.instance.unitPath, actor)) return true;
   if (view.openTasks.some((t) => canViewTask(runtime, t, actor))) return true;
   const entries = audit ?? (await runtime.getAudit(view.instance._id));
-  return entries.some((e) => e.actor === actor.id);
+  if (entries.some((e) => e.actor === actor.id)) return true;
+  return runtime.isCopiedTo(view.instance._id, actor.id);
 }
 
 /** What a viewer may see of an instance's history, sign-offs and variables (see {@link reviewRedaction}). */

@@ -40,6 +40,8 @@ export interface UserTaskModel {
    * within one sub-process iteration must each be done by a different person (independent expert scores).
    */
   distinctPerformers?: boolean;
+  /** `<camunda:property name="cc" value="street-office,…" />`: roles a completed task is copied to (抄送), in the case's unit. */
+  cc?: string[];
 }
 
 export interface ServiceTaskModel {
@@ -239,6 +241,7 @@ export async function validateDeployment(xml: string, knownTopics?: Set<string>)
         documentation: documentationOf(element),
         multiInstance: is(element.loopCharacteristics, 'bpmn:MultiInstanceLoopCharacteristics'),
         distinctPerformers: taskProperty(element, 'distinctPerformers') === 'true',
+        cc: list(taskProperty(element, 'cc') ?? undefined),
       });
     } else if (is(element, 'bpmn:StartEvent')) {
       const form = extractFormSchema(element);

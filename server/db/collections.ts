@@ -10,6 +10,10 @@ import type {
   TaskDoc,
   UnitDoc,
   OrgAuditDoc,
+  MailboxDoc,
+  CopyDoc,
+  ReminderDoc,
+  TaskDraftDoc,
   UserDoc,
 } from './types.js';
 
@@ -28,6 +32,10 @@ export const COLLECTION_NAMES = {
   leases: 'leases',
   units: 'units',
   orgAudit: 'orgAudit',
+  mailboxes: 'mailboxes',
+  copies: 'copies',
+  reminders: 'reminders',
+  taskDrafts: 'taskDrafts',
 } as const;
 
 export interface Collections {
@@ -42,6 +50,10 @@ export interface Collections {
   leases: Collection<LeaseDoc>;
   units: Collection<UnitDoc>;
   orgAudit: Collection<OrgAuditDoc>;
+  mailboxes: Collection<MailboxDoc>;
+  copies: Collection<CopyDoc>;
+  reminders: Collection<ReminderDoc>;
+  taskDrafts: Collection<TaskDraftDoc>;
 }
 
 export function collections(db: Db): Collections {
@@ -57,6 +69,10 @@ export function collections(db: Db): Collections {
     leases: db.collection<LeaseDoc>(COLLECTION_NAMES.leases),
     units: db.collection<UnitDoc>(COLLECTION_NAMES.units),
     orgAudit: db.collection<OrgAuditDoc>(COLLECTION_NAMES.orgAudit),
+    mailboxes: db.collection<MailboxDoc>(COLLECTION_NAMES.mailboxes),
+    copies: db.collection<CopyDoc>(COLLECTION_NAMES.copies),
+    reminders: db.collection<ReminderDoc>(COLLECTION_NAMES.reminders),
+    taskDrafts: db.collection<TaskDraftDoc>(COLLECTION_NAMES.taskDrafts),
   };
 }
 
@@ -103,6 +119,9 @@ export const INDEXES: readonly IndexDef[] = [
   { collection: 'users', key: { unitId: 1 }, options: { name: 'unitId' } },
   { collection: 'units', key: { parentId: 1 }, options: { name: 'parentId' } },
   { collection: 'orgAudit', key: { at: -1 }, options: { name: 'at' } },
+  // 抄送我的, and who a case was copied to (they may see it).
+  { collection: 'copies', key: { user: 1, at: -1 }, options: { name: 'user_at' } },
+  { collection: 'copies', key: { instanceId: 1 }, options: { name: 'instanceId' } },
   // Unfinished steps (shared strategy): only commits that carry `open` are in this index.
   { collection: 'commits', key: { open: 1 }, options: { name: 'open', sparse: true } },
 ];

@@ -56,7 +56,7 @@ export type OutboxOp =
   | { op: 'insertAudit'; entries: AuditDoc[] }
   | { op: 'insertNotice'; notice: NoticeDoc }
   | { op: 'insertSignoff'; signoff: SignoffDoc }
-  | { op: 'assignTask'; taskId: string; assignee: string | null; rev: number }
+  | { op: 'assignTask'; taskId: string; assignee: string | null; rev: number; owner?: string | null }
   | { op: 'excludePerformer'; taskIds: string[]; user: string };
 
 /**
@@ -115,7 +115,7 @@ export interface InstanceDoc {
   incident: IncidentInfo | null;
   incidents: IncidentInfo[];
   /** User tasks waiting in the engine, and who holds each (the instance is the source of truth for claims). */
-  openTasks: { taskId: string; executionId: string; elementId: string; createdAt: Date; assignee?: string | null }[];
+  openTasks: { taskId: string; executionId: string; elementId: string; createdAt: Date; assignee?: string | null; owner?: string | null }[];
   /** The unit the case belongs to (server/org), null for a case of the whole organisation. */
   unitId: string | null;
   /** That unit and its ancestors, root first: who may see the case (a unit sees its subtree's cases). */
@@ -145,6 +145,8 @@ export interface TaskDoc {
   assignee: string | null;
   /** The revision of the step that last set `assignee`: a recovered older step never undoes a newer claim. */
   assignRev?: number;
+  /** While delegated (委派): the delegator, to whom the task returns when the delegate is done. */
+  owner?: string | null;
   dueAt: Date | null;
   priority: number;
   /**
@@ -284,4 +286,62 @@ export interface OrgAuditDoc {
   type: string;
   target: string;
   data: Record<string, unknown>;
+}
+
+export type MessageKind = 'remind' | 'cc' | 'return' | 'transfer' | 'delegate' | 'resolved';
+
+/** One stored message of a user's 站内消息 (server/runtime/mailbox.ts). */
+export interface StoredMessage {
+  /** Deterministic, so delivering the same message twice keeps one. */
+  id: string;
+  kind: MessageKind;
+  title: string;
+  text: string | null;
+  instanceId: string | null;
+  taskId: string | null;
+  by: string | null;
+  at: Date;
+  read: boolean;
+}
+
+/** A user's mailbox: `_id` = the user id; the newest messages first, at most MAILBOX_SIZE. */
+export interface MailboxDoc {
+  _id: string;
+  rev: number;
+  messages: StoredMessage[];
+  /** New-task and due-date notices (computed from the inbox) up to this time are read. */
+  readUntil: Date | null;
+  /** Computed notices read one by one (`task:<id>`, `due:<id>`, `overdue:<id>`), newest last. */
+  readIds: string[];
+}
+
+/** 抄送: a case copied to a user; `_id = <instanceId>:<user>` (a later copy of the same case updates it). */
+export interface CopyDoc {
+  _id: string;
+  instanceId: string;
+  taskId: string | null;
+  user: string;
+  by: string;
+  at: Date;
+  processName: string | null;
+  businessKey: string | null;
+  step: string | null;
+  note: string | null;
+}
+
+/** 催办: one per task and interval window, `_id = <taskId>:<window>` (the unique insert makes "once per interval" atomic). */
+export interface ReminderDoc {
+  _id: string;
+  taskId: string;
+  by: string;
+  at: Date;
+}
+
+/** 暂存: a task form saved without completing, `_id = <taskId>:<user>`. */
+export interface TaskDraftDoc {
+  _id: string;
+  taskId: string;
+  user: string;
+  values: Record<string, unknown>;
+  savedAt: Date;
 }

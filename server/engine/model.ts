@@ -15,6 +15,8 @@ export interface UserTaskModel {
   multiInstance: boolean;
   /** Each iteration of this multi-instance task (within one sub-process iteration) by a different person. */
   distinctPerformers?: boolean;
+  /** Roles a completed task is copied to (抄送), in the case's unit. */
+  cc?: string[];
 }
 
 export interface ServiceTaskModel {

@@ -20,6 +20,7 @@ import { csrfToken, rotateCsrfToken, verifyCsrf } from './csrf.js';
 import { apiErrorHandler, apiNotFound, badRequest, forbidden, HttpError, notFound, sendError } from './errors.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { mountOrgRoutes } from './org-routes.js';
+import { mountApprovalRoutes } from './approval-routes.js';
 import { OrgAdmin } from '../org/admin.js';
 import { isPlainObject, jsonBody, param } from './request-params.js';
 
@@ -166,6 +167,7 @@ function taskJson(task: TaskDoc) {
     isMultiInstance: task.isMultiInstance,
     loopIndex: task.loopIndex,
     subject: task.subject ?? null,
+    owner: task.owner ?? null,
   };
 }
 
@@ -236,6 +238,7 @@ export function createApiRouter(
   const auth: RequestHandler[] = [requireActor, verifyCsrf];
   const admin: RequestHandler[] = [requireGroup('admin'), verifyCsrf];
   mountOrgRoutes(router, { orgAdmin: new OrgAdmin(db, runtime, clock), runtime, admin });
+  mountApprovalRoutes(router, { runtime, db, auth });
 
   // ── public ──────────────────────────────────────────────────────────────────
 
@@ -528,8 +531,13 @@ export function createApiRouter(
   router.get('/tasks', ...auth, async (req, res) => {
     const actor = actorOf(req);
     const scope = query(req, 'scope') ?? 'mine';
-    if (scope !== 'mine' && scope !== 'candidate' && scope !== 'all') {
-      throw badRequest('scope 应为 mine、candidate 或 all', { scope: '取值无效' });
+    if (scope !== 'mine' && scope !== 'candidate' && scope !== 'all' && scope !== 'cc') {
+      throw badRequest('scope 应为 mine、candidate、all 或 cc', { scope: '取值无效' });
+    }
+    // 抄送我的: the cases copied to me, newest first.
+    if (scope === 'cc') {
+      const copies = await runtime.copiesFor(actor.id, queryInt(req, 'limit', 1, 200) ?? 50);
+      return res.json(copies.map((c) => ({ instanceId: c.instanceId, taskId: c.taskId, processName: c.processName, businessKey: c.businessKey, step: c.step, by: c.by, at: c.at, note: c.note })));
     }
     if (scope === 'all' && !isAdmin(actor)) throw forbidden('只有管理员可以查看全部任务');
     const status = query(req, 'status');
@@ -564,10 +572,16 @@ export function createApiRouter(
       ...taskJson(task),
       form: task.formSchema ?? null,
       case: await runtime.caseOf(view.instance, history),
+      draft: open ? await runtime.getDraft(task._id, actor.id) : null,
       actions: {
         claim: open && !task.assignee && can,
-        unclaim: open && task.assignee === actor.id,
+        unclaim: open && task.assignee === actor.id && !task.owner,
         complete: open && can,
+        transfer: open && can && !task.owner,
+        delegate: open && can && !task.owner,
+        cc: (open && can) || task.completedBy === actor.id,
+        remind: open && !can,
+        draft: open && can,
       },
     });
   });
@@ -587,7 +601,11 @@ export function createApiRouter(
       throw badRequest('variables 必须是对象', { variables: 'variables 必须是对象' });
     }
     const result = await runtime.complete(param(req, 'id'), body.variables ?? {}, actor, { rejectUnknownFields: true });
-    res.json({ task: taskJson(result.task), instance: instanceDetailJson(result.instance, actor) });
+    res.json({
+      task: taskJson(result.task),
+      instance: instanceDetailJson(result.instance, actor),
+      ...(result.delegationResolved ? { delegationResolved: true } : {}),
+    });
   });
 
   router.post('/tasks/:id/reassign', ...admin, async (req, res) => {

@@ -683,7 +683,7 @@ export function buildOpenApiDocument(options: { manualClock: boolean }): Record<
         tags: ['tasks'],
         description: 'scope=mine: claimed by me (or completed by me with status=completed); candidate: unclaimed tasks of my groups; all: administrators.',
         parameters: [
-          queryParam('scope', { enum: ['mine', 'candidate', 'all'], default: 'mine' }, 'Which tasks'),
+          queryParam('scope', { enum: ['mine', 'candidate', 'all', 'cc'], default: 'mine' }, 'Which tasks (cc: 抄送我的, the cases copied to me)'),
           queryParam('status', { enum: ['open', 'completed'], default: 'open' }, 'Task status'),
           queryParam('process', { type: 'string' }, 'Filter by process key'),
           queryParam('businessKey', { type: 'string' }, 'Filter by business key'),
@@ -766,6 +766,88 @@ export function buildOpenApiDocument(options: { manualClock: boolean }): Record<
   };
 
 
+  const reasonBody = (required: boolean) =>
+    jsonBody({ type: 'object', required: ['to', ...(required ? ['reason'] : [])], properties: { to: { type: 'string', description: 'User name' }, reason: { type: 'string', maxLength: 500 } } });
+  const brief = json({ type: 'object', properties: { id: { type: 'string' }, assignee: nullable('string'), owner: nullable('string'), status: { type: 'string' } } });
+  paths['/api/tasks/{id}/draft'] = {
+    put: op({
+      summary: '暂存: keep the form as typed without completing; GET /api/tasks/{id} returns it to its author as `draft`',
+      access: 'auth',
+      tags: ['approval'],
+      parameters: [taskId],
+      requestBody: jsonBody({ type: 'object', required: ['values'], properties: { values: { type: 'object' } } }),
+      responses: { 200: json({ type: 'object', properties: { savedAt: dateTime } }), 400: E[400], 403: E[403], 404: E[404], 409: E[409] },
+    }),
+  };
+  paths['/api/tasks/{id}/transfer'] = {
+    post: op({ summary: '转办: hand the task to another person (reason required)', access: 'auth', tags: ['approval'], parameters: [taskId], requestBody: reasonBody(true), responses: { 200: brief, 400: E[400], 403: E[403], 404: E[404], 409: E[409] } }),
+  };
+  paths['/api/tasks/{id}/delegate'] = {
+    post: op({
+      summary: '委派: another person does the work; their submission returns the task to the delegator as a draft',
+      access: 'auth',
+      tags: ['approval'],
+      parameters: [taskId],
+      requestBody: reasonBody(false),
+      responses: { 200: brief, 400: E[400], 403: E[403], 404: E[404], 409: E[409] },
+    }),
+  };
+  paths['/api/tasks/{id}/cc'] = {
+    post: op({
+      summary: '抄送: copy the case to people (user names) and roles (their holders in the case\'s unit)',
+      access: 'auth',
+      tags: ['approval'],
+      parameters: [taskId],
+      requestBody: jsonBody({ type: 'object', properties: { users: arrayOf({ type: 'string' }), groups: arrayOf({ type: 'string' }), note: { type: 'string' } } }),
+      responses: { 200: json({ type: 'object', properties: { copied: arrayOf({ type: 'string' }) } }), 400: E[400], 403: E[403], 404: E[404] },
+    }),
+  };
+  paths['/api/tasks/{id}/remind'] = {
+    post: op({
+      summary: '催办: remind whoever can act on the task; at most once per interval (REMIND_INTERVAL_MINUTES, 60)',
+      access: 'auth',
+      tags: ['approval'],
+      parameters: [taskId],
+      responses: { 200: json({ type: 'object', properties: { reminded: arrayOf({ type: 'string' }), nextAllowedAt: dateTime } }), 400: E[400], 403: E[403], 404: E[404], 409: E[409], 429: errorResponse('Reminded within the interval') },
+    }),
+  };
+  paths['/api/instances/{id}/withdraw'] = {
+    post: op({
+      summary: '撤回: the starter cancels the case while nobody else has acted on it (reason required)',
+      access: 'auth',
+      tags: ['approval'],
+      parameters: [instanceId],
+      requestBody: jsonBody({ type: 'object', required: ['reason'], properties: { reason: { type: 'string' } } }),
+      responses: { 200: json({ type: 'object', properties: { id: { type: 'string' }, status: { const: 'cancelled' } } }), 400: E[400], 403: E[403], 404: E[404], 409: errorResponse('Somebody else has acted on it, or it has ended') },
+    }),
+  };
+  paths['/api/messages'] = {
+    get: op({
+      summary: '站内消息: stored messages (reminders, copies, transfers, delegations) and notices of new tasks and due dates, newest first',
+      access: 'auth',
+      tags: ['messages'],
+      responses: { 200: json({ type: 'object', properties: { unread: { type: 'integer' }, items: arrayOf({ type: 'object' }) } }) },
+    }),
+  };
+  paths['/api/messages/{id}/read'] = {
+    post: op({ summary: 'Mark one message read', access: 'auth', tags: ['messages'], parameters: [pathParam('id', 'Message id')], responses: { 204: { description: 'Read' } } }),
+  };
+  paths['/api/messages/read-all'] = {
+    post: op({ summary: 'Mark every message read', access: 'auth', tags: ['messages'], responses: { 204: { description: 'Read' } } }),
+  };
+  paths['/api/users'] = {
+    get: op({
+      summary: 'The person picker: enabled users by name, role or unit (at most 20)',
+      access: 'auth',
+      tags: ['approval'],
+      parameters: [
+        queryParam('q', { type: 'string' }, 'Part of the user name or display name'),
+        queryParam('group', { type: 'string' }, 'A role id'),
+        queryParam('unitId', { type: 'string' }, 'A unit: its users and those of the units under it'),
+      ],
+      responses: { 200: json(arrayOf({ type: 'object', properties: { id: { type: 'string' }, displayName: { type: 'string' }, unitId: nullable('string'), unitName: nullable('string'), roles: arrayOf({ type: 'string' }) } })) },
+    }),
+  };
   const unitId = pathParam('id', 'Unit id');
   const userId = pathParam('id', 'User id (the user name)');
   paths['/api/admin/units'] = {

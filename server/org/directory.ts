@@ -1,5 +1,5 @@
 import type { Collections } from '../db/collections.js';
-import { OrgSnapshot } from './scoping.js';
+import { OrgSnapshot, UNIT_SEPARATOR } from './scoping.js';
 
 /** How long another server's change of units or users may go unseen here (as the auth cache, server/auth/cache.ts). */
 const DEFAULT_TTL_MS = 5_000;
@@ -46,13 +46,24 @@ export class OrgDirectory {
       this.collections.users.find({}, { projection: { unitId: 1, groups: 1, disabled: 1 } }).toArray(),
     ]);
     const roles = new Map<string, Set<string>>();
+    const members = new Map<string, string[]>();
+    const add = (key: string, user: string) => {
+      const list = members.get(key) ?? [];
+      list.push(user);
+      members.set(key, list);
+    };
     for (const user of users) {
-      if (user.disabled || !user.unitId) continue;
+      if (user.disabled) continue;
+      for (const g of user.groups ?? []) {
+        add(g, user._id);
+        if (user.unitId) add(`${g}${UNIT_SEPARATOR}${user.unitId}`, user._id);
+      }
+      if (!user.unitId) continue;
       const set = roles.get(user.unitId) ?? new Set<string>();
       for (const g of user.groups ?? []) set.add(g);
       roles.set(user.unitId, set);
     }
     units.sort((a, b) => a.path.length - b.path.length || a.name.localeCompare(b.name, 'zh-CN') || a._id.localeCompare(b._id));
-    return new OrgSnapshot(units, roles);
+    return new OrgSnapshot(units, roles, members);
   }
 }

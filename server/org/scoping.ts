@@ -23,6 +23,8 @@ export class OrgSnapshot {
   constructor(
     readonly units: readonly UnitDoc[],
     private readonly roles: ReadonlyMap<string, ReadonlySet<string>>,
+    /** Enabled users by candidate-group key (`role@unit`, and the plain role for all its holders). */
+    private readonly members: ReadonlyMap<string, readonly string[]> = new Map(),
   ) {
     this.byId = new Map(units.map((u) => [u._id, u]));
     for (const unit of units) {
@@ -114,6 +116,11 @@ export class OrgSnapshot {
       level = level.flatMap((u) => this.children.get(u._id) ?? []);
     }
     return [unitId];
+  }
+
+  /** The enabled users a candidate-group key reaches: `role@unit` its holders in that unit, a plain role all holders. */
+  membersOf(key: string): readonly string[] {
+    return this.members.get(key) ?? [];
   }
 
   /** The unit a user acts for by default: their own, or for an organisation the territorial unit it is attached to. */

@@ -1,6 +1,7 @@
 import type { Problem } from '../bpmn/problem.js';
 import type { OrgDirectory } from '../org/directory.js';
-import type { AuditDoc, DefinitionDoc, InstanceDoc, InstanceStatus, NoticeDoc, SignoffDoc, TaskDoc } from '../db/types.js';
+import type { AuditDoc, CopyDoc, DefinitionDoc, InstanceDoc, InstanceStatus, NoticeDoc, SignoffDoc, TaskDoc } from '../db/types.js';
+import type { Message } from './mailbox.js';
 
 /**
  * What the runtime offers the HTTP and web layers. Every method is one unit of work; errors are RuntimeError
@@ -25,6 +26,7 @@ export type RuntimeErrorCode =
   | 'conflict'
   | 'incident'
   | 'unavailable'
+  | 'rate_limited'
   | 'bad_request';
 
 /** A deployment's problems travel in a RuntimeError's details as the deploy checks report them. */
@@ -54,6 +56,8 @@ export function statusOf(code: RuntimeErrorCode): number {
       return 422;
     case 'unavailable':
       return 503;
+    case 'rate_limited':
+      return 429;
     default:
       return 400;
   }
@@ -163,7 +167,30 @@ export interface RuntimeApi {
     input: unknown,
     actor: Actor,
     options?: { rejectUnknownFields?: boolean },
-  ): Promise<{ task: TaskDoc; instance: InstanceView }>;
+  ): Promise<{ task: TaskDoc; instance: InstanceView; delegationResolved?: boolean }>;
+
+  // ── approval actions (server/runtime/commands/approval.ts) ──
+  /** 转办 to the user named `to`, with a reason. */
+  transfer(taskId: string, to: unknown, reason: unknown, actor: Actor): Promise<TaskDoc>;
+  /** 委派 to `to`: their submission returns the task to the actor, as a draft to check and submit. */
+  delegate(taskId: string, to: unknown, reason: unknown, actor: Actor): Promise<TaskDoc>;
+  /** 撤回: the starter cancels the case while nobody else has acted on it. */
+  withdraw(instanceId: string, reason: unknown, actor: Actor): Promise<InstanceView>;
+  /** 抄送 to users (names) and roles (the holders in the case's unit). */
+  copy(taskId: string, input: { users?: unknown; groups?: unknown; note?: unknown }, actor: Actor): Promise<{ copied: string[] }>;
+  /** 催办 the people who can act; `rate_limited` within the interval. */
+  remind(taskId: string, actor: Actor): Promise<{ reminded: string[]; nextAllowedAt: Date }>;
+  /** 暂存 the form as typed; the draft is the author's. */
+  saveDraft(taskId: string, values: unknown, actor: Actor): Promise<Date>;
+  getDraft(taskId: string, userId: string): Promise<{ values: Record<string, unknown>; savedAt: Date } | null>;
+  /** 抄送我的: the cases copied to the user, newest first. */
+  copiesFor(userId: string, limit?: number): Promise<CopyDoc[]>;
+  /** Whether the case was copied to the user (they may see it). */
+  isCopiedTo(instanceId: string, userId: string): Promise<boolean>;
+  /** 站内消息, newest first, and how many are unread. */
+  messages(actor: Actor): Promise<{ items: Message[]; unread: number }>;
+  markMessageRead(actor: Actor, id: string): Promise<void>;
+  markAllMessagesRead(actor: Actor): Promise<void>;
 
   retry(instanceId: string, actor: Actor, reason: string): Promise<InstanceView>;
   cancel(instanceId: string, actor: Actor, reason: string): Promise<InstanceView>;

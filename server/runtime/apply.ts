@@ -40,7 +40,7 @@ export class DerivedWriter {
           for (const id of op.taskIds) work.push(this.tasks.update(id, { $set: { status: op.status, completedAt: op.at, completedBy: op.by } }));
           break;
         case 'assignTask':
-          work.push(options.replay ? this.replayAssign(op) : this.tasks.update(op.taskId, { $set: { assignee: op.assignee, assignRev: op.rev } }));
+          work.push(options.replay ? this.replayAssign(op) : this.tasks.update(op.taskId, { $set: assignment(op) }));
           break;
         case 'excludePerformer':
           for (const id of op.taskIds) work.push(this.tasks.update(id, { $addToSet: { excludedUsers: op.user } }));
@@ -64,12 +64,16 @@ export class DerivedWriter {
   private async replayAssign(op: Extract<OutboxOp, { op: 'assignTask' }>): Promise<void> {
     const task = await this.collections.tasks.findOne({ _id: op.taskId }, { projection: { assignRev: 1 } });
     if (task && (task.assignRev ?? 0) >= op.rev) return;
-    await this.tasks.update(op.taskId, { $set: { assignee: op.assignee, assignRev: op.rev } });
+    await this.tasks.update(op.taskId, { $set: assignment(op) });
   }
 
   drain(): Promise<void> {
     return Promise.all([this.tasks.drain(), this.audit.drain(), this.notices.drain(), this.signoffs.drain()]).then(() => undefined);
   }
+}
+
+function assignment(op: Extract<OutboxOp, { op: 'assignTask' }>): Partial<TaskDoc> {
+  return { assignee: op.assignee, assignRev: op.rev, ...(op.owner !== undefined ? { owner: op.owner } : {}) };
 }
 
 /** Insert a document with a deterministic id; one already there (a step applied again) is left as it is. */

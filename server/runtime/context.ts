@@ -1,6 +1,7 @@
 import type { Collections } from '../db/collections.js';
 import type { Clock } from '../engine/clock.js';
 import type { OrgDirectory } from '../org/directory.js';
+import type { Mailbox } from './mailbox.js';
 import type { ServiceHandler } from '../services/types.js';
 import type { DefinitionStore } from './definitions.js';
 import type { ReadModel } from './read-model/read-model.js';
@@ -16,6 +17,8 @@ export interface RuntimeContext {
   readModel: ReadModel;
   /** Units and roles, to offer each new task to the people of its case's unit. */
   org: OrgDirectory;
+  /** 站内消息 (server/runtime/mailbox.ts). */
+  mailbox: Mailbox;
   /** Whether the database answers queries on fields other than `_id` from an index (MongoDB: yes; FerretDB: no). */
   indexedReads: boolean;
 }

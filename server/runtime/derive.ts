@@ -20,6 +20,8 @@ export interface OpenTaskRef {
   createdAt: Date;
   /** Who holds the task: set by the process (assignee) or by a claim; null while it sits in the group pool. */
   assignee?: string | null;
+  /** While delegated (委派): who delegated it and gets it back when the delegate is done. */
+  owner?: string | null;
 }
 
 export interface StepContext {
@@ -29,8 +31,8 @@ export interface StepContext {
   actorGroups?: string[];
   /** The task this step completed, if any. */
   completed?: { task: TaskDoc; values: Record<string, unknown> };
-  /** A claim, release or reassignment made by this step. */
-  assign?: { taskId: string; assignee: string | null };
+  /** A claim, release, reassignment, transfer or delegation made by this step (`owner`: the delegator, or null). */
+  assign?: { taskId: string; assignee: string | null; owner?: string | null };
   /** Extra audit entries of the step (instance started, admin action). */
   audit?: { type: string; elementId?: string | null; taskId?: string | null; data?: Record<string, unknown> }[];
   /** The organisation, to offer new tasks to the people of the case's unit (server/org/scoping.ts). */
@@ -78,8 +80,9 @@ export function deriveStep(
     const known = previous.get(wait.executionId);
     if (known) {
       if (ctx.assign?.taskId === known.taskId) {
-        openTasks.push({ ...known, assignee: ctx.assign.assignee });
-        outbox.push({ op: 'assignTask', taskId: known.taskId, assignee: ctx.assign.assignee, rev });
+        const owner = ctx.assign.owner !== undefined ? ctx.assign.owner : (known.owner ?? null);
+        openTasks.push({ ...known, assignee: ctx.assign.assignee, ...(owner ? { owner } : { owner: null }) });
+        outbox.push({ op: 'assignTask', taskId: known.taskId, assignee: ctx.assign.assignee, rev, owner });
       } else {
         openTasks.push(known);
       }

@@ -8,6 +8,7 @@ import { DerivedWriter } from './apply.js';
 import { cancelInstance, retryInstance } from './commands/admin.js';
 import { claimTask, reassignTask, unclaimTask } from './commands/assign.js';
 import { completeTask } from './commands/complete.js';
+import { copyTask, DEFAULT_REMIND_INTERVAL_MINUTES, delegateTask, remindTask, saveTaskDraft, transferTask, withdrawInstance } from './commands/approval.js';
 import { startInstance } from './commands/start.js';
 import { fireDueTimers } from './commands/timers.js';
 import { CommitLog } from './commit-log.js';
@@ -15,6 +16,7 @@ import type { RuntimeContext } from './context.js';
 import { DefinitionStore } from './definitions.js';
 import { InstanceStore } from './instance-store.js';
 import { OrgDirectory } from '../org/directory.js';
+import { Mailbox } from './mailbox.js';
 import { Queries } from './queries.js';
 import { IndexedReadModel } from './read-model/indexed.js';
 import { MemoryReadModel } from './read-model/memory.js';
@@ -37,6 +39,8 @@ export interface RuntimeOptions {
    */
   strategy?: Strategy;
   faults?: UnitOfWorkOptions['faults'];
+  /** 催办 at most once per this many minutes per task (default {@link DEFAULT_REMIND_INTERVAL_MINUTES}). */
+  remindIntervalMinutes?: number;
 }
 
 /**
@@ -49,6 +53,8 @@ export class Runtime implements RuntimeApi {
   readonly strategy: Strategy;
   /** The organisation tree and its roles, as the runtime scopes tasks by it (server/org). */
   readonly org: OrgDirectory;
+  readonly mailbox: Mailbox;
+  private readonly remindIntervalMinutes: number;
   private readonly ctx: RuntimeContext;
   private readonly queries: Queries;
 
@@ -66,7 +72,9 @@ export class Runtime implements RuntimeApi {
       ...(options.faults ? { faults: options.faults } : {}),
     });
     this.org = new OrgDirectory(this.collections);
-    this.ctx = { collections: this.collections, definitions: this.definitions, clock: options.clock, services: options.services, work, readModel, indexedReads, org: this.org };
+    this.mailbox = new Mailbox(this.collections);
+    this.remindIntervalMinutes = options.remindIntervalMinutes ?? DEFAULT_REMIND_INTERVAL_MINUTES;
+    this.ctx = { collections: this.collections, definitions: this.definitions, clock: options.clock, services: options.services, work, readModel, indexedReads, org: this.org, mailbox: this.mailbox };
     this.queries = new Queries(this.ctx);
   }
 
@@ -125,6 +133,33 @@ export class Runtime implements RuntimeApi {
   reassign = (taskId: string, assignee: string | null, actor: Actor, reason: string) => reassignTask(this.ctx, this.queries, taskId, assignee, actor, reason);
   complete = (taskId: string, input: unknown, actor: Actor, options: { rejectUnknownFields?: boolean } = {}) =>
     completeTask(this.ctx, this.queries, taskId, input, actor, options);
+
+  // ── approval actions ──
+  transfer = (taskId: string, to: unknown, reason: unknown, actor: Actor) => transferTask(this.ctx, this.queries, taskId, to, reason, actor);
+  delegate = (taskId: string, to: unknown, reason: unknown, actor: Actor) => delegateTask(this.ctx, this.queries, taskId, to, reason, actor);
+  withdraw = async (instanceId: string, reason: unknown, actor: Actor) => {
+    await withdrawInstance(this.ctx, instanceId, reason, actor, await this.queries.getAudit(instanceId));
+    return this.getInstance(instanceId);
+  };
+  copy = (taskId: string, input: { users?: unknown; groups?: unknown; note?: unknown }, actor: Actor) => copyTask(this.ctx, this.queries, taskId, input, actor);
+  remind = (taskId: string, actor: Actor) => remindTask(this.ctx, this.queries, taskId, actor, this.remindIntervalMinutes);
+  saveDraft = (taskId: string, values: unknown, actor: Actor) => saveTaskDraft(this.ctx, this.queries, taskId, values, actor);
+  getDraft = async (taskId: string, userId: string) => {
+    const doc = await this.collections.taskDrafts.findOne({ _id: `${taskId}:${userId}` });
+    return doc ? { values: doc.values, savedAt: doc.savedAt } : null;
+  };
+  copiesFor = (userId: string, limit = 100) => this.collections.copies.find({ user: userId }).sort({ at: -1 }).limit(Math.min(Math.max(limit, 1), 500)).toArray();
+  isCopiedTo = async (instanceId: string, userId: string) => !!(await this.collections.copies.findOne({ _id: `${instanceId}:${userId}` }, { projection: { _id: 1 } }));
+  messages = async (actor: Actor) => {
+    const [mine, offered] = await Promise.all([
+      this.listTasks(actor, { scope: 'mine', limit: 200 }),
+      this.listTasks(actor, { scope: 'candidate', limit: 200 }),
+    ]);
+    const items = await this.mailbox.list(actor.id, [...mine, ...offered], this.clock.now());
+    return { items, unread: items.filter((m) => !m.read).length };
+  };
+  markMessageRead = (actor: Actor, id: string) => this.mailbox.markRead(actor.id, id);
+  markAllMessagesRead = (actor: Actor) => this.mailbox.markAllRead(actor.id, this.clock.now());
 
   // ── notices ──
   listNotices = (query: { current?: boolean; limit?: number; unitWithin?: string }) => this.queries.listNotices(query);

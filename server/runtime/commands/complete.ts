@@ -6,6 +6,7 @@ import { engineStep } from '../engine-step.js';
 import type { Queries } from '../queries.js';
 import { canAct, checkTaskInput, refuseRepeatPerformer, refuseUnknownFields, refuseUnstorableValues } from '../task-input.js';
 import { actorGroupKeys } from '../../org/scoping.js';
+import { recordCopies, resolveDelegation } from './approval.js';
 import { stepChange } from './step-change.js';
 
 /** Completes a user task with the submitted values: one engine step, committed. */
@@ -16,12 +17,19 @@ export async function completeTask(
   input: unknown,
   actor: Actor,
   options: { rejectUnknownFields?: boolean } = {},
-): Promise<{ task: TaskDoc; instance: InstanceView }> {
+): Promise<{ task: TaskDoc; instance: InstanceView; delegationResolved?: boolean }> {
   refuseUnstorableValues(input);
   const task = await queries.getTask(taskId);
   if (task.status !== 'open') throw new RuntimeError('conflict', '该任务已办结，不能重复提交');
   if (!canAct(task, actor)) throw new RuntimeError('forbidden', '这不是您的任务');
   if (options.rejectUnknownFields) refuseUnknownFields(task.formSchema as FormSchema | null, input);
+  // A delegate's submission goes back to the delegator (委派), who completes the task.
+  if (task.owner && task.assignee === actor.id && task.owner !== actor.id) {
+    const view = await queries.getInstance(task.instanceId);
+    const values = checkTaskInput(task, input, view.instance);
+    const back = await resolveDelegation(ctx, queries, task, values, actor);
+    return { task: back, instance: await queries.getInstance(task.instanceId), delegationResolved: true };
+  }
   const definition = await ctx.definitions.runnableById(`${task.processKey}:${task.version}`);
   const committed = await ctx.work.run(task.instanceId, async (instance) => {
     if (instance.status === 'cancelled' || instance.status === 'completed') throw new RuntimeError('conflict', '流程已结束');
@@ -37,5 +45,14 @@ export async function completeTask(
   });
   const close = committed!.outbox.find((op): op is Extract<OutboxOp, { op: 'closeTasks' }> => op.op === 'closeTasks' && op.taskIds.includes(task._id));
   const done: TaskDoc = close ? { ...task, status: close.status, completedAt: close.at, completedBy: close.by } : await queries.getTask(taskId);
+  await ctx.collections.taskDrafts.deleteOne({ _id: `${task._id}:${actor.id}` });
+  // 抄送 named by the diagram (`cc`): the roles' holders in the case's unit.
+  const cc = definition.model.userTasks.get(task.elementId)?.cc ?? [];
+  if (cc.length) {
+    const org = await ctx.org.snapshot();
+    const unit = committed!.after.unitId ?? null;
+    const users = [...new Set(org.candidateGroups(cc, unit).flatMap((k) => org.membersOf(k)))].filter((u) => u !== actor.id);
+    await recordCopies(ctx, done, users, actor, null);
+  }
   return { task: done, instance: await queries.viewOf(committed!) };
 }

@@ -1,0 +1,184 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { ProcessDriver, type TaskJson } from './support/process-driver.js';
+
+// The approval actions (issue 16) on P3 四议两公开 through the API, as the demo organisation's people: 幸福社区's
+// party committee (`party-committee`) and residents' committee (`residents-committee`), its street office, another
+// community's committee (`hexie-rc`) and another street (`guangming-street`).
+
+let d: ProcessDriver;
+
+beforeAll(async () => {
+  d = await ProcessDriver.create('approval_actions', '2026-03-02T09:00:00+08:00');
+});
+
+afterAll(async () => {
+  await d?.close();
+});
+
+const proposal = (subject: string) => ({ subject, content: '内容', budget: 1000, reasons: '理由' });
+const joint = { jointMeetingDate: '2026-03-02', jointAttendees: '7 人', decision: 'approve', opinion: '同意' };
+
+async function as(username: string, method: 'get' | 'post' | 'put', url: string, body?: unknown) {
+  const req = request(d.app)[method](url).set('Authorization', `Bearer ${await d.token(username)}`);
+  return body === undefined ? req : req.send(body as object);
+}
+
+async function started(bk: string): Promise<{ id: string; task: TaskJson }> {
+  const inst = await d.start('party-committee', 'four-deliberations', proposal(bk), bk);
+  return { id: inst.id, task: inst.openTasks[0]! };
+}
+
+const url = (taskId: string, action: string) => `/api/tasks/${encodeURIComponent(taskId)}/${action}`;
+
+async function audit(instanceId: string) {
+  return (await d.get('admin', `/api/instances/${encodeURIComponent(instanceId)}/audit`)).body as { type: string; actor: string; data: Record<string, unknown> }[];
+}
+
+describe('暂存', () => {
+  it('keeps the typed form for its author only, and is refused to whoever may not handle the task', async () => {
+    const { task } = await started('AP-draft');
+    const saved = await as('residents-committee', 'put', url(task.id, 'draft'), { values: { jointAttendees: '草稿：到会 7 人' } });
+    expect(saved.status).toBe(200);
+    const mine = await as('residents-committee', 'get', `/api/tasks/${encodeURIComponent(task.id)}`);
+    expect(mine.body.draft.values).toEqual({ jointAttendees: '草稿：到会 7 人' });
+    expect(mine.body.actions).toMatchObject({ draft: true, transfer: true, delegate: true, remind: false });
+    expect((await as('party-committee', 'get', `/api/tasks/${encodeURIComponent(task.id)}`)).body.draft).toBeNull();
+    expect((await as('hexie-rc', 'put', url(task.id, 'draft'), { values: {} })).status).toBe(403);
+    expect((await as('residents-committee', 'put', url(task.id, 'draft'), { values: 'x' })).status).toBe(400);
+    // completing it removes the draft
+    await d.complete('residents-committee', task.instanceId, 'jointMeeting', joint);
+    const after = await as('residents-committee', 'get', `/api/tasks/${encodeURIComponent(task.id)}`);
+    expect(after.body.draft).toBeNull();
+  });
+});
+
+describe('转办', () => {
+  it('hands a task to another person with a reason, audited and told to them', async () => {
+    const { id, task } = await started('AP-transfer');
+    await d.claim('residents-committee', task);
+    expect((await as('residents-committee', 'post', url(task.id, 'transfer'), { to: 'party-committee' })).body.error.fields).toEqual({ reason: '请填写操作原因' });
+    expect((await as('residents-committee', 'post', url(task.id, 'transfer'), { to: 'nobody', reason: '出差' })).body.error.fields).toEqual({ to: '用户不存在或已停用' });
+    expect((await as('residents-committee', 'post', url(task.id, 'transfer'), { to: 'residents-committee', reason: '出差' })).body.error.fields).toEqual({ to: '不能选择自己' });
+    // only the holder may
+    expect((await as('party-committee', 'post', url(task.id, 'transfer'), { to: 'hexie-rc', reason: '出差' })).status).toBe(403);
+    expect((await as('hexie-rc', 'post', url(task.id, 'transfer'), { to: 'party-committee', reason: '出差' })).status).toBe(403);
+
+    const moved = await as('residents-committee', 'post', url(task.id, 'transfer'), { to: 'party-committee', reason: '本人出差，转党组织办理' });
+    expect(moved.status).toBe(200);
+    expect(moved.body).toMatchObject({ assignee: 'party-committee', owner: null, status: 'open' });
+    expect((await audit(id)).find((e) => e.type === 'task.transferred')).toMatchObject({
+      actor: 'residents-committee',
+      data: { from: 'residents-committee', to: 'party-committee', reason: '本人出差，转党组织办理' },
+    });
+    const inbox = await as('party-committee', 'get', '/api/messages');
+    expect(inbox.body.items.find((m: { kind: string }) => m.kind === 'transfer')).toMatchObject({ title: '转办给您：“两委”联席会议商议（AP-transfer）', text: '本人出差，转党组织办理', read: false, by: 'residents-committee' });
+    // the former holder can no longer complete it; the new one can
+    expect((await as('residents-committee', 'post', url(task.id, 'complete'), { variables: joint })).status).toBe(403);
+    expect((await as('party-committee', 'post', url(task.id, 'complete'), { variables: joint })).status).toBe(200);
+  });
+});
+
+describe('委派', () => {
+  it('the delegate works, then the task returns to the delegator with their values as a draft to submit', async () => {
+    const { id, task } = await started('AP-delegate');
+    await d.claim('party-committee', task);
+    const delegated = await as('party-committee', 'post', url(task.id, 'delegate'), { to: 'residents-committee', reason: '请居委会整理会议记录' });
+    expect(delegated.body).toMatchObject({ assignee: 'residents-committee', owner: 'party-committee' });
+    // a delegated task is neither transferred nor delegated again
+    expect((await as('residents-committee', 'post', url(task.id, 'transfer'), { to: 'street-office', reason: 'x' })).status).toBe(409);
+    expect((await as('party-committee', 'post', url(task.id, 'complete'), { variables: joint })).status).toBe(403);
+    // a wrong submission by the delegate is refused at the field, as any completion
+    const wrong = await as('residents-committee', 'post', url(task.id, 'complete'), { variables: { ...joint, jointMeetingDate: '' } });
+    expect(wrong.status).toBe(400);
+    const done = await as('residents-committee', 'post', url(task.id, 'complete'), { variables: { ...joint, jointAttendees: '居委会整理：到会 7 人' } });
+    expect(done.status).toBe(200);
+    expect(done.body.delegationResolved).toBe(true);
+    expect(done.body.task).toMatchObject({ status: 'open', assignee: 'party-committee', owner: null });
+    const back = await as('party-committee', 'get', `/api/tasks/${encodeURIComponent(task.id)}`);
+    expect(back.body.draft.values).toMatchObject({ jointAttendees: '居委会整理：到会 7 人' });
+    const messages = (await as('party-committee', 'get', '/api/messages')).body.items as { kind: string; title: string }[];
+    expect(messages.find((m) => m.kind === 'resolved')?.title).toBe('委派已办理，请复核提交：“两委”联席会议商议（AP-delegate）');
+    const finished = await d.complete('party-committee', id, 'jointMeeting', { ...joint, jointAttendees: '居委会整理：到会 7 人' });
+    expect(finished.openTasks.map((t) => t.elementId)).toEqual(['partyMeeting']);
+    const types = (await audit(id)).map((e) => e.type);
+    expect(types).toEqual(expect.arrayContaining(['task.delegated', 'task.resolved', 'task.completed']));
+  });
+});
+
+describe('撤回', () => {
+  it('the starter withdraws while nobody else has acted; afterwards 409; others 403', async () => {
+    const early = await started('AP-withdraw');
+    expect((await as('residents-committee', 'post', `/api/instances/${early.id}/withdraw`, { reason: '误发起' })).status).toBe(403);
+    expect((await as('party-committee', 'post', `/api/instances/${early.id}/withdraw`, {})).body.error.fields).toEqual({ reason: '请填写操作原因' });
+    const ok = await as('party-committee', 'post', `/api/instances/${early.id}/withdraw`, { reason: '误发起，重新提议' });
+    expect(ok.status).toBe(200);
+    expect(ok.body.status).toBe('cancelled');
+    expect((await d.instance(early.id)).openTasks).toEqual([]);
+    expect((await audit(early.id)).find((e) => e.type === 'instance.withdrawn')).toMatchObject({ actor: 'party-committee', data: { reason: '误发起，重新提议' } });
+    expect((await as('party-committee', 'post', `/api/instances/${early.id}/withdraw`, { reason: '再撤' })).status).toBe(409);
+
+    const late = await started('AP-withdraw-late');
+    await d.claim('residents-committee', late.task);
+    const refused = await as('party-committee', 'post', `/api/instances/${late.id}/withdraw`, { reason: '误发起' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toContain('已有人办理过该流程');
+  });
+});
+
+describe('抄送', () => {
+  it('copies the case to people and roles, who then may see it and find it under 抄送我的', async () => {
+    const { id, task } = await started('AP-cc');
+    expect((await as('guangming-street', 'get', `/api/instances/${id}`)).status).toBe(403);
+    expect((await as('residents-committee', 'post', url(task.id, 'cc'), {})).body.error.fields).toEqual({ users: '请选择抄送的人员或角色' });
+    expect((await as('hexie-rc', 'post', url(task.id, 'cc'), { users: ['street-office'] })).status).toBe(403);
+    const copied = await as('residents-committee', 'post', url(task.id, 'cc'), { users: ['guangming-street'], groups: ['street-office'], note: '请知悉' });
+    expect(copied.status).toBe(200);
+    expect(copied.body.copied.sort()).toEqual(['guangming-street', 'street-office']);
+    expect((await as('guangming-street', 'get', `/api/instances/${id}`)).status).toBe(200);
+    const cc = await as('guangming-street', 'get', '/api/tasks?scope=cc');
+    expect(cc.body).toEqual([expect.objectContaining({ instanceId: id, businessKey: 'AP-cc', step: '“两委”联席会议商议', by: 'residents-committee', note: '请知悉' })]);
+    expect((await audit(id)).find((e) => e.type === 'task.copied')?.data).toMatchObject({ note: '请知悉' });
+    const message = ((await as('street-office', 'get', '/api/messages')).body.items as { kind: string; title: string }[]).find((m) => m.kind === 'cc');
+    expect(message?.title).toBe('抄送：“两委”联席会议商议（AP-cc）');
+  });
+});
+
+describe('催办', () => {
+  it('reminds whoever can act, once per interval; only people who see the case may; not one\'s own task', async () => {
+    const { task } = await started('AP-remind');
+    expect((await as('guangming-street', 'post', url(task.id, 'remind'))).status).toBe(403);
+    expect((await as('residents-committee', 'post', url(task.id, 'remind'))).status).toBe(400);
+    const first = await as('street-office', 'post', url(task.id, 'remind'));
+    expect(first.status).toBe(200);
+    expect(first.body.reminded.sort()).toEqual(['party-committee', 'residents-committee']);
+    const again = await as('party-committee', 'post', `/api/instances/${task.instanceId}/withdraw`, { reason: 'x' });
+    expect(again.status).toBe(409); // a reminder is someone else acting on the case
+    const twice = await as('street-office', 'post', url(task.id, 'remind'));
+    expect(twice.status).toBe(429);
+    expect(twice.body.error.message).toMatch(/^该待办刚催办过：每 60 分钟最多催办一次，请于北京时间 \d\d:\d\d 后再催办$/);
+    const reminded = ((await as('residents-committee', 'get', '/api/messages')).body.items as { kind: string; title: string }[]).filter((m) => m.kind === 'remind');
+    expect(reminded.map((m) => m.title)).toEqual(['催办：“两委”联席会议商议（AP-remind）']);
+    await d.advance('PT1H');
+    expect((await as('street-office', 'post', url(task.id, 'remind'))).status).toBe(200);
+  });
+});
+
+describe('站内消息 and the person picker', () => {
+  it('counts unread messages, marks them read, and finds people by name, role and unit', async () => {
+    const before = await as('party-committee', 'get', '/api/messages');
+    expect(before.body.unread).toBeGreaterThan(0);
+    const newTask = (before.body.items as { id: string; kind: string; read: boolean }[]).find((m) => m.kind === 'task' && !m.read)!;
+    expect((await as('party-committee', 'post', `/api/messages/${encodeURIComponent(newTask.id)}/read`)).status).toBe(204);
+    const after = await as('party-committee', 'get', '/api/messages');
+    expect(after.body.unread).toBe(before.body.unread - 1);
+    expect((await as('party-committee', 'post', '/api/messages/read-all')).status).toBe(204);
+    expect((await as('party-committee', 'get', '/api/messages')).body.unread).toBe(0);
+
+    const people = await as('residents-committee', 'get', '/api/users?q=hexie');
+    expect((people.body as { id: string }[]).map((p) => p.id).sort()).toEqual(['hexie-grid', 'hexie-pc', 'hexie-rc', 'hexie-reps']);
+    expect(people.body.find((p: { id: string }) => p.id === 'hexie-rc')).toMatchObject({ unitName: '和谐社区', roles: ['社区居民委员会'] });
+    const street = await as('residents-committee', 'get', '/api/users?group=street-office&unitId=demo-street-1');
+    expect((street.body as { id: string }[]).map((p) => p.id)).toEqual(['street-office']);
+  });
+});
