@@ -190,7 +190,13 @@ async function main(): Promise<void> {
 
     if (config.strategy === 'embedded') lease = await OwnerLease.acquire(collections(db).leases);
     log(`存储策略 / storage strategy: ${config.strategy}`);
-    runtime = await Runtime.create({ db, clock, services: serviceHandlers, strategy: config.strategy });
+    runtime = await Runtime.create({
+      db,
+      clock,
+      services: serviceHandlers,
+      strategy: config.strategy,
+      ...(Number(process.env.REMIND_INTERVAL_MINUTES) > 0 ? { remindIntervalMinutes: Number(process.env.REMIND_INTERVAL_MINUTES) } : {}),
+    });
     await deployProcessFiles(runtime, path.resolve(process.env.PROCESSES_DIR?.trim() || path.join(projectRoot(), 'processes')));
 
     const app = createApp({

@@ -178,6 +178,8 @@ export interface RuntimeApi {
   withdraw(instanceId: string, reason: unknown, actor: Actor): Promise<InstanceView>;
   /** 抄送 to users (names) and roles (the holders in the case's unit). */
   copy(taskId: string, input: { users?: unknown; groups?: unknown; note?: unknown }, actor: Actor): Promise<{ copied: string[] }>;
+  /** How many minutes must pass between two reminders of one task. */
+  readonly remindIntervalMinutes: number;
   /** 催办 the people who can act; `rate_limited` within the interval. */
   remind(taskId: string, actor: Actor): Promise<{ reminded: string[]; nextAllowedAt: Date }>;
   /** 暂存 the form as typed; the draft is the author's. */

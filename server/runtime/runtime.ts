@@ -54,7 +54,7 @@ export class Runtime implements RuntimeApi {
   /** The organisation tree and its roles, as the runtime scopes tasks by it (server/org). */
   readonly org: OrgDirectory;
   readonly mailbox: Mailbox;
-  private readonly remindIntervalMinutes: number;
+  readonly remindIntervalMinutes: number;
   private readonly ctx: RuntimeContext;
   private readonly queries: Queries;
 

@@ -28,4 +28,10 @@ export const AUDIT_NAMES: Record<string, string> = {
   'admin.cancel': '管理员取消流程',
   'admin.retry': '管理员重试异常',
   'admin.reassign': '管理员改派任务',
+  'task.transferred': '转办',
+  'task.delegated': '委派',
+  'task.resolved': '委派交回',
+  'task.copied': '抄送',
+  'task.reminded': '催办',
+  'instance.withdrawn': '发起人撤回',
 };

@@ -8,12 +8,12 @@ import type { PageData } from './views.js';
  * The page data every page shares, in the task pages and the admin pages alike: the user, the navigation counts,
  * the CSRF token and a pending flash (taken from the session, so it shows once). `active` marks the navigation entry.
  */
-export async function pageBase(runtime: Pick<RuntimeApi, 'countTasks'>, req: Request, title: string, active: string): Promise<PageData> {
+export async function pageBase(runtime: Pick<RuntimeApi, 'countTasks' | 'messages'>, req: Request, title: string, active: string): Promise<PageData> {
   const actor = req.actor ?? null;
-  let counts = { mine: 0, candidate: 0, total: 0 };
+  let counts = { mine: 0, candidate: 0, total: 0, unread: 0 };
   if (actor) {
-    const c = await runtime.countTasks(actor);
-    counts = { ...c, total: c.mine + c.candidate };
+    const [c, m] = await Promise.all([runtime.countTasks(actor), runtime.messages(actor)]);
+    counts = { ...c, total: c.mine + c.candidate, unread: m.unread };
   }
   const flash = req.session?.flash;
   if (flash) delete req.session.flash;

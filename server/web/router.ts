@@ -1,10 +1,10 @@
 import { describePageError, PageError } from './page-errors.js';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import type { AppDeps, HttpSettings } from '../http/settings.js';
-import { groupName } from '../auth/groups.js';
+import { GROUPS, groupName } from '../auth/groups.js';
 import { canViewInstance, canViewTask, reviewRedaction } from '../auth/access.js';
 import { hasGroup, isAdmin } from '../auth/middleware.js';
-import { authenticateUser, changeOwnPassword, findUserById, MIN_PASSWORD_LENGTH, UserInputError } from '../auth/users.js';
+import { authenticateUser, changeOwnPassword, findUserById, listUsers, MIN_PASSWORD_LENGTH, UserInputError } from '../auth/users.js';
 import type { AuditDoc, SignoffDoc, TaskDoc } from '../db/types.js';
 import type { OrgSnapshot } from '../org/scoping.js';
 import { APPROVAL_DECISIONS, type FormSchema } from '../forms/schema.js';
@@ -175,6 +175,18 @@ function pageNumber(req: Request): number {
   const n = typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : 1;
   return n >= 1 ? n : 1;
 }
+
+const MESSAGE_KINDS: Record<string, string> = {
+  task: '新待办',
+  'due-soon': '即将到期',
+  overdue: '已逾期',
+  remind: '催办',
+  cc: '抄送',
+  transfer: '转办',
+  delegate: '委派',
+  resolved: '委派交回',
+  return: '退回',
+};
 
 export function createWebRouter(
   deps: AppDeps,
@@ -563,6 +575,7 @@ export function createWebRouter(
     errors: Record<string, string>,
     message: string | null,
     status = 200,
+    action: { name: string; error: string; values: Record<string, string> } | null = null,
   ) {
     const org = await runtime.org.snapshot();
     const view = await runtime.getInstance(task.instanceId);
@@ -584,7 +597,16 @@ export function createWebRouter(
     }
     const schema = asSchema(task.formSchema);
     const variables = await runtime.taskContext(task);
-    const fields = schema ? fieldViews(schema, variables, submitted, errors) : [];
+    const mayAct = runtime.canAct(task, actor);
+    const draft = !submitted && mayAct ? await runtime.getDraft(task._id, actor.id) : null;
+    const fields = schema ? fieldViews(schema, variables, submitted ?? (draft?.values as Record<string, unknown> | undefined) ?? null, errors) : [];
+    const actions = {
+      unclaim: task.assignee === actor.id && !task.owner,
+      transfer: mayAct && !task.owner,
+      delegate: mayAct && !task.owner,
+      cc: mayAct,
+      remind: !mayAct,
+    };
     await page(
       req,
       res,
@@ -593,7 +615,17 @@ export function createWebRouter(
       'tasks',
       {
         task: taskRow(org, task, !task.assignee),
-        mayAct: runtime.canAct(task, actor),
+        mayAct,
+        actions: { ...actions, any: Object.values(actions).some(Boolean) },
+        actionError: action?.error,
+        openAction: action?.name,
+        values: action?.values ?? {},
+        people: await peopleOptions(org),
+        ccRoles: GROUPS.filter((g) => g.id !== 'admin'),
+        remindMinutes: runtime.remindIntervalMinutes,
+        owner: task.owner ? person(task.owner) : null,
+        delegatedToMe: !!task.owner && task.assignee === actor.id,
+        draftSavedAt: draft?.savedAt ?? null,
         assignee: person(task.assignee),
         assignedToMe: task.assignee === actor.id,
         instance: keyFacts(view, history.people),
@@ -620,15 +652,117 @@ export function createWebRouter(
     if (!runtime.canAct(task, actor)) throw new PageError(403, '无权办理', '这项待办不属于您，您无权办理。');
     const schema: FormSchema = asSchema(task.formSchema) ?? { fields: [], approval: false };
     const submitted = submittedValues(schema, body(req));
+    if (bodyText(req, '_action') === 'draft') {
+      await runtime.saveDraft(task._id, submitted, actor);
+      return redirectWithFlash(req, res, `已暂存：${task.name}（尚未提交）`, `/tasks/${encodeURIComponent(task._id)}`);
+    }
+    let resolved = false;
     try {
-      await runtime.complete(task._id, submitted, actor);
+      resolved = !!(await runtime.complete(task._id, submitted, actor)).delegationResolved;
     } catch (err) {
       if (err instanceof RuntimeError && err.code === 'validation_failed') {
         return renderTask(req, res, actor, task, submitted, err.details.fields ?? {}, err.message, 400);
       }
       throw err;
     }
-    await redirectWithFlash(req, res, `已提交：${task.name}${task.businessKey ? `（${task.businessKey}）` : ''}`, '/tasks');
+    const what = `${task.name}${task.businessKey ? `（${task.businessKey}）` : ''}`;
+    await redirectWithFlash(req, res, resolved ? `已交回委派人：${what}` : `已提交：${what}`, '/tasks');
+  });
+
+  // ── approval actions (runtime/commands/approval.ts) ─────────────────────────
+
+  /** Runs an approval action; a refusal the person can fix shows on the task page beside its form, typed values kept. */
+  async function taskAction(req: Request, res: Response, name: string, run: (actor: Actor, task: TaskDoc) => Promise<string>, fields: string[]) {
+    const { actor, task } = await loadTask(req);
+    try {
+      const flash = await run(actor, task);
+      await redirectWithFlash(req, res, flash, name === 'remind' || name === 'cc' ? `/tasks/${encodeURIComponent(task._id)}` : '/tasks');
+    } catch (err) {
+      if (err instanceof RuntimeError && err.code !== 'not_found') {
+        const values = Object.fromEntries(fields.map((f) => [f, bodyText(req, f)]));
+        const fresh = await runtime.getTask(task._id);
+        const status = err.code === 'rate_limited' ? 429 : err.code === 'forbidden' ? 403 : err.code === 'conflict' ? 409 : 400;
+        return renderTask(req, res, actor, fresh, null, {}, null, status, { name, error: err.message, values });
+      }
+      throw err;
+    }
+  }
+
+  router.post('/tasks/:id/unclaim', ...auth, (req, res) =>
+    taskAction(req, res, 'unclaim', async (actor, task) => (await runtime.unclaim(task._id, actor), `已取消签收：${task.name}`), []),
+  );
+
+  router.post('/tasks/:id/transfer', ...auth, (req, res) =>
+    taskAction(req, res, 'transfer', async (actor, task) => {
+      const moved = await runtime.transfer(task._id, bodyText(req, 'to'), bodyText(req, 'reason'), actor);
+      return `已转办给 ${await displayName(moved.assignee)}：${task.name}`;
+    }, ['to', 'reason']),
+  );
+
+  router.post('/tasks/:id/delegate', ...auth, (req, res) =>
+    taskAction(req, res, 'delegate', async (actor, task) => {
+      const moved = await runtime.delegate(task._id, bodyText(req, 'to'), bodyText(req, 'reason'), actor);
+      return `已委派给 ${await displayName(moved.assignee)}，办理后交回您：${task.name}`;
+    }, ['to', 'reason']),
+  );
+
+  router.post('/tasks/:id/cc', ...auth, (req, res) =>
+    taskAction(req, res, 'cc', async (actor, task) => {
+      const users = bodyText(req, 'users').split(/[,，、\s]+/).filter(Boolean);
+      const raw = (req.body as Record<string, unknown>).groups;
+      const groups = (Array.isArray(raw) ? raw : raw ? [raw] : []).filter((g): g is string => typeof g === 'string');
+      const { copied } = await runtime.copy(task._id, { users, groups, note: bodyText(req, 'note') }, actor);
+      return `已抄送 ${copied.length} 人：${task.name}`;
+    }, ['users', 'note']),
+  );
+
+  router.post('/tasks/:id/remind', ...auth, (req, res) =>
+    taskAction(req, res, 'remind', async (actor, task) => {
+      const view = await runtime.getInstance(task.instanceId);
+      if (!(await canViewInstance(runtime, view, actor))) throw new RuntimeError('forbidden', '您无权催办该任务');
+      const { reminded } = await runtime.remind(task._id, actor);
+      return `已催办 ${reminded.length} 人：${task.name}`;
+    }, []),
+  );
+
+  router.post('/instances/:id/withdraw', ...auth, async (req, res) => {
+    const actor = actorOf(req);
+    const id = param(req, 'id');
+    try {
+      await runtime.withdraw(id, bodyText(req, 'reason'), actor);
+    } catch (err) {
+      if (err instanceof RuntimeError && err.code !== 'not_found') {
+        return redirectWithFlash(req, res, `不能撤回：${err.message}`, `/instances/${encodeURIComponent(id)}`);
+      }
+      throw err;
+    }
+    await redirectWithFlash(req, res, '已撤回，流程已取消。', `/instances/${encodeURIComponent(id)}`);
+  });
+
+  // ── 站内消息 and 抄送我的 ───────────────────────────────────────────────────────
+
+  router.get('/messages', ...auth, async (req, res) => {
+    const { items, unread } = await runtime.messages(actorOf(req));
+    await page(req, res, 'messages', '站内消息', 'messages', {
+      unread,
+      rows: items.slice(0, 200).map((m) => ({ ...m, kindName: MESSAGE_KINDS[m.kind] ?? m.kind, link: m.taskId ? `/tasks/${encodeURIComponent(m.taskId)}` : m.instanceId ? `/instances/${encodeURIComponent(m.instanceId)}` : null })),
+    });
+  });
+
+  router.post('/messages/read-all', ...auth, async (req, res) => {
+    await runtime.markAllMessagesRead(actorOf(req));
+    await redirectWithFlash(req, res, '已全部标为已读', '/messages');
+  });
+
+  router.post('/messages/:id/read', ...auth, async (req, res) => {
+    await runtime.markMessageRead(actorOf(req), param(req, 'id'));
+    const next = bodyText(req, 'next');
+    res.redirect(303, next.startsWith('/') && !next.startsWith('//') ? next : '/messages');
+  });
+
+  router.get('/cc', ...auth, async (req, res) => {
+    const copies = await runtime.copiesFor(actorOf(req).id, 200);
+    await page(req, res, 'cc', '抄送我的', 'cc', { rows: copies });
   });
 
   router.post('/tasks/:id/claim', ...auth, async (req, res) => {
@@ -636,6 +770,18 @@ export function createWebRouter(
     await runtime.claim(task._id, actor);
     await redirectWithFlash(req, res, `已签收：${task.name}`, `/tasks/${encodeURIComponent(task._id)}`);
   });
+
+  async function displayName(id: string | null): Promise<string> {
+    if (!id) return '';
+    return (await findUserById(deps.db, id))?.displayName ?? id;
+  }
+
+  /** The person picker's options: every enabled user, with their unit. */
+  async function peopleOptions(org: OrgSnapshot) {
+    return (await listUsers(deps.db))
+      .filter((u) => !u.disabled)
+      .map((u) => ({ id: u._id, label: `${u.displayName}（${u.unitId ? org.unit(u.unitId)?.name ?? '' : '全系统'}）` }));
+  }
 
   // ── starting a process ──────────────────────────────────────────────────────
 
@@ -731,6 +877,7 @@ export function createWebRouter(
         mayOpen: canViewTask(runtime, t, actor),
       })),
       incidents: (view.instance.incidents ?? []).map((i) => ({ message: i.message, at: i.at, elementId: i.elementId })),
+      mayWithdraw: view.instance.startedBy === actor.id && (view.instance.status === 'running' || view.instance.status === 'incident'),
       // What the instance waits for and until when (等待公示期满，至…): its timers by the names of their events.
       waiting: await (async () => {
         const names = await namesOf(view);

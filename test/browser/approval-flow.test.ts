@@ -1,0 +1,117 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Page } from 'playwright-core';
+import { SHOTS } from './chromium.js';
+import { type BrowserWalk, openBrowserWalk, StaffBrowser, txt } from './staff.js';
+import type { ProcessDriver } from '../support/process-driver.js';
+
+/**
+ * The approval actions (issue 16) on the staff pages, in Debian's chromium, on P3 四议两公开 of 幸福社区: the
+ * residents' committee saves a draft (暂存) and transfers the step (转办) to the party committee, which delegates it
+ * (委派) back; the delegate's submission returns it (交回) to the party committee, who copies the case to the street
+ * office (抄送) and submits; the street office finds the copy and the message, reminds the next step (催办) — a second
+ * reminder at once is refused — and the starter of another case withdraws it (撤回). Screenshots: prefix approval-.
+ */
+
+const BK = 'P3-APPROVAL-01';
+const STEP = '“两委”联席会议商议';
+const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `approval-${name}.png`), fullPage: true });
+
+let d: ProcessDriver;
+let staff: StaffBrowser;
+let walk: BrowserWalk;
+
+beforeAll(async () => {
+  walk = await openBrowserWalk('approval_browser', '2026-03-02T09:00:00+08:00', BK);
+  ({ d, staff } = walk);
+}, 120_000);
+
+afterAll(async () => {
+  await walk?.close();
+});
+
+describe('approval actions in the browser', () => {
+  it('暂存, 转办, 委派 and 交回, 抄送, 催办 and 撤回 as the people who do them', async () => {
+    const inst = await d.start('party-committee', 'four-deliberations', { subject: '幸福小区加装电梯', content: '内容', budget: 120000, reasons: '理由' }, BK);
+
+    // ── 暂存: the residents' committee types part of the minutes and keeps them ──
+    const rc = await staff.as('residents-committee');
+    await staff.openFromInbox(rc, STEP);
+    await rc.fill('#f_jointAttendees', '党委书记、居委会主任等 7 人（草稿）');
+    await rc.click('#save-draft');
+    expect(await txt(rc.locator('.flash'))).toBe(`已暂存：${STEP}（尚未提交）`);
+    expect(await rc.inputValue('#f_jointAttendees')).toBe('党委书记、居委会主任等 7 人（草稿）');
+    expect(await txt(rc.locator('#draft_note'))).toContain('暂存的内容');
+    await shot(rc, 'draft');
+
+    // ── 转办: without a reason the browser asks for one; with it, the step goes to the party committee ──
+    await rc.click('#task-actions details.action summary:text("转办")');
+    await rc.fill('#transfer_to', 'party-committee');
+    await rc.fill('#transfer_reason', '居委会主任出差，转党组织办理');
+    await shot(rc, 'transfer');
+    await rc.click('#transfer-form button[type="submit"]');
+    await rc.waitForURL(`${staff.base}/tasks`);
+    expect(await txt(rc.locator('.flash'))).toBe(`已转办给 社区党组织（演示）：${STEP}`);
+
+    // ── 委派: the party committee asks the residents' committee to fill it in ──
+    const pc = await staff.as('party-committee');
+    await pc.goto(`${staff.base}/messages`);
+    expect(await txt(pc.locator('#message-list'))).toContain(`转办给您：${STEP}（${BK}）`);
+    await shot(pc, 'messages');
+    await staff.openFromInbox(pc, STEP);
+    await pc.click('#task-actions details.action summary:text("委派")');
+    await pc.fill('#delegate_to', 'residents-committee');
+    await pc.fill('#delegate_reason', '请居委会整理会议记录');
+    await pc.click('#delegate-form button[type="submit"]');
+    expect(await txt(pc.locator('.flash'))).toBe(`已委派给 社区居民委员会（演示），办理后交回您：${STEP}`);
+
+    // ── the delegate fills the form and hands it back ──
+    await staff.openFromInbox(rc, STEP);
+    expect(await txt(rc.locator('#delegation'))).toBe('委派：社区党组织（演示） 委派给 社区居民委员会（演示），请填写后提交，交回 社区党组织（演示） 复核提交。');
+    await rc.fill('#f_jointMeetingDate', '2026-03-02');
+    await rc.fill('#f_jointAttendees', '党委书记、居委会主任等 7 人');
+    await rc.check('#f_decision_approve');
+    await rc.fill('#f_opinion', '同意提交党员大会');
+    await shot(rc, 'delegate-resolve');
+    await rc.click('form.form button.primary');
+    await rc.waitForURL(`${staff.base}/tasks`);
+    expect(await txt(rc.locator('.flash'))).toBe(`已交回委派人：${STEP}（${BK}）`);
+
+    // ── the party committee finds the values, copies the case to the street office and submits ──
+    await staff.openFromInbox(pc, STEP);
+    expect(await pc.inputValue('#f_jointAttendees')).toBe('党委书记、居委会主任等 7 人');
+    await pc.click('#task-actions details.action summary:text("抄送")');
+    await pc.check('#cc-form input[name="groups"][value="street-office"]');
+    await pc.fill('#cc_note', '加装电梯事项，请街道知悉');
+    await pc.click('#cc-form button[type="submit"]');
+    expect(await txt(pc.locator('.flash'))).toBe(`已抄送 1 人：${STEP}`);
+    await staff.submitTask(pc, STEP);
+
+    // ── the street office finds the copy, and reminds the party members' meeting ──
+    const street = await staff.as('street-office');
+    await street.goto(`${staff.base}/cc`);
+    expect(await txt(street.locator('#cc-list tbody tr', { hasText: BK }))).toContain('加装电梯事项，请街道知悉');
+    await shot(street, 'cc');
+    const next = (await d.instance(inst.id)).openTasks.find((t) => t.elementId === 'partyMeeting')!;
+    await street.goto(`${staff.base}/tasks/${encodeURIComponent(next.id)}`);
+    await street.click('#remind');
+    expect(await txt(street.locator('.flash'))).toBe('已催办 1 人：党员大会审议');
+    await street.click('#remind');
+    expect(await txt(street.locator('#action_error'))).toMatch(/^该待办刚催办过：每 60 分钟最多催办一次，请于北京时间 \d\d:\d\d 后再催办$/);
+    await shot(street, 'remind-refused');
+    staff.errors.splice(0); // the 429 page was the point
+    await pc.goto(`${staff.base}/messages`);
+    expect(await txt(pc.locator('#message-list'))).toContain('催办：党员大会审议（P3-APPROVAL-01）');
+
+    // ── 撤回: a case nobody has touched yet is withdrawn by its starter ──
+    const other = await d.start('party-committee', 'four-deliberations', { subject: '误发起的提议', content: '内容', budget: 1000, reasons: '理由' }, 'P3-APPROVAL-02');
+    await pc.goto(`${staff.base}/instances/${encodeURIComponent(other.id)}`);
+    await pc.click('#withdraw summary');
+    await pc.fill('#withdraw_reason', '提议内容有误，重新发起');
+    await pc.click('#withdraw-form button[type="submit"]');
+    expect(await txt(pc.locator('.flash'))).toBe('已撤回，流程已取消。');
+    expect(await txt(pc.locator('.facts'))).toContain('已取消');
+    await shot(pc, 'withdrawn');
+    expect(staff.errors).toEqual([]);
+  });
+});
