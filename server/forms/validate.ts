@@ -1,4 +1,7 @@
 import { evaluateFeel, MAX_EVALUATION_MS, resolve } from '../expressions/feel.js';
+import { chinaDayNumber, dayNumberOf } from './china-day.js';
+import { normalizeCommunityName } from './community-name.js';
+import { dateBoundMessage, resolveDateBound, withinDateBound } from './date-bounds.js';
 import {
   APPROVAL_DECISIONS,
   FIELD_ID,
@@ -26,6 +29,8 @@ import {
  * - Then required, min/max, minlength/maxlength, the approval rule (an opinion is required whenever the decision is
  *   not `approve`) and each field's FEEL `rule`s over the context (instance variables) overlaid with the submitted
  *   values; a rule that is not `true` (or fails) gives the field its `ruleMessage`.
+ * - Date bounds (`notAfter: today`, `after: today + voterListDays days`…) are judged against `options.now`, the
+ *   runtime clock's instant of the submission (never the server's wall clock); a bound on today without it refuses.
  * All messages are Chinese and name the field by its label.
  */
 
@@ -198,7 +203,17 @@ export function fieldOptions(field: Pick<FormField, 'options'>, context: Record<
   return [...new Set(items)];
 }
 
-export function validateFormValues(schema: FormSchema, input: unknown, context: Record<string, unknown>): FormValidationResult {
+export interface FormValidationOptions {
+  /** The runtime clock's time of the submission: what `today` means to date bounds (in China time). */
+  now?: Date;
+}
+
+export function validateFormValues(
+  schema: FormSchema,
+  input: unknown,
+  context: Record<string, unknown>,
+  options: FormValidationOptions = {},
+): FormValidationResult {
   if (!isPlainObject(input)) {
     return { ok: false, fields: {}, message: '提交的表单数据无效' };
   }
@@ -261,6 +276,16 @@ export function validateFormValues(schema: FormSchema, input: unknown, context: 
     }
   }
 
+  // A community's name is kept with exactly one 社区 at its end, whatever was typed.
+  for (const field of fields) {
+    if (field.format !== 'community' || errors.has(field.id)) continue;
+    const value = values.get(field.id);
+    if (typeof value !== 'string' || value.trim() === '') continue;
+    const name = normalizeCommunityName(value);
+    if ('error' in name) errors.set(field.id, `${q(field)}：${name.error}`);
+    else values.set(field.id, name.value);
+  }
+
   // A field chosen from computed options takes only one of them, exactly.
   for (const field of fields) {
     if (!field.options || errors.has(field.id) || !values.has(field.id)) continue;
@@ -271,9 +296,10 @@ export function validateFormValues(schema: FormSchema, input: unknown, context: 
     }
   }
 
-  // Field rules see the instance variables overlaid by the (valid) submitted values.
+  // Field rules and date bounds see the instance variables overlaid by the (valid) submitted values.
   const overlay = safeContext(base);
   for (const [key, value] of values) overlay[key] = value;
+
   for (const field of fields) {
     if (field.constraints.readonly || errors.has(field.id)) continue;
     for (const rule of field.rules) {
@@ -287,6 +313,27 @@ export function validateFormValues(schema: FormSchema, input: unknown, context: 
       }
       if (!holds) {
         errors.set(field.id, message);
+        break;
+      }
+    }
+  }
+
+  // A date is judged against today (the runtime's clock) or another date of the case, after the rules that cite
+  // their clause have spoken.
+  const today = options.now ? chinaDayNumber(options.now) : null;
+  const labelOf = (id: string) => fields.find((field) => field.id === id)?.label;
+  for (const field of fields) {
+    if (!field.dateBounds?.length || field.constraints.readonly || errors.has(field.id)) continue;
+    const day = dayNumberOf(values.get(field.id));
+    if (day === null) continue;
+    for (const bound of field.dateBounds) {
+      const resolved = resolveDateBound(bound, overlay, today);
+      if ('problem' in resolved) {
+        errors.set(field.id, `${q(field)}${resolved.problem}`);
+        break;
+      }
+      if (resolved.day !== null && !withinDateBound(bound.kind, day, resolved.day)) {
+        errors.set(field.id, dateBoundMessage(field.label || field.id, bound, resolved.day, overlay, labelOf, field.source));
         break;
       }
     }

@@ -538,7 +538,7 @@ export function createWebRouter(
     }
     const schema = asSchema(task.formSchema);
     const variables = await runtime.taskContext(task);
-    const fields = schema ? fieldViews(schema, variables, submitted, errors) : [];
+    const fields = schema ? fieldViews(schema, variables, submitted, errors, { now: clock.now() }) : [];
     await page(
       req,
       res,
@@ -610,7 +610,7 @@ export function createWebRouter(
         key: p.key,
         name: p.name || p.key,
         version: p.latestVersion,
-        fields: schema ? fieldViews(schema, {}, mine ? mine.submitted : null, mine?.errors ?? {}, `s_${p.key.replace(/[^A-Za-z0-9_-]/g, '_')}`) : [],
+        fields: schema ? fieldViews(schema, {}, mine ? mine.submitted : null, mine?.errors ?? {}, { prefix: `s_${p.key.replace(/[^A-Za-z0-9_-]/g, '_')}`, now: clock.now() }) : [],
         businessKey: mine?.businessKey ?? '',
         businessKeyError: mine?.errors.businessKey,
         message: mine?.message,

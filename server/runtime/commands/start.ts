@@ -25,7 +25,7 @@ export async function startInstance(
     throw new RuntimeError('forbidden', '您所在的用户组不能发起该流程');
   }
   const businessKey = normalizeBusinessKey(input.businessKey);
-  const variables = startVariables(definition.model.startForm as FormSchema | null, input.variables, options);
+  const variables = startVariables(definition.model.startForm as FormSchema | null, input.variables, options, ctx.clock.now());
   // `camunda:initiator`: who started it, under the name the diagram gives (e.g. the reporter who must check).
   const initiator = definition.model.initiatorVariable;
   if (initiator) variables[initiator] = actor.id;
@@ -65,11 +65,11 @@ export async function startInstance(
   return queries.viewOf(committed);
 }
 
-function startVariables(form: FormSchema | null, input: unknown, options: { rejectUnknownFields?: boolean }): Record<string, unknown> {
+function startVariables(form: FormSchema | null, input: unknown, options: { rejectUnknownFields?: boolean }, now: Date): Record<string, unknown> {
   refuseUnstorableValues(input);
   if (options.rejectUnknownFields && form?.fields?.length) refuseUnknownFields(form, input);
   if (form && form.fields?.length) {
-    const checked = validateFormValues(form, input ?? {}, {});
+    const checked = validateFormValues(form, input ?? {}, {}, { now });
     if (!checked.ok) throw new RuntimeError('validation_failed', checked.message, { fields: checked.fields });
     return checked.values;
   }
