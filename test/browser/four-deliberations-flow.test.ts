@@ -37,7 +37,7 @@ beforeAll(async () => {
   await d.start(
     'party-committee',
     'four-deliberations',
-    { subject: '社区活动室改造', content: '活动室地面和照明改造', budget: 30000, reasons: '活动室设施老化' },
+    { communityName: '幸福社区', subject: '社区活动室改造', content: '活动室地面和照明改造', budget: 30000, reasons: '活动室设施老化' },
     'P3-WEB-000',
   );
 }, 120_000);
@@ -97,6 +97,7 @@ describe('P3 四议两公开 in chromium, through the pages only', () => {
     const start = party.locator('details.start', { hasText: '四议两公开' });
     await start.locator('summary').click();
     await party.fill('#bk_four-deliberations', BK);
+    await party.fill('#s_four-deliberations_communityName', '幸福');
     await party.fill('#s_four-deliberations_subject', SUBJECT);
     await party.fill('#s_four-deliberations_content', '为幸福小区3栋加装电梯一部\n使用公共维修资金');
     await party.fill('#s_four-deliberations_budget', '120000');

@@ -15,6 +15,7 @@ afterAll(async () => {
 });
 
 const proposal = {
+  communityName: '幸福社区',
   subject: '幸福小区加装电梯',
   content: '为幸福小区3栋加装电梯一部\n使用公共维修资金',
   budget: 120000,
