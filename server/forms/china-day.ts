@@ -18,7 +18,11 @@ export function chinaDayNumber(instant: Date): number {
 export function dayNumberOf(value: unknown): number | null {
   if (typeof value === 'string') {
     const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value.trim());
-    if (m) return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) / DAY_MS;
+    if (m) {
+      const day = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) / DAY_MS;
+      // 2026-02-30 is no day (Date.UTC would roll it over to 2 March).
+      return isoDayOf(day) === m[0] ? day : null;
+    }
     const parsed = /^\d{4}-\d{2}-\d{2}T/.test(value.trim()) ? Date.parse(value) : Number.NaN;
     return Number.isNaN(parsed) ? null : chinaDayNumber(new Date(parsed));
   }

@@ -1,5 +1,6 @@
 import { checkFeel, unwrap, isExpression } from '../expressions/feel.js';
 import { DATE_BOUND_KINDS, parseDateBound, type DateBound, type DateBoundKind } from './date-bounds.js';
+import { isTableSeparator, parseColumns, type TableColumn } from './table-field.js';
 
 /**
  * Form schema read from `camunda:formData` on a user task or start event (docs/ARCHITECTURE.md, "User tasks"):
@@ -65,6 +66,11 @@ export interface FormField {
    */
   format?: 'ratio' | 'community';
   rules: FieldRule[];
+  /**
+   * A text that is really a table (`columns`, `separator`; server/forms/table-field.ts): one row a line, each row
+   * checked on its own and named when wrong; the page edits it as rows.
+   */
+  table?: { columns: TableColumn[]; separator: string };
   /** Bounds of a date field relative to today or another date (`notAfter: today`, `after: today + voterListDays days`). */
   dateBounds?: DateBound[];
   /** Problems only visible while reading the XML (unknown constraint, unparsable bound…); see formSchemaProblems. */
@@ -249,6 +255,17 @@ function readField(field: ModdleElement): FormField {
       }
     } else if (/^(notBefore|notAfter|after|before)Message$/.test(key)) {
       if (!properties.has(key.slice(0, -'Message'.length))) issues.push(`属性 ${key} 没有对应的 ${key.slice(0, -'Message'.length)}`);
+    } else if (key === 'columns') {
+      const columns = parseColumns(value);
+      if (type !== 'string') issues.push('只有 string 类型的字段可以用 columns 写成表格');
+      else if (!columns) issues.push(`属性 columns 的值“${value}”无效（如“姓名 | 票数:integer(票) <= validBallots”）`);
+      else {
+        const separator = properties.get('separator')?.trim() || '：';
+        if (!isTableSeparator(separator)) issues.push(`属性 separator 的值“${separator}”无效（只支持“：”和“，”）`);
+        else result.table = { columns, separator };
+      }
+    } else if (key === 'separator') {
+      if (!properties.has('columns')) issues.push('属性 separator 没有对应的 columns');
     } else if (key === 'widget') {
       if (value.trim() === 'textarea') result.widget = 'textarea';
       else issues.push(`属性 widget 的值“${value}”无效（只支持 textarea）`);

@@ -1,6 +1,7 @@
 import { evaluateFeel, MAX_EVALUATION_MS, resolve } from '../expressions/feel.js';
 import { chinaDayNumber, dayNumberOf } from './china-day.js';
 import { normalizeCommunityName } from './community-name.js';
+import { tableRowProblem } from './table-field.js';
 import { dateBoundMessage, resolveDateBound, withinDateBound } from './date-bounds.js';
 import {
   APPROVAL_DECISIONS,
@@ -299,6 +300,16 @@ export function validateFormValues(
   // Field rules and date bounds see the instance variables overlaid by the (valid) submitted values.
   const overlay = safeContext(base);
   for (const [key, value] of values) overlay[key] = value;
+  const labelOf = (id: string) => fields.find((field) => field.id === id)?.label;
+
+  // A table is checked row by row first, so a wrong row is named before any rule over the whole text speaks.
+  for (const field of fields) {
+    if (!field.table || field.constraints.readonly || errors.has(field.id)) continue;
+    const value = values.get(field.id);
+    if (typeof value !== 'string' || !value.trim()) continue;
+    const problem = tableRowProblem(value, field.table.columns, field.table.separator, overlay, labelOf);
+    if (problem) errors.set(field.id, `${problem}${field.source ? `（${field.source}）` : ''}`);
+  }
 
   for (const field of fields) {
     if (field.constraints.readonly || errors.has(field.id)) continue;
@@ -321,7 +332,6 @@ export function validateFormValues(
   // A date is judged against today (the runtime's clock) or another date of the case, after the rules that cite
   // their clause have spoken.
   const today = options.now ? chinaDayNumber(options.now) : null;
-  const labelOf = (id: string) => fields.find((field) => field.id === id)?.label;
   for (const field of fields) {
     if (!field.dateBounds?.length || field.constraints.readonly || errors.has(field.id)) continue;
     const day = dayNumberOf(values.get(field.id));

@@ -4,6 +4,7 @@ import { fieldOptions } from '../forms/validate.js';
 import { displayValue } from '../forms/display.js';
 import { dayNumberOf, isoDayOf, chinaDayNumber } from '../forms/china-day.js';
 import { dateBoundLimit, dateBoundPhrase, resolveDateBound } from '../forms/date-bounds.js';
+import { rowOfMessage, rowPattern } from '../forms/table-field.js';
 import { formatDateTime } from './views.js';
 
 /** What a field template needs: everything already decided here, so templates stay plain. */
@@ -32,6 +33,11 @@ export interface FieldView {
   error?: string;
   min?: number | string;
   max?: number | string;
+  /**
+   * A text edited as rows (web.js builds the row editor from these; without script the textarea stays): the columns as
+   * JSON for the data attribute, the separator, how a row is written, and the row an error names.
+   */
+  table: { columns: string; separator: string; pattern: string; errorRow: number | null } | null;
   /** What the field's date bounds ask, with today's dates filled in (不能晚于今天（2026-03-02）). */
   dateRules: string[];
   minlength?: number;
@@ -57,7 +63,8 @@ function safeResolve(text: unknown, variables: Record<string, unknown>): unknown
 function inputText(field: FormField, value: unknown): string {
   if (value === null || value === undefined) return '';
   if (field.type === 'date') {
-    // A stored date-time is shown as its day in China time, as it was entered.
+    // A stored date-time is shown as its day in China time; anything typed is shown as typed.
+    if (typeof value === 'string' && !/^\d{4}-\d{2}-\d{2}T/.test(value)) return value;
     const day = dayNumberOf(value);
     return day !== null ? isoDayOf(day) : String(value);
   }
@@ -106,8 +113,8 @@ export function fieldViews(
       inputId,
       label: field.label || field.id,
       type: field.type,
-      isText: field.type === 'string' && !choices && field.widget !== 'textarea' && !requiredUnlessApprove,
-      isTextarea: field.type === 'string' && !choices && (field.widget === 'textarea' || requiredUnlessApprove),
+      isText: field.type === 'string' && !choices && field.widget !== 'textarea' && !field.table && !requiredUnlessApprove,
+      isTextarea: field.type === 'string' && !choices && (field.widget === 'textarea' || !!field.table || requiredUnlessApprove),
       isLong: field.type === 'long',
       isDate: field.type === 'date',
       isBoolean: field.type === 'boolean',
@@ -131,6 +138,15 @@ export function fieldViews(
       min: field.type === 'date' ? later(c.minDate?.slice(0, 10), limits.min) : c.min,
       max: field.type === 'date' ? earlier(c.maxDate?.slice(0, 10), limits.max) : c.max,
       dateRules: limits.rules,
+      table:
+        field.table && !c.readonly
+          ? {
+              columns: JSON.stringify(field.table.columns.map((col) => ({ label: col.label, numeric: col.type !== 'text', optional: col.optional }))),
+              separator: field.table.separator,
+              pattern: rowPattern(field.table.columns, field.table.separator),
+              errorRow: rowOfMessage(errors[field.id]),
+            }
+          : null,
       minlength: c.minlength,
       maxlength: c.maxlength,
       describedBy,

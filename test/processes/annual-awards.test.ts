@@ -146,7 +146,7 @@ describe('P8 annual-awards', () => {
       `每行填写“单位名称：被否决的工作”，工作只能是人口和计划生育、社会治安综合治理、环境保护和节能减排、安全生产和重大安全生产事故风险、党风廉政建设之一（${S42}）`,
     );
     const badScores = await d.refused('county', inst.id, 'compileResults', { ...scores, townScores: '甲街道 96.5' });
-    expect(badScores.townScores).toBe(`每行填写“街镇名称：得分”（${S1}）`);
+    expect(badScores.townScores).toBe(`第 1 行（“甲街道 96.5”）应写成“街镇名称：得分”（${S1}）`);
     await d.complete('county', inst.id, 'compileResults', { ...scores, vetoList: '丁镇：党风廉政建设\n教育局：安全生产' });
     await d.complete('city', inst.id, 'cityResults', city);
     await d.complete('awards-conference', inst.id, 'innovationReview', innovation);

@@ -117,9 +117,9 @@ describe('P2 committee-election', () => {
     const mismatch = await d.refused('residents-committee', id, 'vote', ballot(600, 590, 5, '张伟：500'));
     expect(mismatch.validBallots).toBe('有效票与无效票之和应等于收回选票数（实践规则：公开计票，票数相符）');
     const overVotes = await d.refused('residents-committee', id, 'vote', ballot(600, 590, 10, '张伟：591'));
-    expect(overVotes.candidateVotes).toBe('任何一人的得票都不能多于有效票数（实践规则：票数相符）');
+    expect(overVotes.candidateVotes).toBe('第 1 行（“张伟：591”）的“票数”（591）不能多于有效票数（590）（《民政局加强城市社区建设实施意见》四(4)：公开计票）');
     const badLine = await d.refused('residents-committee', id, 'vote', ballot(600, 590, 10, '张伟 591'));
-    expect(badLine.candidateVotes).toBe('每行应写成“姓名：票数”（《民政局加强城市社区建设实施意见》四(4)：公开计票，结果逐人登记）');
+    expect(badLine.candidateVotes).toBe('第 1 行（“张伟 591”）应写成“姓名：票数”（《民政局加强城市社区建设实施意见》四(4)：公开计票）');
 
     // round 1: 500 of 1000 voted = exactly half → invalid, vote again
     const round1 = await d.complete('residents-committee', id, 'vote', ballot(500, 500, 0, '张伟：400\n李娜：380\n王芳：350\n刘洋：320\n陈静：300\n赵磊：100'));
