@@ -13,7 +13,7 @@ import { csrfToken, verifyCsrf } from '../http/csrf.js';
 import { param, queryText } from '../http/request-params.js';
 import { RuntimeError, statusOf, type Actor, type InstanceListItem, type InstanceQuery } from '../runtime/api.js';
 import { pageBase } from '../web/page-base.js';
-import { formatDateTime, formatDay, type PageData } from '../web/views.js';
+import { formatDateTime, formatDay, isDateTimeText, type PageData } from '../web/views.js';
 import { AdminViews } from './views.js';
 import { AUDIT_NAMES, STATUS_NAMES } from '../web/labels.js';
 
@@ -87,7 +87,14 @@ function variableRows(variables: Record<string, unknown>) {
     .sort()
     .map((name) => {
       const value = variables[name];
-      const text = typeof value === 'string' ? value : JSON.stringify(value, null, 2) ?? 'null';
+      // An instant is stored in UTC; the administrator reads it in Beijing time beside it.
+      const text = isDateTimeText(value)
+        ? `${value}（北京时间 ${formatDateTime(value)}）`
+        : value instanceof Date
+          ? `${value.toISOString()}（北京时间 ${formatDateTime(value)}）`
+          : typeof value === 'string'
+            ? value
+            : JSON.stringify(value, null, 2) ?? 'null';
       return { name, value: text.length > 4000 ? `${text.slice(0, 4000)}…（已截断）` : text, long: text.includes('\n') };
     });
 }
@@ -447,7 +454,7 @@ export function createAdminRouter(deps: AppDeps): express.Router {
     if (res.headersSent || !req.originalUrl.startsWith('/admin')) return next(err);
     const { status, title, message } = describePageError(err);
     if (status >= 500) console.error(`[admin] ${req.method} ${req.originalUrl}:`, err);
-    page(req, res, 'error', title, { status, heading: title, message, at: formatDateTime(new Date()) }, status).catch(next);
+    page(req, res, 'error', title, { status, heading: title, message, at: formatDateTime(deps.clock.now()) }, status).catch(next);
   };
   router.use('/admin', (_req, _res, next) => next(new PageError(404, '页面不存在', '管理后台没有这个页面。')));
   router.use(adminErrors);
