@@ -15,6 +15,7 @@ import { RuntimeError, statusOf, type Actor, type InstanceListItem, type Instanc
 import { pageBase } from '../web/page-base.js';
 import { formatDateTime, formatDay, isDateTimeText, type PageData } from '../web/views.js';
 import { AdminViews } from './views.js';
+import { registerClockPage } from './clock-page.js';
 import { AUDIT_NAMES, STATUS_NAMES } from '../web/labels.js';
 
 /**
@@ -361,6 +362,8 @@ export function createAdminRouter(deps: AppDeps): express.Router {
         diagram: {
           xmlUrl: `/api/processes/${encodeURIComponent(inst.processKey)}/versions/${inst.version}/xml`,
           markers: JSON.stringify({ completed, active, incident: incidentIds }),
+          // Where a diagram too wide to read whole opens: the current step, else a failed one, else the last one done.
+          focus: active[0] ?? incidentIds.find(Boolean) ?? [...audit].reverse().find((e) => e.elementId)?.elementId ?? '',
         },
         incidents: incidents.map((i) => ({ elementId: i.elementId, element: label(i.elementId), message: i.message, at: i.at, topic: i.topic })),
         variables: variableRows(inst.variables ?? {}),
@@ -446,6 +449,13 @@ export function createAdminRouter(deps: AppDeps): express.Router {
       await runtime.reassign(task._id, assignee || null, actor, reason);
       return assignee ? `任务“${task.name}”已改派给 ${assignee}。` : `任务“${task.name}”已退回候选组，等待签收。`;
     });
+  });
+
+  // ── the platform clock ──────────────────────────────────────────────────────
+
+  registerClockPage(router, deps, page, async (req, flash) => {
+    req.session.flash = flash;
+    await session(req, 'save');
   });
 
   // ── errors as Chinese pages ────────────────────────────────────────────────

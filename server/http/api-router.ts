@@ -9,8 +9,7 @@ import { issueToken, revokeToken, revokeTokenDigest, tokenDigest } from '../auth
 import { authenticateUser, changeOwnPassword, findUserById, normalizeUsername, toPublicUser, UserInputError, USERNAME_PATTERN } from '../auth/users.js';
 import { MAX_BPMN_BYTES } from '../bpmn/limits.js';
 import type { AuditDoc, DefinitionDoc, IncidentInfo, InstanceDoc, InstanceStatus, NoticeDoc, TaskDoc } from '../db/types.js';
-import { ManualClock } from '../engine/clock.js';
-import { saveManualClock } from '../runtime/clock-store.js';
+import { clockControlOf } from './clock-control.js';
 import { DraftStore } from '../runtime/drafts.js';
 import { parseDate, parseDuration } from '../engine/iso8601.js';
 import type { Actor, InstanceListItem, InstanceView } from '../runtime/api.js';
@@ -246,7 +245,8 @@ export function createApiRouter(
 ): Router {
   const { runtime, db, clock } = deps;
   const router = express.Router();
-  const manualClock = clock instanceof ManualClock ? clock : null;
+  const clockControl = clockControlOf(clock, db, runtime);
+  const manualClock = clockControl?.clock ?? null;
 
   router.use(refuseStructuredQuery);
   router.use(express.json({ limit: MAX_JSON_BYTES }));
@@ -592,9 +592,7 @@ export function createApiRouter(
 
   // ── manual clock (CLOCK=manual only) ────────────────────────────────────────
 
-  if (manualClock) {
-    let moving: Promise<unknown> = Promise.resolve();
-
+  if (manualClock && clockControl) {
     router.get('/admin/clock', ...admin, (_req, res) => {
       res.json({ now: manualClock.now(), manual: true });
     });
@@ -618,15 +616,7 @@ export function createApiRouter(
         target = typeof body.set === 'string' ? parseDate(body.set) : null;
         if (!target) throw badRequest('set 应为 ISO 日期或日期时间，如 "2026-01-01" 或 "2026-01-01T09:00:00+08:00"', { set: '格式无效' });
       }
-      const work = moving.then(async () => {
-        if (target) manualClock.set(target);
-        else manualClock.advance(body.advance as string);
-        await saveManualClock(db, manualClock);
-        const fired = await runtime.fireDueTimers();
-        return { now: manualClock.now(), fired };
-      });
-      moving = work.catch(() => undefined);
-      res.json(await work);
+      res.json(await clockControl.move(target ? { set: target } : { advance: body.advance as string }));
     });
   }
 
