@@ -355,7 +355,8 @@ export function validateFormValues(
       const message = errors.get(field.id);
       if (message !== undefined) out[field.id] = message;
     }
-    const first = [...errors.values()][0];
+    // The summary names the first field the form shows with a problem, as the reader meets it.
+    const first = Object.values(out)[0] ?? [...errors.values()][0];
     return {
       ok: false,
       fields: out,
