@@ -30,6 +30,8 @@ import {
  * - Then required, min/max, minlength/maxlength, the approval rule (an opinion is required whenever the decision is
  *   not `approve`) and each field's FEEL `rule`s over the context (instance variables) overlaid with the submitted
  *   values; a rule that is not `true` (or fails) gives the field its `ruleMessage`.
+ * - A `format: community` name is stored with one 社区 at its end; a table (`columns`) is checked row by row, before the
+ *   rules, and a wrong row named by its line (server/forms/table-field.ts).
  * - Date bounds (`notAfter: today`, `after: today + voterListDays days`…) are judged against `options.now`, the
  *   runtime clock's instant of the submission (never the server's wall clock); a bound on today without it refuses.
  * All messages are Chinese and name the field by its label.
