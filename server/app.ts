@@ -11,7 +11,8 @@ import { authenticate, BEARER_HEADER, requirePasswordChanged } from './auth/midd
 import { createApiRouter } from './http/api-router.js';
 import { loginLimit } from './http/login-limit.js';
 import { readHttpSettings, type AppDeps, type HttpSettings } from './http/settings.js';
-import { apiErrorHandler, describeError, logError } from './http/errors.js';
+import { apiErrorHandler } from './http/errors.js';
+import { createFallbackPages } from './web/fallback-pages.js';
 import { createWebRouter } from './web/router.js';
 import { projectRoot } from './project-root.js';
 
@@ -65,7 +66,11 @@ export function createApp(deps: AppDeps): express.Express {
     if (deps.config.production) app.use('/assets/modeler', (req, res, next) => (req.path.endsWith('.map') ? res.status(404).end() : next()));
     app.use('/assets/modeler', express.static(modelerDist, { index: false, fallthrough: true }));
   }
-  if (existsSync(webPublic)) app.use('/assets', express.static(webPublic, { index: false, fallthrough: true }));
+  if (existsSync(webPublic)) {
+    app.use('/assets', express.static(webPublic, { index: false, fallthrough: true }));
+    // Browsers and feed readers ask for /favicon.ico whatever the page links: the same offline icon.
+    app.get('/favicon.ico', (_req, res) => res.sendFile(path.join(webPublic, 'favicon.ico'), { maxAge: '1d' }));
+  }
 
   const sessions = session({
     name: settings.cookieName,
@@ -111,10 +116,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(createWebRouter(deps, settings, limitLogins));
   app.use(createAdminRouter(deps));
 
-  app.use((_req, res) => {
-    res.status(404).type('text/plain; charset=utf-8').send('页面不存在');
-  });
-  app.use(finalErrorHandler);
+  const fallback = createFallbackPages(deps);
+  app.use(fallback.notFound);
+  app.use(finalErrors(fallback.errors));
   return app;
 }
 
@@ -131,11 +135,11 @@ export async function sweepExpiredSessions(db: Db, now: Date = new Date()): Prom
   return (await db.collection(SESSIONS_COLLECTION).deleteMany({ expires: { $lt: now } })).deletedCount;
 }
 
-/** Anything the routers above did not answer: JSON under /api, plain text elsewhere; never a stack. */
-const finalErrorHandler: ErrorRequestHandler = (err, req, res, next) => {
-  if (res.headersSent) return next(err);
-  if (req.originalUrl.startsWith('/api/') || req.originalUrl === '/api') return apiErrorHandler(err, req, res, next);
-  const { status, body, log } = describeError(err);
-  if (log) logError(err, `${req.method} ${req.originalUrl}`);
-  res.status(status).type('text/plain; charset=utf-8').send(body.error.message);
-};
+/** Anything the routers above did not answer: JSON under /api, the Chinese error page elsewhere; never a stack. */
+function finalErrors(pages: ErrorRequestHandler): ErrorRequestHandler {
+  return (err, req, res, next) => {
+    if (res.headersSent) return next(err);
+    if (req.originalUrl.startsWith('/api/') || req.originalUrl === '/api') return apiErrorHandler(err, req, res, next);
+    return pages(err, req, res, next);
+  };
+}

@@ -16,7 +16,7 @@ afterAll(async () => {
   await d?.close();
 });
 
-const proposal = (subject: string) => ({ subject, content: '内容', budget: 1000, reasons: '理由' });
+const proposal = (subject: string) => ({ communityName: '幸福', subject, content: '内容', budget: 1000, reasons: '理由' });
 const joint = { jointMeetingDate: '2026-03-02', jointAttendees: '7 人', decision: 'approve', opinion: '同意' };
 
 async function as(username: string, method: 'get' | 'post' | 'put', url: string, body?: unknown) {

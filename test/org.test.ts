@@ -17,7 +17,7 @@ afterAll(async () => {
   await d?.close();
 });
 
-const proposal = (subject: string) => ({ subject, content: '内容', budget: 1000, reasons: '理由' });
+const proposal = (subject: string) => ({ communityName: '幸福', subject, content: '内容', budget: 1000, reasons: '理由' });
 
 async function as(username: string, method: 'get' | 'post' | 'patch' | 'delete', url: string, body?: unknown) {
   const req = request(d.app)[method](url).set('Authorization', `Bearer ${await d.token(username)}`);

@@ -1,12 +1,16 @@
 // Light diagram viewer for instance pages: bpmn-js NavigatedViewer (pan and zoom, no editing) with
 // markers for completed, active and incident elements.
 //
-//   window.renderDiagram(container, xml, { completed: [ids], active: [ids], incident: [ids] })
+//   window.renderDiagram(container, xml, { completed: [ids], active: [ids], incident: [ids], focus: id })
 //     → Promise<{ viewer, warnings, missing }>   (`missing`: marked ids not in the diagram)
 //
 // Pages under a strict Content-Security-Policy (no inline scripts) can instead mark a container
-//   <div data-bpmn-viewer data-xml-url="/api/…/xml" data-markers='{"completed":[…],"active":[…],"incident":[…]}'>
+//   <div data-bpmn-viewer data-xml-url="/api/…/xml" data-markers='{"completed":[…],"active":[…],"incident":[…]}' data-focus="id">
 // and it is rendered when this script loads.
+//
+// The diagram opens whole when that is readable; the shipped processes are 2200–5000 units wide, and fitting them to
+// a panel would shrink the text below reading size, so below MIN_FIT_SCALE it opens at READABLE_SCALE (less, down to
+// MIN_FIT_SCALE, to fit its height) around `focus` (the current step), to be dragged and zoomed.
 
 import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
 
@@ -27,6 +31,28 @@ const STATE_LABELS = {
 };
 
 const viewers = new WeakMap();
+
+const MIN_FIT_SCALE = 0.7;
+const READABLE_SCALE = 0.85;
+
+/** After fitting the viewport: when that made the diagram too small to read, a readable scale around `focusId`. */
+function readableZoom(viewer, focusId) {
+  const canvas = viewer.get('canvas');
+  if (canvas.viewbox().scale >= MIN_FIT_SCALE) return;
+  const outer = canvas.viewbox().outer;
+  const height = canvas.viewbox().inner.height + 40;
+  canvas.zoom(Math.max(MIN_FIT_SCALE, Math.min(READABLE_SCALE, outer.height / height)));
+  const box = canvas.viewbox();
+  const inner = box.inner;
+  const element = focusId ? viewer.get('elementRegistry').get(focusId) : null;
+  const cx = element ? element.x + element.width / 2 : inner.x + box.width / 2;
+  // Vertically the whole height when it fits, else around the element.
+  const cy = inner.height <= box.height || !element ? inner.y + inner.height / 2 : element.y + element.height / 2;
+  // No empty canvas beyond the diagram's ends.
+  const margin = 20;
+  const x = Math.max(inner.x - margin, Math.min(cx - box.width / 2, inner.x + inner.width + margin - box.width));
+  canvas.viewbox({ x, y: cy - box.height / 2, width: box.width, height: box.height });
+}
 
 /**
  * Where a state badge goes: at the lower left corner of a task, but above an event or gateway whose name is
@@ -76,6 +102,7 @@ async function renderDiagram(container, xml, states = {}) {
       }
     }
   }
+  readableZoom(viewer, states.focus);
   return { viewer, warnings, missing };
 }
 
@@ -94,7 +121,8 @@ async function autoRender(container) {
   try {
     const res = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/xml, text/xml, */*' } });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    await renderDiagram(container, await res.text(), parseMarkers(container.getAttribute('data-markers')));
+    const states = parseMarkers(container.getAttribute('data-markers'));
+    await renderDiagram(container, await res.text(), { ...states, focus: container.getAttribute('data-focus') || states.focus });
     container.setAttribute('data-rendered', 'true');
   } catch (err) {
     container.textContent = `流程图无法显示：${err.message}`;

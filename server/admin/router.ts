@@ -13,10 +13,11 @@ import { csrfToken, verifyCsrf } from '../http/csrf.js';
 import { param, queryText } from '../http/request-params.js';
 import { RuntimeError, statusOf, type Actor, type InstanceListItem, type InstanceQuery } from '../runtime/api.js';
 import { pageBase } from '../web/page-base.js';
-import { formatDateTime, formatDay, type PageData } from '../web/views.js';
+import { formatDateTime, formatDay, isDateTimeText, type PageData } from '../web/views.js';
 import { AdminViews } from './views.js';
 import { mountImportPage, mountOrgPages } from './org-pages.js';
 import { OrgAdmin } from '../org/admin.js';
+import { registerClockPage } from './clock-page.js';
 import { AUDIT_NAMES, STATUS_NAMES } from '../web/labels.js';
 
 /**
@@ -89,7 +90,14 @@ function variableRows(variables: Record<string, unknown>) {
     .sort()
     .map((name) => {
       const value = variables[name];
-      const text = typeof value === 'string' ? value : JSON.stringify(value, null, 2) ?? 'null';
+      // An instant is stored in UTC; the administrator reads it in Beijing time beside it.
+      const text = isDateTimeText(value)
+        ? `${value}（北京时间 ${formatDateTime(value)}）`
+        : value instanceof Date
+          ? `${value.toISOString()}（北京时间 ${formatDateTime(value)}）`
+          : typeof value === 'string'
+            ? value
+            : JSON.stringify(value, null, 2) ?? 'null';
       return { name, value: text.length > 4000 ? `${text.slice(0, 4000)}…（已截断）` : text, long: text.includes('\n') };
     });
 }
@@ -360,6 +368,8 @@ export function createAdminRouter(deps: AppDeps): express.Router {
         diagram: {
           xmlUrl: `/api/processes/${encodeURIComponent(inst.processKey)}/versions/${inst.version}/xml`,
           markers: JSON.stringify({ completed, active, incident: incidentIds }),
+          // Where a diagram too wide to read whole opens: the current step, else a failed one, else the last one done.
+          focus: active[0] ?? incidentIds.find(Boolean) ?? [...audit].reverse().find((e) => e.elementId)?.elementId ?? '',
         },
         incidents: incidents.map((i) => ({ elementId: i.elementId, element: label(i.elementId), message: i.message, at: i.at, topic: i.topic })),
         variables: variableRows(inst.variables ?? {}),
@@ -447,13 +457,20 @@ export function createAdminRouter(deps: AppDeps): express.Router {
     });
   });
 
+  // ── the platform clock ──────────────────────────────────────────────────────
+
+  registerClockPage(router, deps, page, async (req, flash) => {
+    req.session.flash = flash;
+    await session(req, 'save');
+  });
+
   // ── errors as Chinese pages ────────────────────────────────────────────────
 
   const adminErrors: ErrorRequestHandler = (err, req, res, next) => {
     if (res.headersSent || !req.originalUrl.startsWith('/admin')) return next(err);
     const { status, title, message } = describePageError(err);
     if (status >= 500) console.error(`[admin] ${req.method} ${req.originalUrl}:`, err);
-    page(req, res, 'error', title, { status, heading: title, message, at: formatDateTime(new Date()) }, status).catch(next);
+    page(req, res, 'error', title, { status, heading: title, message, at: formatDateTime(deps.clock.now()) }, status).catch(next);
   };
   router.use('/admin', (_req, _res, next) => next(new PageError(404, '页面不存在', '管理后台没有这个页面。')));
   router.use(adminErrors);

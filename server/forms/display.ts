@@ -14,6 +14,9 @@ export function displayValue(field: Pick<FormField, 'type' | 'values'> & { label
   // An amount of money (a whole-number field counted in 元) reads with thousands separators: 380,000.
   if (field.type === 'long' && typeof value === 'number' && field.label?.includes('元')) return value.toLocaleString('en-US');
   if (value instanceof Date) return formatDate(value);
+  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}.*(Z|[+-]\d{2}:?\d{2})$/.test(value) && !Number.isNaN(Date.parse(value))) {
+    return formatDate(new Date(value));
+  }
   if (Array.isArray(value)) return value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join('、');
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);

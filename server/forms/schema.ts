@@ -1,9 +1,12 @@
 import { checkFeel, unwrap, isExpression } from '../expressions/feel.js';
+import { DATE_BOUND_KINDS, parseDateBound, type DateBound, type DateBoundKind } from './date-bounds.js';
+import { isTableSeparator, parseColumns, type TableColumn } from './table-field.js';
 
 /**
  * Form schema read from `camunda:formData` on a user task or start event (docs/ARCHITECTURE.md, "User tasks"):
  * fields with id, Chinese label, type, default, enum values, `camunda:validation` constraints and the
- * platform's extra properties `help`, `widget`, `source`, `rule`/`ruleMessage` (`rule.2`/`ruleMessage.2`, …).
+ * platform's extra properties `help`, `widget`, `source`, `rule`/`ruleMessage` (`rule.2`/`ruleMessage.2`, …) and
+ * the date bounds `notBefore`, `notAfter`, `after`, `before` (server/forms/date-bounds.ts).
  */
 
 export type FieldType = 'string' | 'long' | 'boolean' | 'date' | 'enum';
@@ -56,9 +59,20 @@ export interface FormField {
    * step recorded): the field is chosen from them, never typed, and a value not among them is refused.
    */
   options?: string;
-  /** `ratio`: a share written as a fraction (2/3) or a decimal (0.5), between 0 and 1 — checked the same way everywhere. */
-  format?: 'ratio';
+  /**
+   * `ratio`: a share written as a fraction (2/3) or a decimal (0.5), between 0 and 1 — checked the same way everywhere;
+   * `community`: a community's name, stored ending in exactly one 社区 (幸福 → 幸福社区), so that nothing built on it
+   * reads 幸福社区社区.
+   */
+  format?: 'ratio' | 'community';
   rules: FieldRule[];
+  /**
+   * A text that is really a table (`columns`, `separator`; server/forms/table-field.ts): one row a line, each row
+   * checked on its own and named when wrong; the page edits it as rows.
+   */
+  table?: { columns: TableColumn[]; separator: string };
+  /** Bounds of a date field relative to today or another date (`notAfter: today`, `after: today + voterListDays days`). */
+  dateBounds?: DateBound[];
   /** Problems only visible while reading the XML (unknown constraint, unparsable bound…); see formSchemaProblems. */
   issues?: string[];
 }
@@ -224,13 +238,35 @@ function readField(field: ModdleElement): FormField {
     if (key === 'help' && value.trim()) result.help = value.trim();
     else if (key === 'source' && value.trim()) result.source = value.trim();
     else if (key === 'format') {
-      if (value.trim() === 'ratio' && type === 'string') result.format = 'ratio';
-      else issues.push(`属性 format 的值“${value}”无效（只支持 string 字段的 ratio）`);
+      const format = value.trim();
+      if ((format === 'ratio' || format === 'community') && type === 'string') result.format = format;
+      else issues.push(`属性 format 的值“${value}”无效（只支持 string 字段的 ratio 和 community）`);
     } else if (key === 'options') {
       if (type !== 'string') issues.push('只有 string 类型的字段可以用 options 从流程数据中列出选项');
       else result.options = (unwrap(value) ?? value).trim();
     }
-    else if (key === 'widget') {
+    else if ((DATE_BOUND_KINDS as string[]).includes(key)) {
+      const bound = parseDateBound(key as DateBoundKind, value);
+      if (type !== 'date') issues.push(`属性 ${key} 只适用于 date 类型的字段`);
+      else if (!bound) issues.push(`属性 ${key} 的值“${value}”无效（应写成 today、字段标识，或再加减天数，如 today + 20 days、startedOn - voterListDays days）`);
+      else {
+        const message = properties.get(`${key}Message`)?.trim();
+        (result.dateBounds ??= []).push(message ? { ...bound, message } : bound);
+      }
+    } else if (/^(notBefore|notAfter|after|before)Message$/.test(key)) {
+      if (!properties.has(key.slice(0, -'Message'.length))) issues.push(`属性 ${key} 没有对应的 ${key.slice(0, -'Message'.length)}`);
+    } else if (key === 'columns') {
+      const columns = parseColumns(value);
+      if (type !== 'string') issues.push('只有 string 类型的字段可以用 columns 写成表格');
+      else if (!columns) issues.push(`属性 columns 的值“${value}”无效（如“姓名 | 票数:integer(票) <= validBallots”）`);
+      else {
+        const separator = properties.get('separator')?.trim() || '：';
+        if (!isTableSeparator(separator)) issues.push(`属性 separator 的值“${separator}”无效（只支持“：”和“，”）`);
+        else result.table = { columns, separator };
+      }
+    } else if (key === 'separator') {
+      if (!properties.has('columns')) issues.push('属性 separator 没有对应的 columns');
+    } else if (key === 'widget') {
       if (value.trim() === 'textarea') result.widget = 'textarea';
       else issues.push(`属性 widget 的值“${value}”无效（只支持 textarea）`);
     } else {
@@ -311,6 +347,12 @@ export function formSchemaProblems(schema: FormSchema): string[] {
     for (const rule of field.rules) {
       const problem = rule.expression ? checkFeel(rule.expression) : '表达式为空';
       if (problem) add(`校验规则“${rule.expression.slice(0, 60)}”不是有效的 FEEL：${problem}`);
+    }
+    for (const bound of field.dateBounds ?? []) {
+      const anchor = schema.fields.find((other) => other.id === bound.anchor);
+      if (anchor && anchor.type !== 'date') add(`日期界限 ${bound.kind} 引用的字段“${anchor.label || anchor.id}”不是 date 类型`);
+      const days = typeof bound.days === 'string' ? schema.fields.find((other) => other.id === bound.days) : undefined;
+      if (days && days.type !== 'long') add(`日期界限 ${bound.kind} 的天数字段“${days.label || days.id}”不是 long 类型`);
     }
     for (const issue of field.issues ?? []) add(issue);
   }

@@ -1,4 +1,8 @@
 import { evaluateFeel, MAX_EVALUATION_MS, resolve } from '../expressions/feel.js';
+import { chinaDayNumber, dayNumberOf } from './china-day.js';
+import { normalizeCommunityName } from './community-name.js';
+import { tableRowProblem } from './table-field.js';
+import { dateBoundMessage, resolveDateBound, withinDateBound } from './date-bounds.js';
 import {
   APPROVAL_DECISIONS,
   FIELD_ID,
@@ -26,6 +30,10 @@ import {
  * - Then required, min/max, minlength/maxlength, the approval rule (an opinion is required whenever the decision is
  *   not `approve`) and each field's FEEL `rule`s over the context (instance variables) overlaid with the submitted
  *   values; a rule that is not `true` (or fails) gives the field its `ruleMessage`.
+ * - A `format: community` name is stored with one 社区 at its end; a table (`columns`) is checked row by row, before the
+ *   rules, and a wrong row named by its line (server/forms/table-field.ts).
+ * - Date bounds (`notAfter: today`, `after: today + voterListDays days`…) are judged against `options.now`, the
+ *   runtime clock's instant of the submission (never the server's wall clock); a bound on today without it refuses.
  * All messages are Chinese and name the field by its label.
  */
 
@@ -198,7 +206,17 @@ export function fieldOptions(field: Pick<FormField, 'options'>, context: Record<
   return [...new Set(items)];
 }
 
-export function validateFormValues(schema: FormSchema, input: unknown, context: Record<string, unknown>): FormValidationResult {
+export interface FormValidationOptions {
+  /** The runtime clock's time of the submission: what `today` means to date bounds (in China time). */
+  now?: Date;
+}
+
+export function validateFormValues(
+  schema: FormSchema,
+  input: unknown,
+  context: Record<string, unknown>,
+  options: FormValidationOptions = {},
+): FormValidationResult {
   if (!isPlainObject(input)) {
     return { ok: false, fields: {}, message: '提交的表单数据无效' };
   }
@@ -261,6 +279,16 @@ export function validateFormValues(schema: FormSchema, input: unknown, context: 
     }
   }
 
+  // A community's name is kept with exactly one 社区 at its end, whatever was typed.
+  for (const field of fields) {
+    if (field.format !== 'community' || errors.has(field.id)) continue;
+    const value = values.get(field.id);
+    if (typeof value !== 'string' || value.trim() === '') continue;
+    const name = normalizeCommunityName(value);
+    if ('error' in name) errors.set(field.id, `${q(field)}：${name.error}`);
+    else values.set(field.id, name.value);
+  }
+
   // A field chosen from computed options takes only one of them, exactly.
   for (const field of fields) {
     if (!field.options || errors.has(field.id) || !values.has(field.id)) continue;
@@ -271,9 +299,20 @@ export function validateFormValues(schema: FormSchema, input: unknown, context: 
     }
   }
 
-  // Field rules see the instance variables overlaid by the (valid) submitted values.
+  // Field rules and date bounds see the instance variables overlaid by the (valid) submitted values.
   const overlay = safeContext(base);
   for (const [key, value] of values) overlay[key] = value;
+  const labelOf = (id: string) => fields.find((field) => field.id === id)?.label;
+
+  // A table is checked row by row first, so a wrong row is named before any rule over the whole text speaks.
+  for (const field of fields) {
+    if (!field.table || field.constraints.readonly || errors.has(field.id)) continue;
+    const value = values.get(field.id);
+    if (typeof value !== 'string' || !value.trim()) continue;
+    const problem = tableRowProblem(value, field.table.columns, field.table.separator, overlay, labelOf);
+    if (problem) errors.set(field.id, `${problem}${field.source ? `（${field.source}）` : ''}`);
+  }
+
   for (const field of fields) {
     if (field.constraints.readonly || errors.has(field.id)) continue;
     for (const rule of field.rules) {
@@ -292,13 +331,34 @@ export function validateFormValues(schema: FormSchema, input: unknown, context: 
     }
   }
 
+  // A date is judged against today (the runtime's clock) or another date of the case, after the rules that cite
+  // their clause have spoken.
+  const today = options.now ? chinaDayNumber(options.now) : null;
+  for (const field of fields) {
+    if (!field.dateBounds?.length || field.constraints.readonly || errors.has(field.id)) continue;
+    const day = dayNumberOf(values.get(field.id));
+    if (day === null) continue;
+    for (const bound of field.dateBounds) {
+      const resolved = resolveDateBound(bound, overlay, today);
+      if ('problem' in resolved) {
+        errors.set(field.id, `${q(field)}${resolved.problem}`);
+        break;
+      }
+      if (resolved.day !== null && !withinDateBound(bound.kind, day, resolved.day)) {
+        errors.set(field.id, dateBoundMessage(field.label || field.id, bound, resolved.day, overlay, labelOf, field.source));
+        break;
+      }
+    }
+  }
+
   if (errors.size) {
     const out: Record<string, string> = {};
     for (const field of fields) {
       const message = errors.get(field.id);
       if (message !== undefined) out[field.id] = message;
     }
-    const first = [...errors.values()][0];
+    // The summary names the first field the form shows with a problem, as the reader meets it.
+    const first = Object.values(out)[0] ?? [...errors.values()][0];
     return {
       ok: false,
       fields: out,

@@ -10,8 +10,7 @@ import { authenticateUser, changeOwnPassword, findUserById, normalizeUsername, t
 import { isError } from '../bpmn/problem.js';
 import { validateDeployment } from '../bpmn/validate.js';
 import type { AuditDoc, DefinitionDoc, IncidentInfo, InstanceDoc, InstanceStatus, NoticeDoc, TaskDoc } from '../db/types.js';
-import { ManualClock } from '../engine/clock.js';
-import { saveManualClock } from '../runtime/clock-store.js';
+import { clockControlOf } from './clock-control.js';
 import { DraftStore } from '../runtime/drafts.js';
 import { parseDate, parseDuration } from '../engine/iso8601.js';
 import { RuntimeError, type Actor, type InstanceListItem, type InstanceView } from '../runtime/api.js';
@@ -228,7 +227,8 @@ export function createApiRouter(
   const { runtime, db, clock } = deps;
   const router = express.Router();
   const knownGroups = () => new Set(GROUPS.map((g) => g.id));
-  const manualClock = clock instanceof ManualClock ? clock : null;
+  const clockControl = clockControlOf(clock, db, runtime);
+  const manualClock = clockControl?.clock ?? null;
 
   router.use(refuseStructuredQuery);
   router.use(express.json({ limit: MAX_JSON_BYTES }));
@@ -647,9 +647,7 @@ export function createApiRouter(
 
   // ── manual clock (CLOCK=manual only) ────────────────────────────────────────
 
-  if (manualClock) {
-    let moving: Promise<unknown> = Promise.resolve();
-
+  if (manualClock && clockControl) {
     router.get('/admin/clock', ...admin, (_req, res) => {
       res.json({ now: manualClock.now(), manual: true });
     });
@@ -673,15 +671,7 @@ export function createApiRouter(
         target = typeof body.set === 'string' ? parseDate(body.set) : null;
         if (!target) throw badRequest('set 应为 ISO 日期或日期时间，如 "2026-01-01" 或 "2026-01-01T09:00:00+08:00"', { set: '格式无效' });
       }
-      const work = moving.then(async () => {
-        if (target) manualClock.set(target);
-        else manualClock.advance(body.advance as string);
-        await saveManualClock(db, manualClock);
-        const fired = await runtime.fireDueTimers();
-        return { now: manualClock.now(), fired };
-      });
-      moving = work.catch(() => undefined);
-      res.json(await work);
+      res.json(await clockControl.move(target ? { set: target } : { advance: body.advance as string }));
     });
   }
 

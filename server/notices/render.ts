@@ -18,6 +18,11 @@ import { formatChineseDate, parseDay } from './calendar.js';
  * - `{{lines text}}`      with `{{#each (lines text)}}`: the non-empty lines of a multi-line text
  * - `{{#if (eq a b)}}`    equality
  * - `{{percent value}}`   a number as `66.67%`
+ * - `{{community name}}`  a community's name ending in exactly one 社区 (幸福 → 幸福社区; nothing → 本社区)
+ * - `{{concat a b …}}`    the texts joined, e.g. an issuing body `(concat (community communityName) "居民委员会")`
+ *
+ * Every template ends with the partial `{{> signature issuer=…}}` (forms/notices/partials/signature.hbs): the
+ * issuing body and the date of publication (落款). A template without it is refused when the templates are loaded.
  */
 
 export class NoticeTemplateError extends Error {
@@ -73,20 +78,44 @@ function createInstance(): typeof Handlebars {
       : [],
   );
   hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+  hbs.registerHelper('community', (name: unknown) => {
+    const text = typeof name === 'string' ? name.trim() : '';
+    return !text ? '本社区' : text.endsWith('社区') ? text : `${text}社区`;
+  });
+  // The last argument handlebars passes to a helper is its options object, not a text to join.
+  hbs.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).map((a) => (a == null ? '' : String(a))).join(''));
   return hbs;
+}
+
+/** Refuses markup passed through unescaped: `{{{…}}}` or `{{& …}}`. */
+function refuseUnescaped(file: string, source: string): void {
+  if (/\{\{\{|\{\{~?\s*&/.test(source)) {
+    throw new NoticeTemplateError(`公示模板 ${file} 使用了不转义的输出（{{{…}}} 或 {{& …}}），这不被允许`);
+  }
 }
 
 /** Compile every `*.hbs` of a directory; refuses unescaped output. */
 export function loadNoticeTemplates(dir: string = defaultTemplateDir()): Map<string, Compiled> {
   const hbs = createInstance();
+  const partials = path.join(dir, 'partials');
+  if (existsSync(partials)) {
+    for (const file of readdirSync(partials).sort()) {
+      if (!file.endsWith('.hbs')) continue;
+      const source = readFileSync(path.join(partials, file), 'utf8');
+      refuseUnescaped(`partials/${file}`, source);
+      hbs.registerPartial(file.slice(0, -'.hbs'.length), source);
+    }
+  }
   const templates = new Map<string, Compiled>();
   for (const file of readdirSync(dir).sort()) {
     if (!file.endsWith('.hbs')) continue;
     const name = file.slice(0, -'.hbs'.length);
     if (!NAME.test(name)) throw new NoticeTemplateError(`公示模板文件名无效：${file}`);
     const source = readFileSync(path.join(dir, file), 'utf8');
-    if (/\{\{\{|\{\{~?\s*&/.test(source)) {
-      throw new NoticeTemplateError(`公示模板 ${file} 使用了不转义的输出（{{{…}}} 或 {{& …}}），这不被允许`);
+    refuseUnescaped(file, source);
+    // A notice says who issues it and when (落款), at its end.
+    if (!/\{\{>\s*signature\b[^}]*\bissuer=/.test(source)) {
+      throw new NoticeTemplateError(`公示模板 ${file} 没有落款：须以 {{> signature issuer=…}} 写明发布单位和日期`);
     }
     templates.set(name, hbs.compile(source, { strict: false, noEscape: false }));
   }

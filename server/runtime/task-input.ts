@@ -41,11 +41,14 @@ export function taskVariables(task: TaskDoc, instance: Pick<InstanceDoc, 'variab
   return task.elementVariable ? { ...context, [task.elementVariable.name]: task.elementVariable.value } : context;
 }
 
-/** Validates submitted values against the task's form in its context; the values as they will be stored. */
-export function checkTaskInput(task: TaskDoc, input: unknown, instance: Pick<InstanceDoc, 'variables' | 'scopes'>): Record<string, unknown> {
+/**
+ * Validates submitted values against the task's form in its context, on the runtime clock's `now` (a date bound on
+ * today); the values as they will be stored.
+ */
+export function checkTaskInput(task: TaskDoc, input: unknown, instance: Pick<InstanceDoc, 'variables' | 'scopes'>, now: Date): Record<string, unknown> {
   const schema = task.formSchema as FormSchema | null;
   if (!schema || !schema.fields?.length) return {};
-  const checked = validateFormValues(schema, input ?? {}, taskVariables(task, instance));
+  const checked = validateFormValues(schema, input ?? {}, taskVariables(task, instance), { now });
   if (!checked.ok) throw new RuntimeError('validation_failed', checked.message, { fields: checked.fields });
   return checked.values;
 }

@@ -2,6 +2,9 @@ import { isExpression, resolve } from '../expressions/feel.js';
 import { APPROVAL_DECISIONS, type FormField, type FormSchema } from '../forms/schema.js';
 import { fieldOptions } from '../forms/validate.js';
 import { displayValue } from '../forms/display.js';
+import { dayNumberOf, isoDayOf, chinaDayNumber } from '../forms/china-day.js';
+import { dateBoundLimit, dateBoundPhrase, resolveDateBound } from '../forms/date-bounds.js';
+import { rowOfMessage, rowPattern } from '../forms/table-field.js';
 import { formatDateTime } from './views.js';
 
 /** What a field template needs: everything already decided here, so templates stay plain. */
@@ -30,6 +33,13 @@ export interface FieldView {
   error?: string;
   min?: number | string;
   max?: number | string;
+  /**
+   * A text edited as rows (web.js builds the row editor from these; without script the textarea stays): the columns as
+   * JSON for the data attribute, the separator, how a row is written, and the row an error names.
+   */
+  table: { columns: string; separator: string; pattern: string; errorRow: number | null } | null;
+  /** What the field's date bounds ask, with today's dates filled in (不能晚于今天（2026-03-02）). */
+  dateRules: string[];
   minlength?: number;
   maxlength?: number;
   describedBy: string;
@@ -53,9 +63,10 @@ function safeResolve(text: unknown, variables: Record<string, unknown>): unknown
 function inputText(field: FormField, value: unknown): string {
   if (value === null || value === undefined) return '';
   if (field.type === 'date') {
-    if (value instanceof Date) return value.toISOString().slice(0, 10);
-    const text = String(value);
-    return /^\d{4}-\d{2}-\d{2}/.test(text) ? text.slice(0, 10) : text;
+    // A stored date-time is shown as its day in China time; anything typed is shown as typed.
+    if (typeof value === 'string' && !/^\d{4}-\d{2}-\d{2}T/.test(value)) return value;
+    const day = dayNumberOf(value);
+    return day !== null ? isoDayOf(day) : String(value);
   }
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
@@ -70,8 +81,11 @@ export function fieldViews(
   variables: Record<string, unknown>,
   submitted: Record<string, unknown> | null,
   errors: Record<string, string>,
-  prefix = 'f',
+  options: { prefix?: string; now?: Date } = {},
 ): FieldView[] {
+  const prefix = options.prefix ?? 'f';
+  const today = options.now ? chinaDayNumber(options.now) : null;
+  const labelOf = (id: string) => schema.fields.find((f) => f.id === id)?.label;
   const views = schema.fields.map((field) => {
     const inputId = `${prefix}_${field.id}`;
     let value: unknown;
@@ -89,15 +103,18 @@ export function fieldViews(
     const choices = field.options && !field.constraints.readonly ? fieldOptions(field, variables).map((name) => ({ id: name, name })) : null;
     const requiredUnlessApprove = schema.approval && field.id === 'opinion' && !field.constraints.required;
     const help = field.help;
-    const describedBy = [help ? `${inputId}_help` : '', errors[field.id] ? `${inputId}_error` : ''].filter(Boolean).join(' ');
     const c = field.constraints;
+    const limits = dateLimits(field, variables, today, labelOf);
+    const describedBy = [errors[field.id] ? `${inputId}_error` : '', limits.rules.length ? `${inputId}_dates` : '', help ? `${inputId}_help` : '']
+      .filter(Boolean)
+      .join(' ');
     return {
       id: field.id,
       inputId,
       label: field.label || field.id,
       type: field.type,
-      isText: field.type === 'string' && !choices && field.widget !== 'textarea' && !requiredUnlessApprove,
-      isTextarea: field.type === 'string' && !choices && (field.widget === 'textarea' || requiredUnlessApprove),
+      isText: field.type === 'string' && !choices && field.widget !== 'textarea' && !field.table && !requiredUnlessApprove,
+      isTextarea: field.type === 'string' && !choices && (field.widget === 'textarea' || !!field.table || requiredUnlessApprove),
       isLong: field.type === 'long',
       isDate: field.type === 'date',
       isBoolean: field.type === 'boolean',
@@ -118,8 +135,18 @@ export function fieldViews(
       help,
       source: field.source,
       error: errors[field.id],
-      min: field.type === 'date' ? c.minDate?.slice(0, 10) : c.min,
-      max: field.type === 'date' ? c.maxDate?.slice(0, 10) : c.max,
+      min: field.type === 'date' ? later(c.minDate?.slice(0, 10), limits.min) : c.min,
+      max: field.type === 'date' ? earlier(c.maxDate?.slice(0, 10), limits.max) : c.max,
+      dateRules: limits.rules,
+      table:
+        field.table && !c.readonly
+          ? {
+              columns: JSON.stringify(field.table.columns.map((col) => ({ label: col.label, numeric: col.type !== 'text', optional: col.optional }))),
+              separator: field.table.separator,
+              pattern: rowPattern(field.table.columns, field.table.separator),
+              errorRow: rowOfMessage(errors[field.id]),
+            }
+          : null,
       minlength: c.minlength,
       maxlength: c.maxlength,
       describedBy,
@@ -127,6 +154,32 @@ export function fieldViews(
   });
   // A read-only field with nothing to show (a note that only applies after a return, say) is left out.
   return views.filter((view) => !view.readonly || view.display !== '');
+}
+
+function later(a: string | undefined, b: string | undefined): string | undefined {
+  return a && b ? (a > b ? a : b) : a ?? b;
+}
+
+function earlier(a: string | undefined, b: string | undefined): string | undefined {
+  return a && b ? (a < b ? a : b) : a ?? b;
+}
+
+/**
+ * The date bounds that can be judged while the form is shown (on today, or on a date the case already holds): the
+ * earliest and latest day a date input offers, and each bound in words beside the field.
+ */
+function dateLimits(field: FormField, variables: Record<string, unknown>, today: number | null, labelOf: (id: string) => string | undefined) {
+  const out: { min?: string; max?: string; rules: string[] } = { rules: [] };
+  if (field.type !== 'date' || field.constraints.readonly) return out;
+  for (const bound of field.dateBounds ?? []) {
+    const resolved = resolveDateBound(bound, variables, today);
+    if (!('day' in resolved) || resolved.day === null) continue;
+    const limit = dateBoundLimit(bound.kind, resolved.day);
+    out.min = later(out.min, limit.min);
+    out.max = earlier(out.max, limit.max);
+    out.rules.push(dateBoundPhrase(bound, resolved.day, variables, labelOf));
+  }
+  return out;
 }
 
 /** The posted values of a form's editable fields (strings as posted; an unticked checkbox stays absent). */

@@ -15,7 +15,7 @@ import { asSchema, fieldViews, orphanErrors, submittedValues } from './form-view
 import { pageBase } from './page-base.js';
 import { revokeTokenDigest } from '../auth/tokens.js';
 import { issueLoginToken, loginTokenMatches } from './login-token.js';
-import { formatDateTime, Views, type PageData } from './views.js';
+import { formatDateTime, isDateTimeText, Views, type PageData } from './views.js';
 import { AUDIT_NAMES, STATUS_NAMES } from './labels.js';
 
 declare module 'express-session' {
@@ -584,7 +584,7 @@ export function createWebRouter(
     const caseRows = (await runtime.caseOf(view.instance, history.audit)).map((entry) => ({
       ...entry,
       who: entry.hidden ? '其他评审人' : person(entry.by) ?? '系统',
-      fields: entry.fields.map((f) => ({ label: f.label, display: f.value instanceof Date ? formatDateTime(f.value) : f.display })),
+      fields: entry.fields.map((f) => ({ label: f.label, display: f.value instanceof Date || isDateTimeText(f.value) ? formatDateTime(f.value) : f.display })),
     }));
     if (task.status !== 'open') {
       return page(req, res, 'task-done', task.name, 'tasks', {
@@ -599,7 +599,7 @@ export function createWebRouter(
     const variables = await runtime.taskContext(task);
     const mayAct = runtime.canAct(task, actor);
     const draft = !submitted && mayAct ? await runtime.getDraft(task._id, actor.id) : null;
-    const fields = schema ? fieldViews(schema, variables, submitted ?? (draft?.values as Record<string, unknown> | undefined) ?? null, errors) : [];
+    const fields = schema ? fieldViews(schema, variables, submitted ?? (draft?.values as Record<string, unknown> | undefined) ?? null, errors, { now: clock.now() }) : [];
     const actions = {
       unclaim: task.assignee === actor.id && !task.owner,
       transfer: mayAct && !task.owner,
@@ -812,7 +812,7 @@ export function createWebRouter(
         key: p.key,
         name: p.name || p.key,
         version: p.latestVersion,
-        fields: schema ? fieldViews(schema, {}, mine ? mine.submitted : null, mine?.errors ?? {}, `s_${p.key.replace(/[^A-Za-z0-9_-]/g, '_')}`) : [],
+        fields: schema ? fieldViews(schema, {}, mine ? mine.submitted : null, mine?.errors ?? {}, { prefix: `s_${p.key.replace(/[^A-Za-z0-9_-]/g, '_')}`, now: clock.now() }) : [],
         businessKey: mine?.businessKey ?? '',
         businessKeyError: mine?.errors.businessKey,
         units: units.map((u) => ({ ...u, selected: mine ? u.id === mine.unitId : u.home })),
@@ -946,7 +946,7 @@ export function createWebRouter(
     if (res.headersSent || req.originalUrl.startsWith('/api/') || req.originalUrl.startsWith('/admin')) return next(err);
     const { status, title, message } = describePageError(err);
     if (status >= 500) console.error(`[web] ${req.method} ${req.originalUrl}:`, err);
-    page(req, res, 'error', title, '', { status, heading: title, message, at: formatDateTime(new Date()) }, status).catch(next);
+    page(req, res, 'error', title, '', { status, heading: title, message, at: formatDateTime(clock.now()) }, status).catch(next);
   };
   router.use(pageErrors);
 

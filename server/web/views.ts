@@ -50,6 +50,11 @@ export function formatDateTime(value: unknown): string {
   return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
 }
 
+/** A stored instant written out (`2026-03-22T15:59:59.999Z`), which people read in Beijing time. */
+export function isDateTimeText(value: unknown): value is string {
+  return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(value) && !Number.isNaN(Date.parse(value));
+}
+
 /** `YYYY-MM-DD` in Asia/Shanghai time. */
 export function formatDay(value: unknown): string {
   return formatDateTime(value).slice(0, 10);

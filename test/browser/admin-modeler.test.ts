@@ -143,7 +143,7 @@ describe('admin modeler', () => {
         headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': token },
         body: JSON.stringify({
           businessKey: 'SYX-2026-008',
-          variables: { subject: '幸福小区加装电梯', content: '为幸福小区3栋加装电梯一部', budget: 120000, reasons: '3栋老年住户多，上下楼困难' },
+          variables: { communityName: '幸福社区', subject: '幸福小区加装电梯', content: '为幸福小区3栋加装电梯一部', budget: 120000, reasons: '3栋老年住户多，上下楼困难' },
         }),
       });
       return { status: res.status, body: await res.json() };

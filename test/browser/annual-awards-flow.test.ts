@@ -2,7 +2,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { SHOTS } from './chromium.js';
-import { type BrowserWalk, openBrowserWalk, readonlyValue, StaffBrowser, txt } from './staff.js';
+import { type BrowserWalk, fillRows, openBrowserWalk, readonlyValue, rowsOf, StaffBrowser, txt } from './staff.js';
 import type { ProcessDriver } from '../support/process-driver.js';
 
 /**
@@ -73,11 +73,12 @@ describe('P8 annual-awards in the browser', () => {
 
     // 汇总: a veto for work outside the five areas of 四(二) is refused at the field, the other inputs are kept
     await staff.openFromInbox(county, '汇总考核得分和“一票否决”情况');
-    await county.fill('#f_townScores', TOWNS);
-    await county.fill('#f_separateGroupScores', SEPARATE);
-    await county.fill('#f_departmentScores', DEPARTMENTS);
+    // the score lists are tables: typed row by row
+    await fillRows(county, 'f_townScores', rowsOf(TOWNS));
+    await fillRows(county, 'f_separateGroupScores', rowsOf(SEPARATE));
+    await fillRows(county, 'f_departmentScores', rowsOf(DEPARTMENTS));
     await county.fill('#f_unitHonours', '教育局：全国文明单位');
-    await county.fill('#f_vetoList', '丁镇：招商引资');
+    await fillRows(county, 'f_vetoList', [['丁镇', '招商引资']]);
     await county.click('form.form button.primary');
     expect(await txt(county.locator('#f_vetoList_error'))).toBe(
       `每行填写“单位名称：被否决的工作”，工作只能是人口和计划生育、社会治安综合治理、环境保护和节能减排、安全生产和重大安全生产事故风险、党风廉政建设之一（${S42}）`,
@@ -87,14 +88,14 @@ describe('P8 annual-awards in the browser', () => {
     expect(lines(await county.inputValue('#f_townScores'))).toEqual(TOWNS.split('\n'));
     expect(await county.inputValue('#f_unitHonours')).toBe('教育局：全国文明单位');
     await county.screenshot({ path: path.join(SHOTS, 'p8-compile-refused.png'), fullPage: true });
-    await county.fill('#f_vetoList', '');
+    await fillRows(county, 'f_vetoList', []);
     await staff.submitTask(county, '汇总考核得分和“一票否决”情况');
 
     // 市级考核名次: 卫生健康局 (2nd by score) is not 城区第一; 丙街道 holds the municipal innovation prize
     const city = await staff.as('city');
     await staff.openFromInbox(city, '确认市级考核名次和市政府工作创新奖');
     await city.fill('#f_cityFirstUnits', '教育局\n民政局\n文化旅游局\n人社局');
-    await city.fill('#f_municipalPrizeUnits', '丙街道：“智慧社区”项目');
+    await fillRows(city, 'f_municipalPrizeUnits', [['丙街道', '“智慧社区”项目']]);
     await staff.submitTask(city, '确认市级考核名次和市政府工作创新奖');
 
     // 联席会议 determines the innovation award: 丙街道 directly, 民政局 on the criteria
@@ -102,7 +103,7 @@ describe('P8 annual-awards in the browser', () => {
     await staff.openFromInbox(conference, '评定社会治理创新奖');
     expect(await shownLines(conference, '市级考核名次城区第一的单位')).toEqual(['教育局', '民政局', '文化旅游局', '人社局']);
     await conference.check('#f_directAwardConfirmed');
-    await conference.fill('#f_innovationAwardees', '民政局：“社区治理积分制”在全省推广');
+    await fillRows(conference, 'f_innovationAwardees', [['民政局', '“社区治理积分制”在全省推广']]);
     await conference.check('#f_innovationCriteriaMet');
     await staff.submitTask(conference, '评定社会治理创新奖');
 
@@ -148,7 +149,8 @@ describe('P8 annual-awards in the browser', () => {
     await conference.screenshot({ path: path.join(SHOTS, 'p8-conference.png'), fullPage: true });
     await staff.submitTask(conference, '联席会议审定获奖名单');
 
-    // 区政府办公室 grants the medals and the money: refused until ticked, then done
+    // 区政府办公室 grants the medals and the money at the ceremony on 10 February: refused until ticked, then done
+    await d.setClock('2026-02-10T10:00:00+08:00');
     await staff.openFromInbox(county, '授予奖牌并由区财政一次性奖励');
     expect(await shownLines(county, '获奖名单及奖金')).toHaveLength(9);
     await county.fill('#f_grantedOn', '2026-02-10');

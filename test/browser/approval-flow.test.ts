@@ -32,7 +32,7 @@ afterAll(async () => {
 
 describe('approval actions in the browser', () => {
   it('暂存, 转办, 委派 and 交回, 抄送, 催办 and 撤回 as the people who do them', async () => {
-    const inst = await d.start('party-committee', 'four-deliberations', { subject: '幸福小区加装电梯', content: '内容', budget: 120000, reasons: '理由' }, BK);
+    const inst = await d.start('party-committee', 'four-deliberations', { communityName: '幸福', subject: '幸福小区加装电梯', content: '内容', budget: 120000, reasons: '理由' }, BK);
 
     // ── 暂存: the residents' committee types part of the minutes and keeps them ──
     const rc = await staff.as('residents-committee');
@@ -104,7 +104,7 @@ describe('approval actions in the browser', () => {
     expect(await txt(pc.locator('#message-list'))).toContain('催办：党员大会审议（P3-APPROVAL-01）');
 
     // ── 撤回: a case nobody has touched yet is withdrawn by its starter ──
-    const other = await d.start('party-committee', 'four-deliberations', { subject: '误发起的提议', content: '内容', budget: 1000, reasons: '理由' }, 'P3-APPROVAL-02');
+    const other = await d.start('party-committee', 'four-deliberations', { communityName: '幸福', subject: '误发起的提议', content: '内容', budget: 1000, reasons: '理由' }, 'P3-APPROVAL-02');
     await pc.goto(`${staff.base}/instances/${encodeURIComponent(other.id)}`);
     await pc.click('#withdraw summary');
     await pc.fill('#withdraw_reason', '提议内容有误，重新发起');

@@ -37,7 +37,7 @@ beforeAll(async () => {
   await d.start(
     'party-committee',
     'four-deliberations',
-    { subject: '社区活动室改造', content: '活动室地面和照明改造', budget: 30000, reasons: '活动室设施老化' },
+    { communityName: '幸福社区', subject: '社区活动室改造', content: '活动室地面和照明改造', budget: 30000, reasons: '活动室设施老化' },
     'P3-WEB-000',
   );
 }, 120_000);
@@ -97,6 +97,7 @@ describe('P3 四议两公开 in chromium, through the pages only', () => {
     const start = party.locator('details.start', { hasText: '四议两公开' });
     await start.locator('summary').click();
     await party.fill('#bk_four-deliberations', BK);
+    await party.fill('#s_four-deliberations_communityName', '幸福');
     await party.fill('#s_four-deliberations_subject', SUBJECT);
     await party.fill('#s_four-deliberations_content', '为幸福小区3栋加装电梯一部\n使用公共维修资金');
     await party.fill('#s_four-deliberations_budget', '120000');
@@ -231,7 +232,8 @@ describe('P3 四议两公开 in chromium, through the pages only', () => {
     expect(await residents.locator('table.tasks tbody tr', { hasText: BK }).count()).toBe(0);
     expect((await d.advance('PT1M')).fired).toBe(1);
 
-    // ── implementation: the overspend is explained ─────────────────────────────────────────────────────
+    // ── implementation, recorded when the lift is in at the end of April: the overspend is explained ───
+    await d.setClock('2026-04-30T17:00:00+08:00');
     await openFromInbox(residents, '组织实施');
     expect(await txt(residents.locator('.field.readonly', { hasText: '预算金额' }).locator('.value'))).toBe('98,000');
     await residents.fill('#f_implementationSummary', '电梯已安装并通过验收');
@@ -266,7 +268,7 @@ describe('P3 四议两公开 in chromium, through the pages only', () => {
     expect(list).toContain(RESULT_TITLE);
     expect(list).toContain(`实施结果公开 编号 ${BK}`);
     expect(list).not.toContain(RESOLUTION_TITLE);
-    expect(list).toContain('公示期：2026-03-13 00:00 至 2026-03-20 23:59（5 个工作日）');
+    expect(list).toContain('公示期：2026-04-30 17:00 至 2026-05-11 23:59（5 个工作日）');
     await board.screenshot({ path: path.join(SHOTS, 'p3-notices.png'), fullPage: true });
     await board.click(`.notice-list a:text-is('${RESULT_TITLE}')`);
     expect(await txt(board.locator('.notice-page h1'))).toBe(RESULT_TITLE);
@@ -278,7 +280,7 @@ describe('P3 四议两公开 in chromium, through the pages only', () => {
     expect(result).toMatch(/预算金额\s*98,000 元/);
     expect(result).toMatch(/实际支出\s*130,000 元/);
     expect(result).toMatch(/超支说明\s*井道加固增加费用/);
-    expect(result).toContain('公示期：2026年3月13日至2026年3月20日（5 个工作日）');
+    expect(result).toContain('公示期：2026年4月30日至2026年5月11日（5 个工作日）');
     // Printed on A4: the page chrome is gone, the notice stays.
     await board.setViewportSize({ width: 794, height: 1123 });
     await board.emulateMedia({ media: 'print' });

@@ -57,7 +57,8 @@ describe('P6 micro-project in the browser', () => {
     await residents.waitForURL(/\/instances\/[^/?]+$/);
     expect(await txt(residents.locator('.flash'))).toBe(`已发起：民生微实事（${BK}）`);
 
-    // 群众评议: more supporters than participants is refused at the field, then corrected
+    // 群众评议 on 3 April: more supporters than participants is refused at the field, then corrected
+    await d.setClock('2026-04-03T18:00:00+08:00');
     await staff.openFromInbox(residents, '群众评议');
     await residents.fill('#f_reviewDate', '2026-04-03');
     await residents.fill('#f_reviewParticipants', '40');
@@ -79,6 +80,8 @@ describe('P6 micro-project in the browser', () => {
     await party.screenshot({ path: path.join(SHOTS, 'p6-determine.png'), fullPage: true });
     await staff.submitTask(party, '社区党委确定项目');
 
+    // the work is done by 20 April and recorded that day; accepted on the 22nd
+    await d.setClock('2026-04-20T17:00:00+08:00');
     await staff.openFromInbox(party, '社区党委组织实施');
     await party.fill('#f_startedOn', '2026-04-10');
     await party.fill('#f_completedOn', '2026-04-20');
@@ -86,6 +89,7 @@ describe('P6 micro-project in the browser', () => {
     await party.fill('#f_implementationReport', '更换 24 盏节能灯');
     await staff.submitTask(party, '社区党委组织实施');
 
+    await d.setClock('2026-04-22T10:00:00+08:00');
     const street = await staff.as('street-office');
     await staff.openFromInbox(street, '项目验收');
     await street.fill('#f_acceptedOn', '2026-04-22');

@@ -98,6 +98,29 @@ export class StaffBrowser {
   }
 }
 
+/**
+ * Types a list that is really a table (名称：数 per line) in its row editor, as staff do: surplus rows removed, rows
+ * added with 添加一行, one input per cell. `rows` empty leaves one empty row.
+ */
+export async function fillRows(page: Page, textareaId: string, rows: string[][]): Promise<void> {
+  const editor = page.locator(`#${textareaId} + .table-editor`);
+  const body = editor.locator('tbody tr');
+  while ((await body.count()) > Math.max(1, rows.length)) await body.last().locator('button.remove-row').click();
+  for (let i = 0; i < Math.max(1, rows.length); i++) {
+    if (i >= (await body.count())) await editor.locator('button.add-row').click();
+    const inputs = body.nth(i).locator('input');
+    for (let c = 0; c < (await inputs.count()); c++) await inputs.nth(c).fill(rows[i]?.[c] ?? '');
+  }
+}
+
+/** The rows of a `名称：数` text, for fillRows. */
+export function rowsOf(text: string): string[][] {
+  return text.split('\n').filter((line) => line.trim()).map((line) => {
+    const at = line.search(/[:：]/);
+    return at < 0 ? [line] : [line.slice(0, at), line.slice(at + 1)];
+  });
+}
+
 /** The shown value of the read-only field labelled exactly `label` on a task page. */
 export function readonlyValue(page: Page, label: string): Locator {
   return page.locator('.field.readonly').filter({ has: page.locator(`span.label:text-is("${label}")`) }).locator('.value');

@@ -106,6 +106,8 @@ describe('P8 annual-awards', () => {
 
     const granted = await d.complete('awards-conference', id, 'conferenceDecision', { decision: 'approve' });
     expect(granted.openTasks.map((t) => t.elementId)).toEqual(['grantAwards']);
+    // the awards are handed over at the ceremony on 10 February
+    await d.setClock('2026-02-10T10:00:00+08:00');
     const refused = await d.refused('county', id, 'grantAwards', { awardsGranted: false, grantedOn: '2026-02-10' });
     expect(refused.awardsGranted).toBe(`须授予奖牌并拨付奖金后办结（${S1}、${S2}）`);
     await d.complete('county', id, 'grantAwards', { awardsGranted: true, grantedOn: '2026-02-10' });
@@ -144,7 +146,7 @@ describe('P8 annual-awards', () => {
       `每行填写“单位名称：被否决的工作”，工作只能是人口和计划生育、社会治安综合治理、环境保护和节能减排、安全生产和重大安全生产事故风险、党风廉政建设之一（${S42}）`,
     );
     const badScores = await d.refused('county', inst.id, 'compileResults', { ...scores, townScores: '甲街道 96.5' });
-    expect(badScores.townScores).toBe(`每行填写“街镇名称：得分”（${S1}）`);
+    expect(badScores.townScores).toBe(`第 1 行（“甲街道 96.5”）应写成“街镇名称：得分”（${S1}）`);
     await d.complete('county', inst.id, 'compileResults', { ...scores, vetoList: '丁镇：党风廉政建设\n教育局：安全生产' });
     await d.complete('city', inst.id, 'cityResults', city);
     await d.complete('awards-conference', inst.id, 'innovationReview', innovation);
@@ -203,6 +205,7 @@ describe('P8 annual-awards', () => {
     const ranked = await untilConference('P8-recovery');
     const id = ranked.id;
     await d.complete('awards-conference', id, 'conferenceDecision', { decision: 'approve' });
+    await d.setClock('2026-02-10T10:00:00+08:00');
     await d.complete('county', id, 'grantAwards', { awardsGranted: true, grantedOn: '2026-02-10' });
 
     const missing = await d.refused('supervising-bureau', id, 'postAwardSupervision', { supervisionOutcome: 'falsified', falsifiedUnits: '' });
@@ -232,6 +235,7 @@ describe('P8 annual-awards', () => {
       `民政局：追回2025年度社会事业发展先进奖奖牌及奖金 60,000 元（其中党政主要负责人奖励 3,000 元，单位 57,000 元）——弄虚作假：虚报社会发展目标完成数据（${S43}）`,
       `民政局：追回2025年度社会治理创新奖奖牌及奖金 50,000 元（其中党政主要负责人奖励 2,500 元，单位 47,500 元）——弄虚作假：虚报社会发展目标完成数据（${S43}）`,
     ]);
+    await d.setClock('2026-05-06T10:00:00+08:00');
     const notDone = await d.refused('county', id, 'recoverAwards', { recoveryCompleted: false, recoveredOn: '2026-05-06' });
     expect(notDone.recoveryCompleted).toBe(`须追回所有奖项后办结（${S43}）`);
     const back = await d.complete('county', id, 'recoverAwards', { recoveryCompleted: true, recoveredOn: '2026-05-06' });
@@ -254,6 +258,7 @@ describe('P8 annual-awards', () => {
       netAwardTotal: 430000,
       recoveredUnits: ['民政局', '教育局'],
     });
+    await d.setClock('2026-06-01T10:00:00+08:00');
     await d.complete('county', id, 'recoverAwards', { recoveryCompleted: true, recoveredOn: '2026-06-01' });
     const ended = await d.complete('supervising-bureau', id, 'postAwardSupervision', { supervisionOutcome: 'close' });
     expect(ended.status).toBe('completed');

@@ -33,7 +33,7 @@ const ballot = (cast: number, valid: number, invalid: number, votes: string) => 
 /** Start, size consented (21 of 40), voters registered (1000, vote on 28 March), six candidates. */
 async function untilVoterList(businessKey: string): Promise<InstanceJson> {
   const inst = await d.start('street-office', 'committee-election', startForm, businessKey);
-  await d.complete('resident-reps', inst.id, 'sizeConsent', { repsMeetingDate: '2026-03-03', repsTotal: 40, repsConsenting: 21 });
+  await d.complete('resident-reps', inst.id, 'sizeConsent', { repsMeetingDate: '2026-03-02', repsTotal: 40, repsConsenting: 21 });
   await d.complete('residents-committee', inst.id, 'registerVoters', {
     electorateType: 'all-voters',
     registeredVoters: 1000,
@@ -61,7 +61,7 @@ describe('P2 committee-election', () => {
     expect(err.fields?.consentRatio).toBe('“职数同意比例（居民代表）”由规定确定为“过半数”，不能更改（《民政局加强城市社区建设实施意见》四(4)：征得大多数社区居民代表同意）');
     // 6 of 50 representatives are no majority, whatever anyone would like the ratio to be.
     const inst = await d.start('street-office', 'committee-election', startForm, 'P2-majority');
-    const six = await d.complete('resident-reps', inst.id, 'sizeConsent', { repsMeetingDate: '2026-03-03', repsTotal: 50, repsConsenting: 6 });
+    const six = await d.complete('resident-reps', inst.id, 'sizeConsent', { repsMeetingDate: '2026-03-02', repsTotal: 50, repsConsenting: 6 });
     expect(six.variables.sizeConsented).toBe(false);
     expect(six.openTasks.map((t) => t.elementId)).toEqual(['reviseSize']);
   });
@@ -70,16 +70,16 @@ describe('P2 committee-election', () => {
     const inst = await d.start('street-office', 'committee-election', startForm, 'P2-consent');
     expect((await d.instance(inst.id)).variables).toMatchObject({ consentRatio: '过半数', turnoutRatio: '1/2', electRatio: '1/2', voterListDays: 20, resultNoticeDays: 7, systemsDueDays: 90 });
     // consenting > total is refused at the field, with the clause
-    const fields = await d.refused('resident-reps', inst.id, 'sizeConsent', { repsMeetingDate: '2026-03-03', repsTotal: 40, repsConsenting: 41 });
+    const fields = await d.refused('resident-reps', inst.id, 'sizeConsent', { repsMeetingDate: '2026-03-02', repsTotal: 40, repsConsenting: 41 });
     expect(fields.repsConsenting).toBe('同意人数不能多于居民代表总数（《民政局加强城市社区建设实施意见》四(4)）');
 
-    const half = await d.complete('resident-reps', inst.id, 'sizeConsent', { repsMeetingDate: '2026-03-03', repsTotal: 40, repsConsenting: 20 });
+    const half = await d.complete('resident-reps', inst.id, 'sizeConsent', { repsMeetingDate: '2026-03-02', repsTotal: 40, repsConsenting: 20 });
     expect(half.variables.sizeConsented).toBe(false);
     expect(half.variables.consentSummary).toBe('居民代表 40 人，同意 20 人；未超过半数，职数未获同意，须重新提出。');
     expect(half.openTasks.map((t) => t.elementId)).toEqual(['reviseSize']);
     const revised = await d.complete('street-office', inst.id, 'reviseSize', { committeeSize: 7, sizeReason: '按代表意见增至 7 人' });
     expect(revised.openTasks.map((t) => t.elementId)).toEqual(['sizeConsent']);
-    const consented = await d.complete('resident-reps', inst.id, 'sizeConsent', { repsMeetingDate: '2026-03-10', repsTotal: 40, repsConsenting: 21 });
+    const consented = await d.complete('resident-reps', inst.id, 'sizeConsent', { repsMeetingDate: '2026-03-02', repsTotal: 40, repsConsenting: 21 });
     expect(consented.variables.sizeConsented).toBe(true);
     expect(consented.variables.consentSummary).toBe('居民代表 40 人，同意 21 人；超过半数，职数确定为 7 人。');
     expect(consented.openTasks.map((t) => t.elementId)).toEqual(['registerVoters']);
@@ -108,6 +108,8 @@ describe('P2 committee-election', () => {
     const voting = await d.instance(id);
     expect(voting.openTasks.map((t) => t.elementId)).toEqual(['vote']);
     expect(voting.openTasks[0]!.dueAt).toBe('2026-03-28T15:59:59.000Z');
+    // the votes are recorded on the election day, which is the date the ballot gives
+    await d.setClock('2026-03-28T08:00:00+08:00');
 
     // more ballots than registered voters: refused at the form, with the clause
     const tooMany = await d.refused('residents-committee', id, 'vote', ballot(1001, 1001, 0, '张伟：600'));
@@ -115,9 +117,9 @@ describe('P2 committee-election', () => {
     const mismatch = await d.refused('residents-committee', id, 'vote', ballot(600, 590, 5, '张伟：500'));
     expect(mismatch.validBallots).toBe('有效票与无效票之和应等于收回选票数（实践规则：公开计票，票数相符）');
     const overVotes = await d.refused('residents-committee', id, 'vote', ballot(600, 590, 10, '张伟：591'));
-    expect(overVotes.candidateVotes).toBe('任何一人的得票都不能多于有效票数（实践规则：票数相符）');
+    expect(overVotes.candidateVotes).toBe('第 1 行（“张伟：591”）的“票数”（591）不能多于有效票数（590）（《民政局加强城市社区建设实施意见》四(4)：公开计票）');
     const badLine = await d.refused('residents-committee', id, 'vote', ballot(600, 590, 10, '张伟 591'));
-    expect(badLine.candidateVotes).toBe('每行应写成“姓名：票数”（《民政局加强城市社区建设实施意见》四(4)：公开计票，结果逐人登记）');
+    expect(badLine.candidateVotes).toBe('第 1 行（“张伟 591”）应写成“姓名：票数”（《民政局加强城市社区建设实施意见》四(4)：公开计票）');
 
     // round 1: 500 of 1000 voted = exactly half → invalid, vote again
     const round1 = await d.complete('residents-committee', id, 'vote', ballot(500, 500, 0, '张伟：400\n李娜：380\n王芳：350\n刘洋：320\n陈静：300\n赵磊：100'));
@@ -179,18 +181,19 @@ describe('P2 committee-election', () => {
     expect(r2).toContain('尚有 1 个名额未选出，将另行选举。');
     const r3 = noticeText(results[2]!.html);
     expect(r3).toContain('社区居民委员会成员（张伟、李娜、王芳、刘洋、陈静）已全部选出。');
-    expect(r3).toContain('公示期：2026年3月23日至2026年3月30日（7 日）');
+    expect(r3).toContain('公示期：2026年3月28日至2026年4月4日（7 日）');
 
     // after the election: one training per elected member due one year later, and the rules within 90 days
     const after = await d.instance(id);
     const training = after.openTasks.filter((t) => t.elementId === 'training');
     expect(training).toHaveLength(5);
-    for (const t of training) expect(t.dueAt).toBe('2027-03-23T00:00:00.000Z');
+    for (const t of training) expect(t.dueAt).toBe('2027-03-28T00:00:00.000Z');
     const systems = after.openTasks.filter((t) => t.elementId === 'buildSystems');
     expect(systems).toHaveLength(1);
-    expect(systems[0]!.dueAt).toBe('2026-06-21T00:00:00.000Z');
+    expect(systems[0]!.dueAt).toBe('2026-06-26T00:00:00.000Z');
 
-    // each member is trained (the form shows the member's name); the rules are built; the election work ends
+    // each member is trained (the form shows the member's name) in September; the rules are built; the election work ends
+    await d.setClock('2026-09-16T09:00:00+08:00');
     for (let i = 0; i < 5; i++) {
       const open = (await d.myTasks('street-office', id, 'training')).sort((a, b) => (a.loopIndex ?? 0) - (b.loopIndex ?? 0));
       expect(open).toHaveLength(5 - i);
@@ -210,8 +213,8 @@ describe('P2 committee-election', () => {
 
   it('fewer candidates than seats is refused at the nomination form with the clause', async () => {
     const inst = await d.start('street-office', 'committee-election', startForm, 'P2-nominate');
-    await d.complete('resident-reps', inst.id, 'sizeConsent', { repsMeetingDate: '2026-03-03', repsTotal: 40, repsConsenting: 30 });
-    await d.complete('residents-committee', inst.id, 'registerVoters', { electorateType: 'household-reps', registeredVoters: 800, electionDate: '2026-04-20' });
+    await d.complete('resident-reps', inst.id, 'sizeConsent', { repsMeetingDate: '2026-03-02', repsTotal: 40, repsConsenting: 30 });
+    await d.complete('residents-committee', inst.id, 'registerVoters', { electorateType: 'household-reps', registeredVoters: 800, electionDate: '2026-12-20' });
     const fields = await d.refused('residents-committee', inst.id, 'nominateCandidates', { candidateList: '张伟\n李娜\n王芳\n刘洋', candidateGuidance: true });
     expect(fields.candidateList).toBe('正式候选人人数不能少于应选职数（《民政局加强城市社区建设实施意见》四(4)：主任、副主任和委员共 5 至 9 人）');
   });

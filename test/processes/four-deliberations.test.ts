@@ -15,6 +15,7 @@ afterAll(async () => {
 });
 
 const proposal = {
+  communityName: '幸福社区',
   subject: '幸福小区加装电梯',
   content: '为幸福小区3栋加装电梯一部\n使用公共维修资金',
   budget: 120000,
@@ -90,6 +91,8 @@ describe('P3 four-deliberations', () => {
     const implementing = await d.instance(inst.id);
     expect(implementing.openTasks.map((t) => t.elementId)).toEqual(['implement']);
 
+    // the work is done by the end of April and recorded that day
+    await d.setClock('2026-04-30T17:00:00+08:00');
     // overspending without a reason is refused at the field with the clause
     const fields = await d.refused('residents-committee', inst.id, 'implement', {
       implementationSummary: '电梯已安装并通过验收',
@@ -105,7 +108,7 @@ describe('P3 four-deliberations', () => {
       completedOn: '2026-04-30',
     });
     expect(done.status).toBe('completed');
-    expect(done.variables.resultPublicityEndsAt).toBe('2026-03-17T15:59:59.999Z'); // published Tue 10 March → Tue 17 March
+    expect(done.variables.resultPublicityEndsAt).toBe('2026-05-11T15:59:59.999Z'); // published Thu 30 April → Mon 11 May (1–5 May holiday, Sat 9 May worked)
     const notices = await d.notices('P3-normal');
     expect(notices.map((n) => n.kind)).toEqual(['resolution', 'implementation-result']);
     const result = noticeText(notices[1]!.html);
@@ -115,7 +118,7 @@ describe('P3 four-deliberations', () => {
     expect(result).toContain('预算金额 120,000 元');
     expect(result).toContain('实际支出 130,000 元');
     expect(result).toContain('超支说明 井道加固增加费用');
-    expect(result).toContain('公示期：2026年3月10日至2026年3月17日（5 个工作日）');
+    expect(result).toContain('公示期：2026年4月30日至2026年5月11日（5 个工作日）');
   });
 
   it('the joint meeting rejects: the matter ends and the reasons are kept in the sign-off', async () => {
@@ -148,7 +151,7 @@ describe('P3 four-deliberations', () => {
       jointMeetingDate: '2026-03-02', jointAttendees: '两委成员', decision: 'approve',
     });
     const returned = await d.complete('party-committee', inst.id, 'partyMeeting', {
-      partyMeetingDate: '2026-03-03', partyMembersTotal: 30, partyMembersPresent: 22, partyVotesFor: 9, partyVotesAgainst: 13, decision: 'return', opinion: '预算偏高，请重新询价',
+      partyMeetingDate: '2026-03-02', partyMembersTotal: 30, partyMembersPresent: 22, partyVotesFor: 9, partyVotesAgainst: 13, decision: 'return', opinion: '预算偏高，请重新询价',
     });
     expect(returned.openTasks.map((t) => t.elementId)).toEqual(['reviseProposal']);
     const revised = await d.complete('party-committee', inst.id, 'reviseProposal', {

@@ -35,7 +35,7 @@ async function dispatched(businessKey: string) {
   });
   const handled = await d.complete('responsible-unit', inst.id, 'handle', {
     handlingResult: '已清运建筑垃圾，恢复盲道',
-    handledOn: '2026-03-03',
+    handledOn: '2026-03-02',
   });
   return { inst, handled };
 }
@@ -70,7 +70,7 @@ describe('P5 grid-event', () => {
 
     const backdated = await d.refused('responsible-unit', inst.id, 'handle', { handlingResult: '已清运', handledOn: '2026-03-01' });
     expect(backdated.handledOn).toBe(`整治完成日期不能早于事件上报日期（${CHECK}：巡、拨、办、督）`);
-    const handled = await d.complete('responsible-unit', inst.id, 'handle', { handlingResult: '已清运建筑垃圾，恢复盲道', handledOn: '2026-03-03' });
+    const handled = await d.complete('responsible-unit', inst.id, 'handle', { handlingResult: '已清运建筑垃圾，恢复盲道', handledOn: '2026-03-02' });
     expect(handled.openTasks.map((t) => t.elementId)).toEqual(['verify']);
     // 谁上报、谁核查: the check is assigned to the reporter (camunda:initiator), not offered to every grid worker
     const verifyTask = await d.task('grid-worker', inst.id, 'verify');

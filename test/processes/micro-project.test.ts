@@ -36,7 +36,8 @@ describe('P6 micro-project', () => {
   it('collected, reviewed, determined, implemented, returned once at acceptance, accepted, the result published and recorded for the 述职评议', async () => {
     const inst = await d.start('residents-committee', 'micro-project', collected, 'P6-light');
     expect((await d.instance(inst.id)).variables).toMatchObject({ resultPublicityWorkingDays: 5 });
-    // review numbers must add up
+    // the residents meet on 3 April; review numbers must add up
+    await d.setClock('2026-04-03T18:00:00+08:00');
     expect((await d.refused('residents-committee', inst.id, 'publicReview', { ...review, reviewSupporters: 41 })).reviewSupporters).toBe(
       '支持人数不能多于参加评议的人数（《社会治理活动方案》篇四 第32项：评议）',
     );
@@ -47,7 +48,8 @@ describe('P6 micro-project', () => {
     );
     const determined = await d.complete('party-committee', inst.id, 'determine', { decision: 'approve', opinion: '同意实施', approvedBudget: 8000 });
     expect(determined.openTasks.map((t) => t.elementId)).toEqual(['implement']);
-    // implementation: dates in order, overspending explained
+    // implementation, recorded when the work is done on 20 April: dates in order, overspending explained
+    await d.setClock('2026-04-20T17:00:00+08:00');
     expect((await d.refused('party-committee', inst.id, 'implement', implemented(8000, { completedOn: '2026-04-09' }))).completedOn).toBe(
       '完工日期不能早于开工日期（《社会治理活动方案》篇四 第32项：实施）',
     );
@@ -55,13 +57,16 @@ describe('P6 micro-project', () => {
       '实际支出超过党委确定的预算时必须说明理由（《社会治理活动方案》篇四 第32项：实施）',
     );
     await d.complete('party-committee', inst.id, 'implement', implemented(8500, { overspendReason: '增加 2 盏应急灯' }));
-    // acceptance returns it for rework (the opinion is required), which is recorded too
+    // acceptance on 22 April returns it for rework (the opinion is required), which is recorded too
+    await d.setClock('2026-04-22T10:00:00+08:00');
     expect((await d.refused('street-office', inst.id, 'acceptance', { acceptedOn: '2026-04-22', decision: 'return' })).opinion).toBeDefined();
     const returned = await d.complete('street-office', inst.id, 'acceptance', { acceptedOn: '2026-04-22', decision: 'return', opinion: '2 楼声控开关失灵' });
     expect(returned.openTasks.map((t) => t.elementId)).toEqual(['implement']);
     const rework = await d.task('party-committee', inst.id, 'implement');
     expect(JSON.stringify(rework)).toBeDefined();
+    await d.setClock('2026-04-25T17:00:00+08:00');
     await d.complete('party-committee', inst.id, 'implement', implemented(8500, { completedOn: '2026-04-25', overspendReason: '增加 2 盏应急灯' }));
+    await d.setClock('2026-04-27T10:00:00+08:00');
     expect((await d.refused('street-office', inst.id, 'acceptance', { acceptedOn: '2026-04-24', decision: 'approve' })).acceptedOn).toBe(
       '验收日期不能早于完工日期（《社会治理活动方案》篇四 第32项：验收）',
     );

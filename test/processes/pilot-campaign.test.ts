@@ -33,7 +33,7 @@ describe('P1 pilot-campaign', () => {
     const dates = await d.startRefused('leading-office', 'pilot-campaign', { ...startForm, selfCheckDueDate: '2026-09-15' });
     expect(dates.fields?.selfCheckDueDate).toBe('社区自查截止日期应晚于申报截止日期（《社会治理活动方案》篇一：宣传启动在前，评估验收在后）');
     const list = await d.startRefused('leading-office', 'pilot-campaign', { ...startForm, communityList: '翠湖社区' });
-    expect(list.fields?.communityList).toBe('每行应写成“社区名称，所属县（市）区”（《社会治理活动方案》篇一 第1项：由县（市）区推荐和申报）');
+    expect(list.fields?.communityList).toBe('第 1 行（“翠湖社区”）应写成“社区名称，所属县（市）区”（《社会治理活动方案》篇一 第1项“宣传启动”）');
     const twice = await d.startRefused('leading-office', 'pilot-campaign', { ...startForm, communityList: '翠湖社区，五华区\n金碧社区，西山区\n 翠湖社区 , 盘龙区' });
     expect(twice.fields?.communityList).toBe('同一社区只能申报一次，名单中有重复的社区名称（《社会治理活动方案》篇一 第1项“宣传启动”）');
   });

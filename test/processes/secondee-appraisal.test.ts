@@ -245,6 +245,8 @@ describe('P7 secondee-appraisal: scoring, filing, publication', () => {
     expect(await d.myTasks('party-committee', inst.id)).toEqual([]);
     const replaceTask = await d.task('home-department', inst.id, 'replaceSecondee');
     expect(replaceTask.name).toBe('主管部门调整下沉人员');
+    // the home department sends the replacement on 20 January
+    await d.setClock('2026-01-20T09:00:00+08:00');
     const same = await d.refused('home-department', inst.id, 'replaceSecondee', { replacementName: '张伟', replacedOn: '2026-01-20' });
     expect(same.replacementName).toBe('接替人员不能是被一票否决的下沉人员本人（《社会治理活动方案》篇四 第12项：要求主管部门调整下沉人员）');
     const replaced = await d.complete('home-department', inst.id, 'replaceSecondee', {

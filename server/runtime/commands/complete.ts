@@ -26,7 +26,7 @@ export async function completeTask(
   // A delegate's submission goes back to the delegator (委派), who completes the task.
   if (task.owner && task.assignee === actor.id && task.owner !== actor.id) {
     const view = await queries.getInstance(task.instanceId);
-    const values = checkTaskInput(task, input, view.instance);
+    const values = checkTaskInput(task, input, view.instance, ctx.clock.now());
     const back = await resolveDelegation(ctx, queries, task, values, actor);
     return { task: back, instance: await queries.getInstance(task.instanceId), delegationResolved: true };
   }
@@ -37,7 +37,7 @@ export async function completeTask(
     const entry = (instance.openTasks ?? []).find((t) => t.taskId === task._id);
     if (!entry) throw new RuntimeError('conflict', '该任务已办结或已被取消');
     if (entry.assignee && entry.assignee !== actor.id) throw new RuntimeError('forbidden', '该任务已由他人签收');
-    const values = checkTaskInput(task, input, instance);
+    const values = checkTaskInput(task, input, instance, ctx.clock.now());
     refuseRepeatPerformer(definition, instance, task, actor.id);
     const result = await engineStep(ctx, definition, instance, { type: 'complete', executionId: task.executionId, values, user: actor.id });
     const now = ctx.clock.now();

@@ -28,7 +28,7 @@ export async function startInstance(
   const org = await ctx.org.snapshot();
   const unitId = caseUnit(org, input.unitId, actor);
   const businessKey = normalizeBusinessKey(input.businessKey);
-  const variables = startVariables(definition.model.startForm as FormSchema | null, input.variables, options);
+  const variables = startVariables(definition.model.startForm as FormSchema | null, input.variables, options, ctx.clock.now());
   // `camunda:initiator`: who started it, under the name the diagram gives (e.g. the reporter who must check).
   const initiator = definition.model.initiatorVariable;
   if (initiator) variables[initiator] = actor.id;
@@ -89,11 +89,11 @@ function caseUnit(org: OrgSnapshot, requested: unknown, actor: Actor): string | 
   return requested;
 }
 
-function startVariables(form: FormSchema | null, input: unknown, options: { rejectUnknownFields?: boolean }): Record<string, unknown> {
+function startVariables(form: FormSchema | null, input: unknown, options: { rejectUnknownFields?: boolean }, now: Date): Record<string, unknown> {
   refuseUnstorableValues(input);
   if (options.rejectUnknownFields && form?.fields?.length) refuseUnknownFields(form, input);
   if (form && form.fields?.length) {
-    const checked = validateFormValues(form, input ?? {}, {});
+    const checked = validateFormValues(form, input ?? {}, {}, { now });
     if (!checked.ok) throw new RuntimeError('validation_failed', checked.message, { fields: checked.fields });
     return checked.values;
   }

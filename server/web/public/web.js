@@ -5,7 +5,137 @@
     if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', fn);
     else fn();
   }
+  // A list that is really a table (名称：数 per line) is edited as rows; the textarea stays the submitted field, so the
+  // server reads the same text with or without this script.
+  function tableEditor(textarea) {
+    var columns;
+    try {
+      columns = JSON.parse(textarea.getAttribute('data-table-columns'));
+    } catch (e) {
+      return;
+    }
+    if (!columns || !columns.length) return;
+    var separator = textarea.getAttribute('data-table-separator') || '：';
+    var splitter = separator === '，' ? /[,，\t|｜]/ : /[:：]/;
+    var errorRow = Number(textarea.getAttribute('data-error-row') || 0);
+    var describedBy = textarea.getAttribute('aria-describedby');
+    var field = textarea.closest('.field');
+    var label = field && field.querySelector('label');
+    var labelText = label ? label.textContent.replace(/\s+/g, ' ').trim() : '';
+
+    function cellsOf(line) {
+      var cells = [];
+      var rest = line;
+      while (cells.length < columns.length - 1) {
+        var m = splitter.exec(rest);
+        if (!m) break;
+        cells.push(rest.slice(0, m.index).trim());
+        rest = rest.slice(m.index + m[0].length);
+      }
+      cells.push(rest.trim());
+      while (cells.length < columns.length) cells.push('');
+      return cells;
+    }
+
+    var wrap = document.createElement('div');
+    wrap.className = 'table-editor';
+    var table = document.createElement('table');
+    table.className = 'rows';
+    if (labelText) table.setAttribute('aria-label', labelText);
+    var head = table.createTHead().insertRow();
+    var th = document.createElement('th');
+    th.textContent = '行';
+    head.appendChild(th);
+    columns.forEach(function (column) {
+      var cell = document.createElement('th');
+      cell.textContent = column.label + (column.optional ? '（可空）' : '');
+      if (column.numeric) cell.className = 'num';
+      head.appendChild(cell);
+    });
+    head.appendChild(document.createElement('th'));
+    var body = table.createTBody();
+
+    function sync() {
+      var lines = [];
+      Array.prototype.forEach.call(body.rows, function (row) {
+        var values = Array.prototype.map.call(row.querySelectorAll('input'), function (input) { return input.value.trim(); });
+        // A row left empty stays an empty line, so the rows keep the numbers the server's messages use.
+        lines.push(values.every(function (v) { return v === ''; }) ? '' : values.join(separator));
+      });
+      while (lines.length && lines[lines.length - 1] === '') lines.pop();
+      textarea.value = lines.join('\n');
+    }
+
+    function renumber() {
+      Array.prototype.forEach.call(body.rows, function (row, i) {
+        row.cells[0].textContent = String(i + 1);
+        Array.prototype.forEach.call(row.querySelectorAll('input'), function (input, c) {
+          input.setAttribute('aria-label', '第 ' + (i + 1) + ' 行：' + columns[c].label);
+        });
+        row.querySelector('button').setAttribute('aria-label', '删除第 ' + (i + 1) + ' 行');
+      });
+    }
+
+    function addRow(cells) {
+      var row = body.insertRow();
+      row.insertCell().className = 'row-no';
+      columns.forEach(function (column, c) {
+        var input = document.createElement('input');
+        input.type = 'text';
+        input.value = cells[c] || '';
+        if (column.numeric) input.setAttribute('inputmode', 'decimal');
+        if (describedBy) input.setAttribute('aria-describedby', describedBy);
+        input.addEventListener('input', sync);
+        var cell = row.insertCell();
+        if (column.numeric) cell.className = 'num';
+        cell.appendChild(input);
+      });
+      var remove = document.createElement('button');
+      remove.type = 'button';
+      remove.className = 'small link remove-row';
+      remove.textContent = '删除';
+      remove.addEventListener('click', function () {
+        body.removeChild(row);
+        if (!body.rows.length) addRow([]);
+        renumber();
+        sync();
+      });
+      row.insertCell().appendChild(remove);
+      return row;
+    }
+
+    var lines = textarea.value.split(/\r?\n/);
+    while (lines.length && !lines[lines.length - 1].trim()) lines.pop();
+    lines.forEach(function (line) { addRow(line.trim() ? cellsOf(line) : []); });
+    if (!body.rows.length) addRow([]);
+    renumber();
+
+    var add = document.createElement('button');
+    add.type = 'button';
+    add.className = 'small add-row';
+    add.textContent = '添加一行';
+    add.addEventListener('click', function () {
+      var row = addRow([]);
+      renumber();
+      row.querySelector('input').focus();
+    });
+
+    wrap.appendChild(table);
+    wrap.appendChild(add);
+    textarea.hidden = true;
+    textarea.parentNode.insertBefore(wrap, textarea.nextSibling);
+    if (label) label.removeAttribute('for');
+    var hint = field && field.querySelector('.table-format.no-script');
+    if (hint) hint.hidden = true;
+    var bad = errorRow && body.rows[errorRow - 1];
+    if (bad) {
+      bad.className = 'row-invalid';
+      Array.prototype.forEach.call(bad.querySelectorAll('input'), function (input) { input.setAttribute('aria-invalid', 'true'); });
+    }
+  }
+
   onReady(function () {
+    Array.prototype.forEach.call(document.querySelectorAll('textarea[data-table-columns]'), tableEditor);
     // Approval steps: the opinion's required mark follows the chosen decision (required unless 通过).
     var decision = document.querySelector('[data-decision]');
     var opinion = document.querySelector('[data-opinion]');
@@ -21,8 +151,9 @@
       decision.addEventListener('change', update);
       update();
     }
-    // Put the keyboard focus on the first field with an error.
-    var invalid = document.querySelector('.invalid input, .invalid select, .invalid textarea');
+    // Put the keyboard focus on the first field with an error (in a table, on the row it names).
+    var field = document.querySelector('.field.invalid');
+    var invalid = field && (field.querySelector('tr.row-invalid input') || field.querySelector('input, select, textarea:not([hidden])'));
     if (invalid) invalid.focus();
     // Notice page: print button.
     var print = document.querySelector('[data-print]');
