@@ -106,6 +106,34 @@ describe('委派', () => {
   });
 });
 
+describe('退回', () => {
+  it('sends a task back to an earlier completed step of the case, which waits again; the process goes on from there', async () => {
+    const { id } = await started('AP-return');
+    await d.complete('residents-committee', id, 'jointMeeting', joint);
+    const party = await d.task('party-committee', id, 'partyMeeting');
+    const shown = await as('party-committee', 'get', `/api/tasks/${encodeURIComponent(party.id)}`);
+    expect(shown.body.returnTargets).toEqual([{ elementId: 'jointMeeting', name: '“两委”联席会议商议' }]);
+    expect((await as('party-committee', 'post', url(party.id, 'return'), { targetElementId: 'jointMeeting' })).body.error.fields).toEqual({ reason: '请填写操作原因' });
+    const never = await as('party-committee', 'post', url(party.id, 'return'), { targetElementId: 'repsMeeting', reason: '重新表决' });
+    expect(never.status).toBe(400);
+    expect(never.body.error.message).toBe('只能退回到本案已办理过的环节');
+    expect((await as('hexie-pc', 'post', url(party.id, 'return'), { targetElementId: 'jointMeeting', reason: 'x' })).status).toBe(403);
+
+    const back = await as('party-committee', 'post', url(party.id, 'return'), { targetElementId: 'jointMeeting', reason: '预算依据不足，请两委重新商议' });
+    expect(back.status).toBe(200);
+    expect(back.body).toEqual({ returnedTo: 'jointMeeting', name: '“两委”联席会议商议' });
+    const after = await d.instance(id);
+    expect(after.status).toBe('running');
+    expect(after.openTasks.map((t) => t.elementId)).toEqual(['jointMeeting']);
+    expect((await audit(id)).find((e) => e.type === 'task.returned')).toMatchObject({ actor: 'party-committee', data: { to: 'jointMeeting', reason: '预算依据不足，请两委重新商议' } });
+    const told = ((await as('residents-committee', 'get', '/api/messages')).body.items as { kind: string; title: string; text: string }[]).find((m) => m.kind === 'return');
+    expect(told).toMatchObject({ title: '退回：党员大会审议（AP-return），退回到 “两委”联席会议商议', text: '预算依据不足，请两委重新商议' });
+    // the returned step is done again and the process goes on as drawn
+    const again = await d.complete('residents-committee', id, 'jointMeeting', { ...joint, opinion: '补充预算依据后同意' });
+    expect(again.openTasks.map((t) => t.elementId)).toEqual(['partyMeeting']);
+  });
+});
+
 describe('撤回', () => {
   it('the starter withdraws while nobody else has acted; afterwards 409; others 403', async () => {
     const early = await started('AP-withdraw');

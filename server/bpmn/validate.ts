@@ -42,6 +42,8 @@ export interface UserTaskModel {
   distinctPerformers?: boolean;
   /** `<camunda:property name="cc" value="street-office,…" />`: roles a completed task is copied to (抄送), in the case's unit. */
   cc?: string[];
+  /** Directly in the process, not inside a sub-process: a step a case may be returned to (退回). */
+  topLevel?: boolean;
 }
 
 export interface ServiceTaskModel {
@@ -242,6 +244,7 @@ export async function validateDeployment(xml: string, knownTopics?: Set<string>)
         multiInstance: is(element.loopCharacteristics, 'bpmn:MultiInstanceLoopCharacteristics'),
         distinctPerformers: taskProperty(element, 'distinctPerformers') === 'true',
         cc: list(taskProperty(element, 'cc') ?? undefined),
+        topLevel: (process.flowElements ?? []).includes(element),
       });
     } else if (is(element, 'bpmn:StartEvent')) {
       const form = extractFormSchema(element);

@@ -17,6 +17,8 @@ export interface UserTaskModel {
   distinctPerformers?: boolean;
   /** Roles a completed task is copied to (抄送), in the case's unit. */
   cc?: string[];
+  /** Directly in the process, not inside a sub-process. */
+  topLevel?: boolean;
 }
 
 export interface ServiceTaskModel {

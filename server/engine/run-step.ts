@@ -58,7 +58,9 @@ export type StepAction =
   | { type: 'start' }
   | { type: 'resume' }
   | { type: 'retry' }
-  | { type: 'complete'; executionId: string; values: Record<string, unknown>; user: string };
+  | { type: 'complete'; executionId: string; values: Record<string, unknown>; user: string }
+  /** 退回: the waiting task `executionId` is discarded and the earlier user task `targetElementId` runs again. */
+  | { type: 'return'; executionId: string; targetElementId: string };
 
 export interface StepInput {
   sourceContext: SourceContext;
@@ -206,6 +208,25 @@ export async function runStep(input: StepInput): Promise<StepResult> {
     const payload: SignalPayload = { elementId: task.elementId, executionId: task.executionId, form: values, by: action.user, at };
     engine.execution.signal(payload);
     // A multi-instance iteration reports no end event of its own until the instance is resumed again.
+    step.tasks.delete(task.executionId);
+    await step.settle();
+    if (step.failure) throw step.failure;
+  }
+
+  if (action.type === 'return') {
+    const task = step.tasks.get(action.executionId);
+    if (!task) throw new TaskNotWaiting(action.executionId);
+    // Looked up on the processes themselves: a step inside a sub-process is not a place to return to.
+    const target = (engine.execution.definitions as any[])
+      .flatMap((d) => d.getProcesses() as any[])
+      .map((p) => p.getActivityById(action.targetElementId))
+      .find((a) => !!a);
+    if (!target) throw new Error(`no activity ${action.targetElementId} at the process level`);
+    // The earlier step first, so the process never runs out of work between the two changes.
+    target.run();
+    await step.settle();
+    const waiting = (engine.execution.getPostponed() as any[]).find((a) => a.executionId === task.executionId);
+    waiting?.discard();
     step.tasks.delete(task.executionId);
     await step.settle();
     if (step.failure) throw step.failure;

@@ -573,6 +573,7 @@ export function createApiRouter(
       form: task.formSchema ?? null,
       case: await runtime.caseOf(view.instance, history),
       draft: open ? await runtime.getDraft(task._id, actor.id) : null,
+      returnTargets: open && can ? (await runtime.returnTargets(task)).map((t) => ({ elementId: t.elementId, name: t.name })) : [],
       actions: {
         claim: open && !task.assignee && can,
         unclaim: open && task.assignee === actor.id && !task.owner,

@@ -32,6 +32,12 @@ export function mountApprovalRoutes(router: Router, deps: { runtime: RuntimeApi;
     res.json(await runtime.delegate(param(req, 'id'), body.to, body.reason, actorOf(req)).then(brief));
   });
 
+  router.post('/tasks/:id/return', ...auth, async (req, res) => {
+    const body = jsonBody(req);
+    const { target } = await runtime.returnTo(param(req, 'id'), body.targetElementId, body.reason, actorOf(req));
+    res.json({ returnedTo: target.elementId, name: target.name });
+  });
+
   router.post('/tasks/:id/cc', ...auth, async (req, res) => {
     const body = jsonBody(req);
     res.json(await runtime.copy(param(req, 'id'), { users: body.users, groups: body.groups, note: body.note }, actorOf(req)));

@@ -792,6 +792,16 @@ export function buildOpenApiDocument(options: { manualClock: boolean }): Record<
       responses: { 200: brief, 400: E[400], 403: E[403], 404: E[404], 409: E[409] },
     }),
   };
+  paths['/api/tasks/{id}/return'] = {
+    post: op({
+      summary: '退回: send the task back to an earlier completed user step of the case (GET /api/tasks/{id} lists them as returnTargets)',
+      access: 'auth',
+      tags: ['approval'],
+      parameters: [taskId],
+      requestBody: jsonBody({ type: 'object', required: ['targetElementId', 'reason'], properties: { targetElementId: { type: 'string' }, reason: { type: 'string' } } }),
+      responses: { 200: json({ type: 'object', properties: { returnedTo: { type: 'string' }, name: { type: 'string' } } }), 400: E[400], 403: E[403], 404: E[404], 409: E[409] },
+    }),
+  };
   paths['/api/tasks/{id}/cc'] = {
     post: op({
       summary: '抄送: copy the case to people (user names) and roles (their holders in the case\'s unit)',

@@ -2,6 +2,7 @@ import type { Problem } from '../bpmn/problem.js';
 import type { OrgDirectory } from '../org/directory.js';
 import type { AuditDoc, CopyDoc, DefinitionDoc, InstanceDoc, InstanceStatus, NoticeDoc, SignoffDoc, TaskDoc } from '../db/types.js';
 import type { Message } from './mailbox.js';
+import type { ReturnTarget } from './commands/return.js';
 
 /**
  * What the runtime offers the HTTP and web layers. Every method is one unit of work; errors are RuntimeError
@@ -174,6 +175,9 @@ export interface RuntimeApi {
   transfer(taskId: string, to: unknown, reason: unknown, actor: Actor): Promise<TaskDoc>;
   /** 委派 to `to`: their submission returns the task to the actor, as a draft to check and submit. */
   delegate(taskId: string, to: unknown, reason: unknown, actor: Actor): Promise<TaskDoc>;
+  /** 退回: send the task back to an earlier completed user step of the case (`returnTargets` lists them). */
+  returnTo(taskId: string, targetElementId: unknown, reason: unknown, actor: Actor): Promise<{ target: ReturnTarget }>;
+  returnTargets(task: TaskDoc): Promise<ReturnTarget[]>;
   /** 撤回: the starter cancels the case while nobody else has acted on it. */
   withdraw(instanceId: string, reason: unknown, actor: Actor): Promise<InstanceView>;
   /** 抄送 to users (names) and roles (the holders in the case's unit). */

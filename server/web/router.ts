@@ -606,6 +606,7 @@ export function createWebRouter(
       delegate: mayAct && !task.owner,
       cc: mayAct,
       remind: !mayAct,
+      return: mayAct,
     };
     await page(
       req,
@@ -621,6 +622,7 @@ export function createWebRouter(
         openAction: action?.name,
         values: action?.values ?? {},
         people: await peopleOptions(org),
+        returnTargets: mayAct ? await runtime.returnTargets(task) : [],
         ccRoles: GROUPS.filter((g) => g.id !== 'admin'),
         remindMinutes: runtime.remindIntervalMinutes,
         owner: task.owner ? person(task.owner) : null,
@@ -697,6 +699,13 @@ export function createWebRouter(
       const moved = await runtime.transfer(task._id, bodyText(req, 'to'), bodyText(req, 'reason'), actor);
       return `已转办给 ${await displayName(moved.assignee)}：${task.name}`;
     }, ['to', 'reason']),
+  );
+
+  router.post('/tasks/:id/return', ...auth, (req, res) =>
+    taskAction(req, res, 'return', async (actor, task) => {
+      const { target } = await runtime.returnTo(task._id, bodyText(req, 'targetElementId'), bodyText(req, 'reason'), actor);
+      return `已退回到 ${target.name}：${task.name}`;
+    }, ['reason']),
   );
 
   router.post('/tasks/:id/delegate', ...auth, (req, res) =>

@@ -10,7 +10,8 @@ import type { ProcessDriver } from '../support/process-driver.js';
  * residents' committee saves a draft (暂存) and transfers the step (转办) to the party committee, which delegates it
  * (委派) back; the delegate's submission returns it (交回) to the party committee, who copies the case to the street
  * office (抄送) and submits; the street office finds the copy and the message, reminds the next step (催办) — a second
- * reminder at once is refused — and the starter of another case withdraws it (撤回). Screenshots: prefix approval-.
+ * reminder at once is refused —, the party members' meeting sends the case back (退回) to the joint meeting, and the
+ * starter of another case withdraws it (撤回). Screenshots: prefix approval-.
  */
 
 const BK = 'P3-APPROVAL-01';
@@ -102,6 +103,17 @@ describe('approval actions in the browser', () => {
     staff.errors.splice(0); // the 429 page was the point
     await pc.goto(`${staff.base}/messages`);
     expect(await txt(pc.locator('#message-list'))).toContain('催办：党员大会审议（P3-APPROVAL-01）');
+
+    // ── 退回: the party members' meeting sends the case back to the joint meeting ──
+    await staff.openFromInbox(pc, '党员大会审议');
+    await pc.click('#task-actions details.action summary:text("退回")');
+    expect(await txt(pc.locator('#return_target'))).toBe(STEP);
+    await pc.fill('#return_reason', '预算依据不足，请两委重新商议');
+    await shot(pc, 'return');
+    await pc.click('#return-form button[type="submit"]');
+    await pc.waitForURL(`${staff.base}/tasks`);
+    expect(await txt(pc.locator('.flash'))).toBe(`已退回到 ${STEP}：党员大会审议`);
+    expect((await d.instance(inst.id)).openTasks.map((t) => t.elementId)).toEqual(['jointMeeting']);
 
     // ── 撤回: a case nobody has touched yet is withdrawn by its starter ──
     const other = await d.start('party-committee', 'four-deliberations', { communityName: '幸福', subject: '误发起的提议', content: '内容', budget: 1000, reasons: '理由' }, 'P3-APPROVAL-02');
