@@ -134,6 +134,28 @@ describe('退回', () => {
   });
 });
 
+describe('撤回办理', () => {
+  it('the completer takes a step back while the next one is untouched; once someone claims it, no more', async () => {
+    const { id, task } = await started('AP-recall');
+    await d.complete('residents-committee', id, 'jointMeeting', joint);
+    expect((await as('party-committee', 'post', url(task.id, 'recall'), {})).status).toBe(403);
+    const back = await as('residents-committee', 'post', url(task.id, 'recall'), { reason: '会议日期填错' });
+    expect(back.status).toBe(200);
+    expect(back.body).toMatchObject({ assignee: 'residents-committee', status: 'open' });
+    const view = await d.instance(id);
+    expect(view.openTasks.map((t) => [t.elementId, t.assignee])).toEqual([['jointMeeting', 'residents-committee']]);
+    expect((await audit(id)).find((e) => e.type === 'task.recalled')).toMatchObject({ actor: 'residents-committee', data: { reason: '会议日期填错' } });
+
+    await d.complete('residents-committee', id, 'jointMeeting', joint);
+    const again = view.openTasks[0]!;
+    const next = await d.task('party-committee', id, 'partyMeeting');
+    await d.claim('party-committee', next);
+    const late = await as('residents-committee', 'post', url(again.id, 'recall'), {});
+    expect(late.status).toBe(409);
+    expect(late.body.error.message).toBe('下一步已有人处理，不能撤回');
+  });
+});
+
 describe('撤回', () => {
   it('the starter withdraws while nobody else has acted; afterwards 409; others 403', async () => {
     const early = await started('AP-withdraw');

@@ -6,7 +6,7 @@ import express, { type ErrorRequestHandler, type Request, type RequestHandler, t
 import type { AppDeps } from '../http/settings.js';
 import { groupName } from '../auth/groups.js';
 import { isAdmin } from '../auth/middleware.js';
-import { findUserByUsername } from '../auth/users.js';
+import { findUserByUsername, listUsers } from '../auth/users.js';
 import type { AuditDoc, InstanceDoc, InstanceStatus, TaskDoc } from '../db/types.js';
 import { scopeLabel, type Scopes } from '../engine/scopes.js';
 import { csrfToken, verifyCsrf } from '../http/csrf.js';
@@ -351,6 +351,10 @@ export function createAdminRouter(deps: AppDeps): express.Router {
       `流程实例 · ${inst.processName || inst.processKey}`,
       {
         section: { instances: true },
+        // The person picker of 改派: every enabled user with their unit.
+        people: (await listUsers(deps.db))
+          .filter((u) => !u.disabled)
+          .map((u) => ({ id: u._id, label: `${u.displayName}（${u.unitId ? (org.unit(u.unitId)?.name ?? '') : '全系统'}）` })),
         instance: {
           id: inst._id,
           processKey: inst.processKey,

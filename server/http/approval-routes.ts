@@ -38,6 +38,10 @@ export function mountApprovalRoutes(router: Router, deps: { runtime: RuntimeApi;
     res.json({ returnedTo: target.elementId, name: target.name });
   });
 
+  router.post('/tasks/:id/recall', ...auth, async (req, res) => {
+    res.json(brief(await runtime.recall(param(req, 'id'), jsonBody(req).reason, actorOf(req))));
+  });
+
   router.post('/tasks/:id/cc', ...auth, async (req, res) => {
     const body = jsonBody(req);
     res.json(await runtime.copy(param(req, 'id'), { users: body.users, groups: body.groups, note: body.note }, actorOf(req)));

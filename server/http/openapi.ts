@@ -802,6 +802,16 @@ export function buildOpenApiDocument(options: { manualClock: boolean }): Record<
       responses: { 200: json({ type: 'object', properties: { returnedTo: { type: 'string' }, name: { type: 'string' } } }), 400: E[400], 403: E[403], 404: E[404], 409: E[409] },
     }),
   };
+  paths['/api/tasks/{id}/recall'] = {
+    post: op({
+      summary: '撤回 a completion (the id of the task one completed) while the next step is untouched: the step waits again, held by the caller',
+      access: 'auth',
+      tags: ['approval'],
+      parameters: [taskId],
+      requestBody: jsonBody({ type: 'object', properties: { reason: { type: 'string' } } }, false),
+      responses: { 200: brief, 403: E[403], 404: E[404], 409: errorResponse('The next step has been touched, or the case has parallel work') },
+    }),
+  };
   paths['/api/tasks/{id}/cc'] = {
     post: op({
       summary: '抄送: copy the case to people (user names) and roles (their holders in the case\'s unit)',

@@ -178,6 +178,8 @@ export interface RuntimeApi {
   /** 退回: send the task back to an earlier completed user step of the case (`returnTargets` lists them). */
   returnTo(taskId: string, targetElementId: unknown, reason: unknown, actor: Actor): Promise<{ target: ReturnTarget }>;
   returnTargets(task: TaskDoc): Promise<ReturnTarget[]>;
+  /** 撤回 one's completion while the next step is untouched: the step waits again, claimed by the actor. */
+  recall(taskId: string, reason: unknown, actor: Actor): Promise<TaskDoc>;
   /** 撤回: the starter cancels the case while nobody else has acted on it. */
   withdraw(instanceId: string, reason: unknown, actor: Actor): Promise<InstanceView>;
   /** 抄送 to users (names) and roles (the holders in the case's unit). */

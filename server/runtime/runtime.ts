@@ -8,7 +8,7 @@ import { DerivedWriter } from './apply.js';
 import { cancelInstance, retryInstance } from './commands/admin.js';
 import { claimTask, reassignTask, unclaimTask } from './commands/assign.js';
 import { completeTask } from './commands/complete.js';
-import { returnTargets, returnTask } from './commands/return.js';
+import { recallTask, returnTargets, returnTask } from './commands/return.js';
 import { copyTask, DEFAULT_REMIND_INTERVAL_MINUTES, delegateTask, remindTask, saveTaskDraft, transferTask, withdrawInstance } from './commands/approval.js';
 import { startInstance } from './commands/start.js';
 import { fireDueTimers } from './commands/timers.js';
@@ -140,6 +140,10 @@ export class Runtime implements RuntimeApi {
   delegate = (taskId: string, to: unknown, reason: unknown, actor: Actor) => delegateTask(this.ctx, this.queries, taskId, to, reason, actor);
   returnTo = (taskId: string, targetElementId: unknown, reason: unknown, actor: Actor) => returnTask(this.ctx, this.queries, taskId, targetElementId, reason, actor);
   returnTargets = (task: TaskDoc) => returnTargets(this.ctx, this.queries, task);
+  recall = async (taskId: string, reason: unknown, actor: Actor) => {
+    const again = await recallTask(this.ctx, this.queries, taskId, reason, actor);
+    return again.assignee ? again : claimTask(this.ctx, this.queries, again._id, actor);
+  };
   withdraw = async (instanceId: string, reason: unknown, actor: Actor) => {
     await withdrawInstance(this.ctx, instanceId, reason, actor, await this.queries.getAudit(instanceId));
     return this.getInstance(instanceId);

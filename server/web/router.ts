@@ -591,6 +591,8 @@ export function createWebRouter(
         task: taskRow(org, task, false),
         completedBy: person(task.completedBy),
         cancelled: task.status === 'cancelled',
+        mayRecall: task.status === 'completed' && task.completedBy === actor.id,
+        actionError: action?.error,
         instance: keyFacts(view, history.people),
         caseRows,
       });
@@ -707,6 +709,19 @@ export function createWebRouter(
       return `已退回到 ${target.name}：${task.name}`;
     }, ['reason']),
   );
+
+  router.post('/tasks/:id/recall', ...auth, async (req, res) => {
+    const { actor, task } = await loadTask(req);
+    try {
+      const again = await runtime.recall(task._id, bodyText(req, 'reason'), actor);
+      await redirectWithFlash(req, res, `已撤回，请重新办理：${task.name}`, `/tasks/${encodeURIComponent(again._id)}`);
+    } catch (err) {
+      if (err instanceof RuntimeError && err.code !== 'not_found') {
+        return renderTask(req, res, actor, task, null, {}, null, err.code === 'forbidden' ? 403 : 409, { name: 'recall', error: err.message, values: {} });
+      }
+      throw err;
+    }
+  });
 
   router.post('/tasks/:id/delegate', ...auth, (req, res) =>
     taskAction(req, res, 'delegate', async (actor, task) => {

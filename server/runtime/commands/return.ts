@@ -90,3 +90,39 @@ export async function returnTask(
   }
   return { target };
 }
+
+/**
+ * 撤回 a completion: its completer takes the step back while the next one is untouched (nobody has claimed it or
+ * done anything in the case since). The next step is closed, the step waits again and is theirs.
+ */
+export async function recallTask(ctx: RuntimeContext, queries: Queries, taskId: string, reason: unknown, actor: Actor): Promise<TaskDoc> {
+  const done = await queries.getTask(taskId);
+  if (done.status !== 'completed' || done.completedBy !== actor.id) throw new RuntimeError('forbidden', '只能撤回自己办理完成的任务');
+  const why = typeof reason === 'string' ? reason.trim() : '';
+  const view = await queries.getInstance(done.instanceId);
+  const history = await queries.getAudit(done.instanceId);
+  const completion = [...history].reverse().find((e) => e.type === 'task.completed' && e.taskId === done._id);
+  const later = history.filter((e) => completion && e.rev > completion.rev && e.actor);
+  if (!completion || later.length || view.instance.rev !== completion.rev) throw new RuntimeError('conflict', '下一步已有人处理，不能撤回');
+  if (view.openTasks.length !== 1 || view.openTasks[0]!.assignee) throw new RuntimeError('conflict', '下一步已有人签收或有多个环节在办，不能撤回');
+  const next = view.openTasks[0]!;
+  const targets = await returnTargets(ctx, queries, next);
+  if (!targets.some((t) => t.elementId === done.elementId)) throw new RuntimeError('conflict', '该环节不能撤回：本案此时有并行或计时中的环节，或该环节在子流程中');
+  const definition = await ctx.definitions.runnableById(`${done.processKey}:${done.version}`);
+  const committed = await ctx.work.run(done.instanceId, async (instance) => {
+    if (instance.rev !== completion.rev || (instance.openTasks ?? []).length !== 1 || instance.openTasks[0]!.assignee) {
+      throw new RuntimeError('conflict', '下一步已有人处理，不能撤回');
+    }
+    const result = await engineStep(ctx, definition, instance, { type: 'return', executionId: next.executionId, targetElementId: done.elementId });
+    return stepChange(definition, instance, result, {
+      now: ctx.clock.now(),
+      actor: actor.id,
+      audit: [{ type: 'task.recalled', elementId: done.elementId, taskId: done._id, data: { name: done.name, reason: why || null } }],
+      org: await ctx.org.snapshot(),
+    });
+  });
+  // The step waits again, held by whoever took it back.
+  const again = committed?.after.openTasks?.find((t) => t.elementId === done.elementId);
+  if (!again) throw new RuntimeError('conflict', '撤回未能完成，请刷新后再试');
+  return queries.getTask(again.taskId);
+}
