@@ -134,6 +134,37 @@ describe('退回', () => {
   });
 });
 
+describe('加签', () => {
+  it('the holder adds signers; the task is completed only after each has signed, and their sign-offs are kept', async () => {
+    const { id, task } = await started('AP-signers');
+    expect((await as('residents-committee', 'post', url(task.id, 'add-signers'), { users: ['street-office'] })).body.error.fields).toEqual({ reason: '请填写操作原因' });
+    expect((await as('hexie-rc', 'post', url(task.id, 'add-signers'), { users: ['street-office'], reason: 'x' })).status).toBe(403);
+    const added = await as('residents-committee', 'post', url(task.id, 'add-signers'), { users: ['street-office', 'hexie-rc'], reason: '涉及街道资金，请街道和邻近社区会签' });
+    expect(added.status).toBe(200);
+    expect(added.body).toMatchObject({ assignee: 'residents-committee', cosigners: ['street-office', 'hexie-rc'] });
+    // not yet: both must sign first
+    const early = await as('residents-committee', 'post', url(task.id, 'complete'), { variables: joint });
+    expect(early.status).toBe(409);
+    expect(early.body.error.message).toBe('加签人尚未全部签署（street-office、hexie-rc），暂不能提交');
+    // an added signer may see the task and sign it once; others may not sign
+    expect((await as('hexie-rc', 'get', `/api/tasks/${encodeURIComponent(task.id)}`)).status).toBe(200);
+    expect((await as('party-committee', 'post', url(task.id, 'cosign'), { decision: 'approve' })).status).toBe(403);
+    expect((await as('hexie-rc', 'post', url(task.id, 'cosign'), { decision: 'reject' })).body.error.fields).toEqual({ reason: '请填写操作原因' });
+    expect((await as('street-office', 'post', url(task.id, 'cosign'), { decision: 'approve', opinion: '同意，资金另行安排' })).status).toBe(200);
+    expect((await as('street-office', 'post', url(task.id, 'cosign'), { decision: 'approve' })).status).toBe(409);
+    const shown = await as('residents-committee', 'get', `/api/tasks/${encodeURIComponent(task.id)}`);
+    expect(shown.body.cosigners).toEqual([{ user: 'street-office', signed: true }, { user: 'hexie-rc', signed: false }]);
+    expect((await as('hexie-rc', 'post', url(task.id, 'cosign'), { decision: 'reject', opinion: '影响我社区通行，不同意' })).status).toBe(200);
+    expect((await as('residents-committee', 'post', url(task.id, 'complete'), { variables: joint })).status).toBe(200);
+    const signoffs = await d.signoffs(id);
+    expect(signoffs.filter((s) => s.stepName === '“两委”联席会议商议（加签）').map((s) => [s.by, s.decision, s.opinion])).toEqual([
+      ['street-office', 'approve', '同意，资金另行安排'],
+      ['hexie-rc', 'reject', '影响我社区通行，不同意'],
+    ]);
+    expect((await audit(id)).filter((e) => e.type === 'task.cosigned').map((e) => e.actor)).toEqual(['street-office', 'hexie-rc']);
+  });
+});
+
 describe('撤回办理', () => {
   it('the completer takes a step back while the next one is untouched; once someone claims it, no more', async () => {
     const { id, task } = await started('AP-recall');

@@ -14,7 +14,7 @@ import { isAdmin } from './middleware.js';
  */
 export function canViewTask(runtime: Pick<RuntimeApi, 'canAct'>, task: TaskDoc, actor: Actor): boolean {
   if (isAdmin(actor) || runtime.canAct(task, actor) || task.completedBy === actor.id || task.assignee === actor.id) return true;
-  if (task.candidateUsers.includes(actor.id)) return true;
+  if (task.candidateUsers.includes(actor.id) || task.cosigners?.includes(actor.id)) return true;
   const keys = actorGroupKeys(actor);
   if (task.candidateGroups.some((g) => keys.includes(g))) return true;
   return withinActorsUnit(task.unitPath, actor);

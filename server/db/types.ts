@@ -56,7 +56,7 @@ export type OutboxOp =
   | { op: 'insertAudit'; entries: AuditDoc[] }
   | { op: 'insertNotice'; notice: NoticeDoc }
   | { op: 'insertSignoff'; signoff: SignoffDoc }
-  | { op: 'assignTask'; taskId: string; assignee: string | null; rev: number; owner?: string | null }
+  | { op: 'assignTask'; taskId: string; assignee: string | null; rev: number; owner?: string | null; cosigners?: string[] }
   | { op: 'excludePerformer'; taskIds: string[]; user: string };
 
 /**
@@ -115,7 +115,15 @@ export interface InstanceDoc {
   incident: IncidentInfo | null;
   incidents: IncidentInfo[];
   /** User tasks waiting in the engine, and who holds each (the instance is the source of truth for claims). */
-  openTasks: { taskId: string; executionId: string; elementId: string; createdAt: Date; assignee?: string | null; owner?: string | null }[];
+  openTasks: {
+    taskId: string;
+    executionId: string;
+    elementId: string;
+    createdAt: Date;
+    assignee?: string | null;
+    owner?: string | null;
+    cosigners?: string[];
+  }[];
   /** The unit the case belongs to (server/org), null for a case of the whole organisation. */
   unitId: string | null;
   /** That unit and its ancestors, root first: who may see the case (a unit sees its subtree's cases). */
@@ -147,6 +155,8 @@ export interface TaskDoc {
   assignRev?: number;
   /** While delegated (委派): the delegator, to whom the task returns when the delegate is done. */
   owner?: string | null;
+  /** Signers added before completion (加签): the task is completed only once each has signed. */
+  cosigners?: string[];
   dueAt: Date | null;
   priority: number;
   /**
@@ -288,7 +298,7 @@ export interface OrgAuditDoc {
   data: Record<string, unknown>;
 }
 
-export type MessageKind = 'remind' | 'cc' | 'return' | 'transfer' | 'delegate' | 'resolved';
+export type MessageKind = 'remind' | 'cc' | 'return' | 'transfer' | 'delegate' | 'resolved' | 'cosign' | 'cosigned';
 
 /** One stored message of a user's 站内消息 (server/runtime/mailbox.ts). */
 export interface StoredMessage {

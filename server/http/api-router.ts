@@ -574,6 +574,10 @@ export function createApiRouter(
       case: await runtime.caseOf(view.instance, history),
       draft: open ? await runtime.getDraft(task._id, actor.id) : null,
       returnTargets: open && can ? (await runtime.returnTargets(task)).map((t) => ({ elementId: t.elementId, name: t.name })) : [],
+      cosigners: await (async () => {
+        const pending = open ? await runtime.pendingSigners(task) : [];
+        return (task.cosigners ?? []).map((user) => ({ user, signed: !pending.includes(user) }));
+      })(),
       actions: {
         claim: open && !task.assignee && can,
         unclaim: open && task.assignee === actor.id && !task.owner,

@@ -42,6 +42,18 @@ export function mountApprovalRoutes(router: Router, deps: { runtime: RuntimeApi;
     res.json(brief(await runtime.recall(param(req, 'id'), jsonBody(req).reason, actorOf(req))));
   });
 
+  router.post('/tasks/:id/add-signers', ...auth, async (req, res) => {
+    const body = jsonBody(req);
+    const task = await runtime.addSigners(param(req, 'id'), body.users, body.reason, actorOf(req));
+    res.json({ ...brief(task), cosigners: task.cosigners ?? [] });
+  });
+
+  router.post('/tasks/:id/cosign', ...auth, async (req, res) => {
+    const body = jsonBody(req);
+    const signoff = await runtime.cosign(param(req, 'id'), { decision: body.decision, opinion: body.opinion }, actorOf(req));
+    res.json({ decision: signoff.decision, opinion: signoff.opinion, at: signoff.at, valuesHash: signoff.valuesHash });
+  });
+
   router.post('/tasks/:id/cc', ...auth, async (req, res) => {
     const body = jsonBody(req);
     res.json(await runtime.copy(param(req, 'id'), { users: body.users, groups: body.groups, note: body.note }, actorOf(req)));

@@ -812,6 +812,26 @@ export function buildOpenApiDocument(options: { manualClock: boolean }): Record<
       responses: { 200: brief, 403: E[403], 404: E[404], 409: errorResponse('The next step has been touched, or the case has parallel work') },
     }),
   };
+  paths['/api/tasks/{id}/add-signers'] = {
+    post: op({
+      summary: '加签: people who must sign (decision and opinion) before the task can be completed (reason required)',
+      access: 'auth',
+      tags: ['approval'],
+      parameters: [taskId],
+      requestBody: jsonBody({ type: 'object', required: ['users', 'reason'], properties: { users: arrayOf({ type: 'string' }), reason: { type: 'string' } } }),
+      responses: { 200: json({ type: 'object', properties: { id: { type: 'string' }, assignee: nullable('string'), cosigners: arrayOf({ type: 'string' }) } }), 400: E[400], 403: E[403], 404: E[404], 409: E[409] },
+    }),
+  };
+  paths['/api/tasks/{id}/cosign'] = {
+    post: op({
+      summary: 'An added signer signs: decision approve or reject, opinion required unless approve; once',
+      access: 'auth',
+      tags: ['approval'],
+      parameters: [taskId],
+      requestBody: jsonBody({ type: 'object', required: ['decision'], properties: { decision: { enum: ['approve', 'reject'] }, opinion: { type: 'string' } } }),
+      responses: { 200: json({ type: 'object', properties: { decision: { type: 'string' }, opinion: nullable('string'), at: dateTime, valuesHash: { type: 'string' } } }), 400: E[400], 403: E[403], 404: E[404], 409: E[409] },
+    }),
+  };
   paths['/api/tasks/{id}/cc'] = {
     post: op({
       summary: '抄送: copy the case to people (user names) and roles (their holders in the case\'s unit)',

@@ -180,6 +180,12 @@ export interface RuntimeApi {
   returnTargets(task: TaskDoc): Promise<ReturnTarget[]>;
   /** 撤回 one's completion while the next step is untouched: the step waits again, claimed by the actor. */
   recall(taskId: string, reason: unknown, actor: Actor): Promise<TaskDoc>;
+  /** 加签: people who must sign before the task can be completed. */
+  addSigners(taskId: string, users: unknown, reason: unknown, actor: Actor): Promise<TaskDoc>;
+  /** An added signer signs: `{decision: 'approve' | 'reject', opinion}`. */
+  cosign(taskId: string, input: { decision?: unknown; opinion?: unknown }, actor: Actor): Promise<SignoffDoc>;
+  /** The added signers who have not signed yet. */
+  pendingSigners(task: TaskDoc): Promise<string[]>;
   /** 撤回: the starter cancels the case while nobody else has acted on it. */
   withdraw(instanceId: string, reason: unknown, actor: Actor): Promise<InstanceView>;
   /** 抄送 to users (names) and roles (the holders in the case's unit). */

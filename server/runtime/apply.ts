@@ -73,7 +73,7 @@ export class DerivedWriter {
 }
 
 function assignment(op: Extract<OutboxOp, { op: 'assignTask' }>): Partial<TaskDoc> {
-  return { assignee: op.assignee, assignRev: op.rev, ...(op.owner !== undefined ? { owner: op.owner } : {}) };
+  return { assignee: op.assignee, assignRev: op.rev, ...(op.owner !== undefined ? { owner: op.owner } : {}), ...(op.cosigners ? { cosigners: op.cosigners } : {}) };
 }
 
 /** Insert a document with a deterministic id; one already there (a step applied again) is left as it is. */

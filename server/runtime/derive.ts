@@ -22,6 +22,8 @@ export interface OpenTaskRef {
   assignee?: string | null;
   /** While delegated (委派): who delegated it and gets it back when the delegate is done. */
   owner?: string | null;
+  /** Signers added before completion (加签). */
+  cosigners?: string[];
 }
 
 export interface StepContext {
@@ -32,7 +34,7 @@ export interface StepContext {
   /** The task this step completed, if any. */
   completed?: { task: TaskDoc; values: Record<string, unknown> };
   /** A claim, release, reassignment, transfer or delegation made by this step (`owner`: the delegator, or null). */
-  assign?: { taskId: string; assignee: string | null; owner?: string | null };
+  assign?: { taskId: string; assignee: string | null; owner?: string | null; cosigners?: string[] };
   /** Extra audit entries of the step (instance started, admin action). */
   audit?: { type: string; elementId?: string | null; taskId?: string | null; data?: Record<string, unknown> }[];
   /** The organisation, to offer new tasks to the people of the case's unit (server/org/scoping.ts). */
@@ -81,8 +83,9 @@ export function deriveStep(
     if (known) {
       if (ctx.assign?.taskId === known.taskId) {
         const owner = ctx.assign.owner !== undefined ? ctx.assign.owner : (known.owner ?? null);
-        openTasks.push({ ...known, assignee: ctx.assign.assignee, ...(owner ? { owner } : { owner: null }) });
-        outbox.push({ op: 'assignTask', taskId: known.taskId, assignee: ctx.assign.assignee, rev, owner });
+        const cosigners = ctx.assign.cosigners ?? known.cosigners;
+        openTasks.push({ ...known, assignee: ctx.assign.assignee, owner, ...(cosigners?.length ? { cosigners } : {}) });
+        outbox.push({ op: 'assignTask', taskId: known.taskId, assignee: ctx.assign.assignee, rev, owner, ...(ctx.assign.cosigners ? { cosigners: ctx.assign.cosigners } : {}) });
       } else {
         openTasks.push(known);
       }

@@ -156,8 +156,10 @@ export class Queries {
   async getSignoffs(instanceId: string, history?: AuditDoc[]): Promise<SignoffDoc[]> {
     const { signoffs } = this.ctx.collections;
     if (this.ctx.indexedReads) return signoffs.find({ instanceId }).sort({ at: 1 }).toArray();
-    const completed = (history ?? (await this.getAudit(instanceId))).filter((e) => e.type === 'task.completed' && e.taskId);
-    const found = await Promise.all(completed.map((e) => signoffs.findOne({ _id: e.taskId! })));
+    const entries = (history ?? (await this.getAudit(instanceId))).filter((e) => (e.type === 'task.completed' || e.type === 'task.cosigned') && e.taskId);
+    // A completion's sign-off is kept under the task's id, an added signer's (加签) under `<task>:cosign:<user>`.
+    const ids = entries.map((e) => (e.type === 'task.cosigned' ? cosignId(e.taskId!, e.actor ?? '') : e.taskId!));
+    const found = await Promise.all(ids.map((_id) => signoffs.findOne({ _id })));
     return found.filter((s): s is SignoffDoc => s !== null).sort((a, b) => new Date(a.at).getTime() - new Date(b.at).getTime());
   }
 
@@ -226,4 +228,9 @@ export class Queries {
     if (!notice) throw new RuntimeError('not_found', '公示不存在');
     return notice;
   }
+}
+
+/** The sign-off of a signer added to a task (加签). */
+export function cosignId(taskId: string, user: string): string {
+  return `${taskId}:cosign:${user}`;
 }

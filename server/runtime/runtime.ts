@@ -9,7 +9,18 @@ import { cancelInstance, retryInstance } from './commands/admin.js';
 import { claimTask, reassignTask, unclaimTask } from './commands/assign.js';
 import { completeTask } from './commands/complete.js';
 import { recallTask, returnTargets, returnTask } from './commands/return.js';
-import { copyTask, DEFAULT_REMIND_INTERVAL_MINUTES, delegateTask, remindTask, saveTaskDraft, transferTask, withdrawInstance } from './commands/approval.js';
+import {
+  addSigners,
+  copyTask,
+  cosignTask,
+  DEFAULT_REMIND_INTERVAL_MINUTES,
+  delegateTask,
+  pendingSigners,
+  remindTask,
+  saveTaskDraft,
+  transferTask,
+  withdrawInstance,
+} from './commands/approval.js';
 import { startInstance } from './commands/start.js';
 import { fireDueTimers } from './commands/timers.js';
 import { CommitLog } from './commit-log.js';
@@ -140,6 +151,9 @@ export class Runtime implements RuntimeApi {
   delegate = (taskId: string, to: unknown, reason: unknown, actor: Actor) => delegateTask(this.ctx, this.queries, taskId, to, reason, actor);
   returnTo = (taskId: string, targetElementId: unknown, reason: unknown, actor: Actor) => returnTask(this.ctx, this.queries, taskId, targetElementId, reason, actor);
   returnTargets = (task: TaskDoc) => returnTargets(this.ctx, this.queries, task);
+  addSigners = (taskId: string, users: unknown, reason: unknown, actor: Actor) => addSigners(this.ctx, this.queries, taskId, users, reason, actor);
+  cosign = (taskId: string, input: { decision?: unknown; opinion?: unknown }, actor: Actor) => cosignTask(this.ctx, this.queries, taskId, input, actor);
+  pendingSigners = (task: TaskDoc) => pendingSigners(this.ctx, task);
   recall = async (taskId: string, reason: unknown, actor: Actor) => {
     const again = await recallTask(this.ctx, this.queries, taskId, reason, actor);
     return again.assignee ? again : claimTask(this.ctx, this.queries, again._id, actor);

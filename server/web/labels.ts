@@ -30,6 +30,8 @@ export const AUDIT_NAMES: Record<string, string> = {
   'admin.reassign': '管理员改派任务',
   'task.transferred': '转办',
   'task.returned': '退回',
+  'task.signers_added': '加签',
+  'task.cosigned': '加签人签署',
   'task.recalled': '撤回办理',
   'task.delegated': '委派',
   'task.resolved': '委派交回',

@@ -185,6 +185,8 @@ const MESSAGE_KINDS: Record<string, string> = {
   transfer: '转办',
   delegate: '委派',
   resolved: '委派交回',
+  cosign: '加签',
+  cosigned: '加签签署',
   return: '退回',
 };
 
@@ -579,7 +581,7 @@ export function createWebRouter(
   ) {
     const org = await runtime.org.snapshot();
     const view = await runtime.getInstance(task.instanceId);
-    const history = await historyOf(view, actor, [task.assignee, task.completedBy]);
+    const history = await historyOf(view, actor, [task.assignee, task.completedBy, task.owner ?? null, ...(task.cosigners ?? [])]);
     const person = (id: string | null | undefined) => (id ? history.people.get(id) ?? id : null);
     const caseRows = (await runtime.caseOf(view.instance, history.audit)).map((entry) => ({
       ...entry,
@@ -609,7 +611,9 @@ export function createWebRouter(
       cc: mayAct,
       remind: !mayAct,
       return: mayAct,
+      addSigners: mayAct && !task.owner,
     };
+    const pendingSigners = await runtime.pendingSigners(task);
     await page(
       req,
       res,
@@ -630,6 +634,9 @@ export function createWebRouter(
         owner: task.owner ? person(task.owner) : null,
         delegatedToMe: !!task.owner && task.assignee === actor.id,
         draftSavedAt: draft?.savedAt ?? null,
+        cosigners: (task.cosigners ?? []).map((u) => ({ name: person(u), signed: !pendingSigners.includes(u) })),
+        mayCosign: pendingSigners.includes(actor.id),
+        cosignError: action?.name === 'cosign' ? action.error : undefined,
         assignee: person(task.assignee),
         assignedToMe: task.assignee === actor.id,
         instance: keyFacts(view, history.people),
@@ -680,7 +687,7 @@ export function createWebRouter(
     const { actor, task } = await loadTask(req);
     try {
       const flash = await run(actor, task);
-      await redirectWithFlash(req, res, flash, name === 'remind' || name === 'cc' ? `/tasks/${encodeURIComponent(task._id)}` : '/tasks');
+      await redirectWithFlash(req, res, flash, ['remind', 'cc', 'add-signers', 'cosign'].includes(name) ? `/tasks/${encodeURIComponent(task._id)}` : '/tasks');
     } catch (err) {
       if (err instanceof RuntimeError && err.code !== 'not_found') {
         const values = Object.fromEntries(fields.map((f) => [f, bodyText(req, f)]));
@@ -722,6 +729,21 @@ export function createWebRouter(
       throw err;
     }
   });
+
+  router.post('/tasks/:id/add-signers', ...auth, (req, res) =>
+    taskAction(req, res, 'add-signers', async (actor, task) => {
+      const users = bodyText(req, 'users').split(/[,，、\s]+/).filter(Boolean);
+      const done = await runtime.addSigners(task._id, users, bodyText(req, 'reason'), actor);
+      return `已加签 ${(done.cosigners ?? []).length} 人，全部签署后可提交：${task.name}`;
+    }, ['users', 'reason']),
+  );
+
+  router.post('/tasks/:id/cosign', ...auth, (req, res) =>
+    taskAction(req, res, 'cosign', async (actor, task) => {
+      await runtime.cosign(task._id, { decision: bodyText(req, 'decision') || undefined, opinion: bodyText(req, 'opinion') }, actor);
+      return `已签署：${task.name}`;
+    }, ['opinion']),
+  );
 
   router.post('/tasks/:id/delegate', ...auth, (req, res) =>
     taskAction(req, res, 'delegate', async (actor, task) => {

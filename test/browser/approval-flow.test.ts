@@ -81,6 +81,25 @@ describe('approval actions in the browser', () => {
     // ── the party committee finds the values, copies the case to the street office and submits ──
     await staff.openFromInbox(pc, STEP);
     expect(await pc.inputValue('#f_jointAttendees')).toBe('党委书记、居委会主任等 7 人');
+    // ── 加签: the street office must sign before the party committee may submit ──
+    await pc.click('#task-actions details.action summary:text("加签")');
+    await pc.fill('#signers_users', 'street-office');
+    await pc.fill('#signers_reason', '涉及街道资金，请街道会签');
+    await pc.click('#add-signers-form button[type="submit"]');
+    expect(await txt(pc.locator('.flash'))).toBe(`已加签 1 人，全部签署后可提交：${STEP}`);
+    expect(await txt(pc.locator('#cosigners'))).toBe('加签：街道办事处（演示）（待签署）');
+    const signer = await staff.as('street-office');
+    await signer.goto(`${staff.base}/messages`);
+    await signer.locator('#message-list li', { hasText: '请加签' }).locator('button', { hasText: '查看' }).click();
+    await signer.waitForURL(/\/tasks\/[^/?]+$/);
+    await signer.check('#cosign_approve');
+    await signer.fill('#cosign_opinion', '同意，资金由街道统筹');
+    await shot(signer, 'cosign');
+    await signer.click('#cosign-form button.primary');
+    expect(await txt(signer.locator('.flash'))).toBe(`已签署：${STEP}`);
+    await pc.goto(pc.url());
+    expect(await txt(pc.locator('#cosigners'))).toBe('加签：街道办事处（演示）（已签署）');
+
     await pc.click('#task-actions details.action summary:text("抄送")');
     await pc.check('#cc-form input[name="groups"][value="street-office"]');
     await pc.fill('#cc_note', '加装电梯事项，请街道知悉');
@@ -89,7 +108,7 @@ describe('approval actions in the browser', () => {
     await staff.submitTask(pc, STEP);
 
     // ── the street office finds the copy, and reminds the party members' meeting ──
-    const street = await staff.as('street-office');
+    const street = signer;
     await street.goto(`${staff.base}/cc`);
     expect(await txt(street.locator('#cc-list tbody tr', { hasText: BK }))).toContain('加装电梯事项，请街道知悉');
     await shot(street, 'cc');

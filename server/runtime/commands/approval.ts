@@ -1,5 +1,7 @@
 import type { StepResult } from '../../engine/run-step.js';
-import type { AuditDoc, TaskDoc } from '../../db/types.js';
+import type { AuditDoc, SignoffDoc, TaskDoc } from '../../db/types.js';
+import { hashValues } from '../derive.js';
+import { cosignId } from '../queries.js';
 import { RuntimeError, type Actor } from '../api.js';
 import type { RuntimeContext } from '../context.js';
 import { unchangedResult } from '../engine-step.js';
@@ -49,7 +51,10 @@ async function changeHolder(
   task: TaskDoc,
   actor: Actor,
   audit: { type: string; data: Record<string, unknown> },
-  decide: (entry: { assignee: string | null; owner: string | null }, instance: Instance) => { assignee: string | null; owner: string | null },
+  decide: (
+    entry: { assignee: string | null; owner: string | null },
+    instance: Instance,
+  ) => { assignee: string | null; owner: string | null; cosigners?: string[] },
 ): Promise<void> {
   if (task.status !== 'open') throw new RuntimeError('conflict', '该任务已办结');
   const definition = await ctx.definitions.runnableById(`${task.processKey}:${task.version}`);
@@ -60,7 +65,7 @@ async function changeHolder(
     return stepChange(definition, instance, unchangedResult(instance), {
       now: ctx.clock.now(),
       actor: actor.id,
-      assign: { taskId: task._id, assignee: next.assignee, owner: next.owner },
+      assign: { taskId: task._id, assignee: next.assignee, owner: next.owner, ...(next.cosigners ? { cosigners: next.cosigners } : {}) },
       audit: [{ type: audit.type, elementId: task.elementId, taskId: task._id, data: audit.data }],
     });
   });
@@ -222,6 +227,83 @@ export async function remindTask(ctx: RuntimeContext, queries: Queries, taskId: 
   return { reminded: targets, nextAllowedAt };
 }
 
+/**
+ * 加签: the holder adds people who must sign (decision and opinion) before the task can be completed; they are told,
+ * may see the case, and sign on the task page. Their sign-offs are kept like any other, bound to what they signed.
+ */
+export async function addSigners(ctx: RuntimeContext, queries: Queries, taskId: string, users: unknown, reason: unknown, actor: Actor): Promise<TaskDoc> {
+  const task = await queries.getTask(taskId);
+  if (!mayHandle(task, actor)) throw new RuntimeError('forbidden', '只有当前办理人可以加签');
+  const why = checkReason(reason, true);
+  const names = listOf(users, 'users');
+  if (!names.length) throw new RuntimeError('validation_failed', '请选择加签人员', { fields: { users: '请选择加签人员' } });
+  const added: string[] = [];
+  for (const name of names) added.push((await targetUser(ctx, name, actor, 'users')).id);
+  let all: string[] = [];
+  await changeHolder(ctx, task, actor, { type: 'task.signers_added', data: { users: added, reason: why } }, (entry, instance) => {
+    if (entry.assignee && entry.assignee !== actor.id) throw new RuntimeError('conflict', '该任务已由他人签收');
+    if (entry.owner) throw new RuntimeError('conflict', '委派中的任务不能加签');
+    const known = (instance.openTasks ?? []).find((t) => t.taskId === task._id)?.cosigners ?? [];
+    all = [...new Set([...known, ...added])];
+    // Adding signers takes the task: the one who asked for the signatures completes it.
+    return { assignee: actor.id, owner: null, cosigners: all };
+  });
+  const now = ctx.clock.now();
+  for (const user of added) {
+    await ctx.mailbox.deliver(user, message('cosign', task, actor, `请加签：${label(task)}`, why, now, `${task._id}:${user}`));
+  }
+  return queries.getTask(taskId);
+}
+
+/** An added signer signs (加签): once, with a decision and, unless they approve, an opinion. */
+export async function cosignTask(ctx: RuntimeContext, queries: Queries, taskId: string, input: { decision?: unknown; opinion?: unknown }, actor: Actor): Promise<SignoffDoc> {
+  const task = await queries.getTask(taskId);
+  if (task.status !== 'open') throw new RuntimeError('conflict', '该任务已办结');
+  if (!(task.cosigners ?? []).includes(actor.id)) throw new RuntimeError('forbidden', '您不是该任务的加签人');
+  const decision = input.decision;
+  if (decision !== 'approve' && decision !== 'reject') {
+    throw new RuntimeError('validation_failed', '请选择签署意见：同意或不同意', { fields: { decision: '请选择同意或不同意' } });
+  }
+  const opinion = checkReason(input.opinion, decision !== 'approve');
+  const now = ctx.clock.now();
+  const values = { decision, opinion };
+  const signoff: SignoffDoc = {
+    _id: cosignId(task._id, actor.id),
+    instanceId: task.instanceId,
+    processKey: task.processKey,
+    taskId: task._id,
+    elementId: task.elementId,
+    stepName: `${task.name}（加签）`,
+    decision,
+    opinion,
+    by: actor.id,
+    byName: actor.displayName ?? null,
+    at: now,
+    source: task.documentation ? task.documentation.split('\n')[0]!.trim() || null : null,
+    loopIndex: task.loopIndex,
+    group: null,
+    valuesHash: hashValues(values),
+  };
+  try {
+    await ctx.collections.signoffs.insertOne(signoff);
+  } catch (err) {
+    if ((err as { code?: number }).code === 11000) throw new RuntimeError('conflict', '您已签署过，不能重复签署');
+    throw err;
+  }
+  await changeHolder(ctx, task, actor, { type: 'task.cosigned', data: { decision, opinion } }, (entry) => ({ assignee: entry.assignee, owner: entry.owner }));
+  if (task.assignee) {
+    await ctx.mailbox.deliver(task.assignee, message('cosigned', task, actor, `加签人已签署（${decision === 'approve' ? '同意' : '不同意'}）：${label(task)}`, opinion, now, `${task._id}:${actor.id}`));
+  }
+  return signoff;
+}
+
+/** The added signers of a task who have not signed yet. */
+export async function pendingSigners(ctx: RuntimeContext, task: TaskDoc): Promise<string[]> {
+  const signers = task.cosigners ?? [];
+  const found = await Promise.all(signers.map((u) => ctx.collections.signoffs.findOne({ _id: cosignId(task._id, u) }, { projection: { _id: 1 } })));
+  return signers.filter((_u, i) => !found[i]);
+}
+
 /** 暂存: the form as typed, kept for its author until the task is done. */
 export async function saveTaskDraft(ctx: RuntimeContext, queries: Queries, taskId: string, values: unknown, actor: Actor): Promise<Date> {
   const task = await queries.getTask(taskId);
@@ -250,6 +332,6 @@ function label(task: TaskDoc): string {
   return `${task.name}${task.businessKey ? `（${task.businessKey}）` : ''}`;
 }
 
-function message(kind: 'transfer' | 'delegate' | 'resolved' | 'cc' | 'remind', task: TaskDoc, actor: Actor, title: string, text: string | null, at: Date, suffix?: string) {
+function message(kind: 'transfer' | 'delegate' | 'resolved' | 'cc' | 'remind' | 'cosign' | 'cosigned', task: TaskDoc, actor: Actor, title: string, text: string | null, at: Date, suffix?: string) {
   return { id: `${kind}:${suffix ?? `${task._id}:${at.getTime()}`}`, kind, title, text, instanceId: task.instanceId, taskId: task._id, by: actor.id, at };
 }

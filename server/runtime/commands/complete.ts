@@ -6,7 +6,7 @@ import { engineStep } from '../engine-step.js';
 import type { Queries } from '../queries.js';
 import { canAct, checkTaskInput, refuseRepeatPerformer, refuseUnknownFields, refuseUnstorableValues } from '../task-input.js';
 import { actorGroupKeys } from '../../org/scoping.js';
-import { recordCopies, resolveDelegation } from './approval.js';
+import { pendingSigners, recordCopies, resolveDelegation } from './approval.js';
 import { stepChange } from './step-change.js';
 
 /** Completes a user task with the submitted values: one engine step, committed. */
@@ -23,6 +23,8 @@ export async function completeTask(
   if (task.status !== 'open') throw new RuntimeError('conflict', '该任务已办结，不能重复提交');
   if (!canAct(task, actor)) throw new RuntimeError('forbidden', '这不是您的任务');
   if (options.rejectUnknownFields) refuseUnknownFields(task.formSchema as FormSchema | null, input);
+  const unsigned = await pendingSigners(ctx, task);
+  if (unsigned.length) throw new RuntimeError('conflict', `加签人尚未全部签署（${unsigned.join('、')}），暂不能提交`);
   // A delegate's submission goes back to the delegator (委派), who completes the task.
   if (task.owner && task.assignee === actor.id && task.owner !== actor.id) {
     const view = await queries.getInstance(task.instanceId);

@@ -73,7 +73,15 @@ export class MemoryReadModel implements ReadModel {
       } else if (op.op === 'assignTask') {
         this.tasks.assign(op.taskId, op.assignee);
         const kept = this.records.get(op.taskId);
-        if (kept) this.records.set(op.taskId, { ...kept, assignee: op.assignee, assignRev: op.rev, ...(op.owner !== undefined ? { owner: op.owner } : {}) });
+        if (kept) {
+          this.records.set(op.taskId, {
+            ...kept,
+            assignee: op.assignee,
+            assignRev: op.rev,
+            ...(op.owner !== undefined ? { owner: op.owner } : {}),
+            ...(op.cosigners ? { cosigners: op.cosigners } : {}),
+          });
+        }
       }
     }
     const known = this.summaries.get(instance._id);
