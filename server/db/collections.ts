@@ -1,4 +1,4 @@
-import type { Collection, CreateIndexesOptions, Db, IndexSpecification } from 'mongodb';
+import type { Collection, CreateIndexesOptions, Db, GridFSChunk, GridFSFile, IndexSpecification } from 'mongodb';
 import type {
   AuditDoc,
   CommitDoc,
@@ -28,6 +28,9 @@ export const COLLECTION_NAMES = {
   leases: 'leases',
   units: 'units',
   orgAudit: 'orgAudit',
+  /** The GridFS bucket `attachments` (server/records/attachments.ts): files with their metadata, and their bytes. */
+  attachmentFiles: 'attachments.files',
+  attachmentChunks: 'attachments.chunks',
 } as const;
 
 export interface Collections {
@@ -42,6 +45,8 @@ export interface Collections {
   leases: Collection<LeaseDoc>;
   units: Collection<UnitDoc>;
   orgAudit: Collection<OrgAuditDoc>;
+  attachmentFiles: Collection<GridFSFile>;
+  attachmentChunks: Collection<GridFSChunk>;
 }
 
 export function collections(db: Db): Collections {
@@ -57,6 +62,8 @@ export function collections(db: Db): Collections {
     leases: db.collection<LeaseDoc>(COLLECTION_NAMES.leases),
     units: db.collection<UnitDoc>(COLLECTION_NAMES.units),
     orgAudit: db.collection<OrgAuditDoc>(COLLECTION_NAMES.orgAudit),
+    attachmentFiles: db.collection<GridFSFile>(COLLECTION_NAMES.attachmentFiles),
+    attachmentChunks: db.collection<GridFSChunk>(COLLECTION_NAMES.attachmentChunks),
   };
 }
 
@@ -103,6 +110,9 @@ export const INDEXES: readonly IndexDef[] = [
   { collection: 'users', key: { unitId: 1 }, options: { name: 'unitId' } },
   { collection: 'units', key: { parentId: 1 }, options: { name: 'parentId' } },
   { collection: 'orgAudit', key: { at: -1 }, options: { name: 'at' } },
+  // A case's attachments; the chunks' index is the one GridFS itself requires (same name, so the driver finds it).
+  { collection: 'attachmentFiles', key: { 'metadata.instanceId': 1, uploadDate: 1 }, options: { name: 'metadata.instanceId_uploadDate' } },
+  { collection: 'attachmentChunks', key: { files_id: 1, n: 1 }, options: { name: 'files_id_1_n_1', unique: true } },
   // Unfinished steps (shared strategy): only commits that carry `open` are in this index.
   { collection: 'commits', key: { open: 1 }, options: { name: 'open', sparse: true } },
 ];
@@ -133,18 +143,19 @@ export async function ensureIndexes(db: Db): Promise<void> {
   const secondaryUseful = await secondaryIndexesServeQueries(db);
   const existingByCollection = new Map<string, Set<string>>();
   for (const def of INDEXES) {
-    let existing = existingByCollection.get(def.collection);
+    const name = COLLECTION_NAMES[def.collection];
+    let existing = existingByCollection.get(name);
     if (!existing) {
-      existing = await indexNames(db, def.collection);
-      existingByCollection.set(def.collection, existing);
+      existing = await indexNames(db, name);
+      existingByCollection.set(name, existing);
     }
     if (!def.options.unique && !secondaryUseful) {
-      if (existing.has(def.options.name)) await db.collection(def.collection).dropIndex(def.options.name);
+      if (existing.has(def.options.name)) await db.collection(name).dropIndex(def.options.name);
       existing.delete(def.options.name);
       continue;
     }
     if (existing.has(def.options.name)) continue;
-    await db.collection(def.collection).createIndex(def.key, def.options);
+    await db.collection(name).createIndex(def.key, def.options);
     existing.add(def.options.name);
   }
 }
