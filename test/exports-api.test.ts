@@ -186,6 +186,12 @@ describe('GET /api/tasks/export.xlsx', () => {
     expect(searched.rows.map((r) => r['业务编号'])).toEqual(['WG-B-001']);
   });
 
+  it("GET /api/tasks has no list of claimable completed tasks: it would be every unit's completed tasks", async () => {
+    const res = await d.get('guangming-street', '/api/tasks?scope=candidate&status=completed');
+    expect(res.status).toBe(400);
+    expect(res.body.error.fields).toEqual({ scope: '已办结的任务只能按 mine（我办理的）或 all 查看' });
+  });
+
   it('refuses lists that do not exist or are not theirs', async () => {
     expect((await d.get('grid-office', '/api/tasks/export.xlsx?scope=all')).status).toBe(403);
     expect((await d.get('grid-office', '/api/tasks/export.xlsx?scope=candidate&status=completed')).status).toBe(400);

@@ -503,6 +503,8 @@ export function createApiRouter(
     if (status !== undefined && status !== 'open' && status !== 'completed') {
       throw badRequest('status 应为 open 或 completed', { status: '取值无效' });
     }
+    // The runtime reads completed tasks as mine or as everyone's: a "candidate" list of them would be every unit's.
+    if (status === 'completed' && scope === 'candidate') throw badRequest('已办结的任务只能按 mine（我办理的）或 all 查看', { scope: '已办结的任务只能按 mine（我办理的）或 all 查看' });
     const tasks = await runtime.listTasks(actor, {
       scope,
       status,
