@@ -17,6 +17,7 @@ import { revokeTokenDigest } from '../auth/tokens.js';
 import { issueLoginToken, loginTokenMatches } from './login-token.js';
 import { formatDateTime, Views, type PageData } from './views.js';
 import { AUDIT_NAMES, STATUS_NAMES } from './labels.js';
+import { mountCasePages } from './case-pages.js';
 
 declare module 'express-session' {
   interface SessionData {
@@ -207,6 +208,9 @@ export function createWebRouter(
     if (!req.actor) throw new PageError(401, '请先登录', '请先登录。');
     return req.actor;
   }
+
+  // Attachments (added before the CSRF check reads the multipart body) and the printable 审批单.
+  const records = mountCasePages(router, { runtime, db: deps.db, clock, signedIn, page, actorOf });
 
   // ── login / logout ──────────────────────────────────────────────────────────
 
@@ -580,6 +584,7 @@ export function createWebRouter(
         cancelled: task.status === 'cancelled',
         instance: keyFacts(view, history.people),
         caseRows,
+        attachments: await records.attachments(req, view, actor, task),
       });
     }
     const schema = asSchema(task.formSchema);
@@ -604,6 +609,7 @@ export function createWebRouter(
         otherErrors: orphanErrors(schema, errors),
         history: history.rows,
         caseRows,
+        attachments: await records.attachments(req, view, actor, task),
       },
       status,
     );
@@ -737,6 +743,7 @@ export function createWebRouter(
         return (view.instance.timers ?? []).map((t) => ({ what: names.get(t.elementId) || t.elementId, until: t.dueAt }));
       })(),
       history: history.rows,
+      attachments: await records.attachments(req, view, actor),
       notices: notices.map((n) => ({ id: n._id, title: n.title, publishedAt: n.publishedAt, endAt: n.endAt })),
       diagram: {
         xmlUrl: `/api/processes/${encodeURIComponent(view.instance.processKey)}/versions/${view.instance.version}/xml`,
