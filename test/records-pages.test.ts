@@ -169,3 +169,42 @@ describe('审批单 (GET /instances/:id/print)', () => {
     await d.completeTask('expert1', one, { points: 80 });
   });
 });
+
+describe('search and export links of the lists', () => {
+  it('我发起的, 已办 and 辖区案件 match a part of the business key or of the process name, and link their Excel export', async () => {
+    const reporter = await signIn('grid-worker');
+    const mine = await reporter.agent.get(`/mine?q=${encodeURIComponent('p-002')}`);
+    expect(text(mine.text)).toContain('WG-P-002');
+    expect(text(mine.text)).not.toContain('WG-P-001');
+    expect(unescaped(mine.text)).toContain('href="/api/instances/export.xlsx?scope=mine&amp;q=p-002"');
+    expect(unescaped(mine.text)).toContain('<a href="/done?q=p-002">已办</a>');
+    expect(text((await reporter.agent.get(`/mine?q=${encodeURIComponent('网格事件')}`)).text)).toMatch(/WG-P-002.*WG-P-001/);
+    expect(text((await reporter.agent.get('/mine?q=nothing-like-this')).text)).toContain('没有符合条件的流程');
+
+    const done = await reporter.agent.get(`/done?q=${encodeURIComponent('核查')}`);
+    expect(text(done.text)).toContain('网格员核查（谁上报、谁核查）');
+    expect(unescaped(done.text)).toContain('href="/api/tasks/export.xlsx?scope=mine&amp;status=completed&amp;q=');
+    expect(text((await reporter.agent.get('/done?q=WG-P-002')).text)).toContain('没有符合条件的已办事项');
+
+    const street = await signIn('street-office');
+    const cases = text((await street.agent.get(`/cases?q=${encodeURIComponent('网格')}`)).text);
+    expect(cases).toContain('WG-P-001');
+    expect(cases).toContain('WG-P-002');
+    expect(cases).not.toContain('PANEL-PRINT');
+
+    const inbox = await (await signIn('grid-office')).agent.get(`/tasks?q=${encodeURIComponent('派遣')}`);
+    expect(text(inbox.text)).toContain('WG-P-002');
+    expect(unescaped(inbox.text)).toContain('<a href="/tasks?q=%E6%B4%BE%E9%81%A3" aria-current="page">我的待办</a>');
+    expect(unescaped(inbox.text)).toContain('href="/api/tasks/export.xlsx?scope=inbox&amp;q=%E6%B4%BE%E9%81%A3"');
+  });
+
+  it('the admin instance list takes q for the process name or the business key', async () => {
+    const { agent } = await signIn('admin');
+    const byName = text((await agent.get(`/admin/instances?q=${encodeURIComponent('独立评审')}`)).text);
+    expect(byName).toContain('共 1 个实例');
+    expect(byName).toContain('PANEL-PRINT');
+    const byKey = await agent.get('/admin/instances?q=wg-p');
+    expect(text(byKey.text)).toContain('共 2 个实例');
+    expect(unescaped(byKey.text)).toContain('href="/api/instances/export.xlsx?scope=all&amp;q=wg-p"');
+  });
+});

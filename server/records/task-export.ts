@@ -3,6 +3,7 @@ import type { TaskDoc } from '../db/types.js';
 import type { Clock } from '../engine/clock.js';
 import type { Actor, RuntimeApi, TaskQuery } from '../runtime/api.js';
 import { displayNames } from './people.js';
+import { taskMatcher } from './task-search.js';
 import { MAX_EXPORT_ROWS, workbookBytes, type CellValue, type Column } from './workbook.js';
 
 type ExportRuntime = Pick<RuntimeApi, 'listTasks' | 'org'>;
@@ -78,9 +79,7 @@ export class TaskExport {
     const base = { status: request.status, processKey: request.processKey, businessKey: request.businessKey };
     const list = (scope: TaskQuery['scope'], before: Cursor | null, limit: number) =>
       this.runtime.listTasks(actor, { ...base, scope, limit, before: before ?? undefined });
-    const part = request.text?.trim().toLowerCase();
-    const matches = (t: TaskDoc) =>
-      !part || [t.businessKey, t.name, t.subject, t.processName || t.processKey].some((v) => !!v && v.toLowerCase().includes(part));
+    const matches = taskMatcher(request.text);
 
     if (request.scope === 'inbox') {
       // Held and claimable tasks are two disjoint lists in the same order: the first `limit` of their union are exact.
