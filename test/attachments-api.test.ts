@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
+import { ensureIndexes, secondaryIndexesServeQueries } from '../server/db/collections.js';
 import { MAX_ATTACHMENT_BYTES } from '../server/records/file-types.js';
 import { linearProcess, type Node } from './support/bpmn.js';
 import { ProcessDriver, type InstanceJson } from './support/process-driver.js';
@@ -175,6 +176,15 @@ describe('adding files', () => {
     expect(await d.database.db.collection('attachments.chunks').countDocuments({ files_id: doc!._id })).toBe(1);
     const indexes = await d.database.db.collection('attachments.chunks').listIndexes().toArray();
     expect(indexes).toContainEqual(expect.objectContaining({ name: 'files_id_1_n_1', unique: true }));
+
+    // at the next start-up the indexes are those declared (on FerretDB the unique one only), and files still go in
+    await ensureIndexes(d.database.db);
+    const names = async (collection: string) => (await d.database.db.collection(collection).listIndexes().toArray()).map((i) => i.name as string).sort();
+    const useful = await secondaryIndexesServeQueries(d.database.db);
+    expect(await names('attachments.files')).toEqual(useful ? ['_id_', 'filename_1_uploadDate_1', 'metadata.instanceId_uploadDate'] : ['_id_']);
+    expect(await names('attachments.chunks')).toEqual(['_id_', 'files_id_1_n_1']);
+    expect((await upload('grid-worker', inst.id, '补充说明.pdf', PDF)).status).toBe(201);
+    expect((await d.get('grid-worker', `/api/instances/${inst.id}/attachments`)).body.items).toHaveLength(2);
   });
 });
 

@@ -112,6 +112,8 @@ export const INDEXES: readonly IndexDef[] = [
   { collection: 'orgAudit', key: { at: -1 }, options: { name: 'at' } },
   // A case's attachments; the chunks' index is the one GridFS itself requires (same name, so the driver finds it).
   { collection: 'attachmentFiles', key: { 'metadata.instanceId': 1, uploadDate: 1 }, options: { name: 'metadata.instanceId_uploadDate' } },
+  // The driver creates this one with a bucket's first file; declared so that FerretDB, where it serves no read, drops it.
+  { collection: 'attachmentFiles', key: { filename: 1, uploadDate: 1 }, options: { name: 'filename_1_uploadDate_1' } },
   { collection: 'attachmentChunks', key: { files_id: 1, n: 1 }, options: { name: 'files_id_1_n_1', unique: true } },
   // Unfinished steps (shared strategy): only commits that carry `open` are in this index.
   { collection: 'commits', key: { open: 1 }, options: { name: 'open', sparse: true } },
