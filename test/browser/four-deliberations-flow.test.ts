@@ -264,7 +264,7 @@ describe('P3 四议两公开 in chromium, through the pages only', () => {
     expect(await board.locator('nav a[href="/tasks"]').count()).toBe(0);
     const list = await txt(board.locator('.notice-list'));
     expect(list).toContain(RESULT_TITLE);
-    expect(list).toContain(`实施结果公开 编号 ${BK}`);
+    expect(list).toContain(`实施结果公开 幸福社区 · 编号 ${BK}`);
     expect(list).not.toContain(RESOLUTION_TITLE);
     expect(list).toContain('公示期：2026-03-13 00:00 至 2026-03-20 23:59（5 个工作日）');
     await board.screenshot({ path: path.join(SHOTS, 'p3-notices.png'), fullPage: true });
