@@ -109,7 +109,7 @@ function receive(upload: RequestHandler): RequestHandler {
     });
 }
 
-export function attachmentJson(a: Attachment) {
+function attachmentJson(a: Attachment) {
   return {
     id: a.id,
     name: a.name,

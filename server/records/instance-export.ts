@@ -113,6 +113,6 @@ function cellOf(field: FormField, value: unknown): CellValue {
   if (!isScalar(value)) return null;
   if (field.type === 'enum') return field.values?.find((o) => o.id === value)?.name ?? String(value);
   if (field.type === 'boolean') return value === true || value === 'true' ? '是' : '否';
-  if (field.type === 'long') return typeof value === 'number' ? value : Number.isFinite(Number(value)) ? Number(value) : String(value);
+  if (field.type === 'long') return typeof value === 'number' ? value : /^-?\d+(\.\d+)?$/.test(String(value).trim()) ? Number(value) : String(value);
   return value as CellValue;
 }
