@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MongoClient, MongoServerError } from 'mongodb';
-import { collections, ensureIndexes, INDEXES, secondaryIndexesServeQueries } from '../server/db/collections.js';
+import { collections, COLLECTION_NAMES, ensureIndexes, INDEXES, secondaryIndexesServeQueries } from '../server/db/collections.js';
 import { databaseNameFromUri, openDatabase, redactUri, type Database } from '../server/db/connect.js';
 import { startEmbeddedFerretDB } from '../server/db/embedded-ferretdb.js';
 import type { InstanceDoc } from '../server/db/types.js';
@@ -117,7 +117,7 @@ describe('database on the test server', () => {
     const ferretdb = 'ferretdbVersion' in (await database.db.admin().command({ buildInfo: 1 }));
     expect(await secondaryIndexesServeQueries(database.db)).toBe(!ferretdb);
     for (const name of new Set(INDEXES.map((i) => i.collection))) {
-      const names = (await database.db.collection(name).listIndexes().toArray()).map((i) => i.name as string);
+      const names = (await database.db.collection(COLLECTION_NAMES[name]).listIndexes().toArray()).map((i) => i.name as string);
       const expected = INDEXES.filter((i) => i.collection === name && (i.options.unique || !ferretdb)).map((i) => i.options.name);
       expect(names.sort()).toEqual(['_id_', ...expected].sort());
     }

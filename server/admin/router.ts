@@ -19,6 +19,8 @@ import { mountImportPage, mountOrgPages } from './org-pages.js';
 import { OrgAdmin } from '../org/admin.js';
 import { registerClockPage } from './clock-page.js';
 import { AUDIT_NAMES, STATUS_NAMES } from '../web/labels.js';
+import { InstanceSearch } from '../records/instance-search.js';
+import { exportUrl } from '../web/list-search.js';
 
 /**
  * The admin console (group `admin` only): processes with their versions and instance counts, the BPMN modeler,
@@ -231,17 +233,19 @@ export function createAdminRouter(deps: AppDeps): express.Router {
 
   // ── instances ───────────────────────────────────────────────────────────────
 
+  const instanceSearch = new InstanceSearch(runtime);
   router.get('/admin/instances', async (req, res) => {
     const filter = {
       process: queryText(req, 'process'),
       status: queryText(req, 'status'),
       businessKey: queryText(req, 'businessKey'),
+      q: queryText(req, 'q'),
       from: queryText(req, 'from'),
       to: queryText(req, 'to'),
     };
     const pageNo = Math.max(1, Math.min(100_000, Number.parseInt(queryText(req, 'page') || '1', 10) || 1));
     const errors: string[] = [];
-    const query: InstanceQuery = { limit: PAGE_SIZE, skip: (pageNo - 1) * PAGE_SIZE };
+    const query: InstanceQuery = {};
     if (filter.process) query.processKey = filter.process;
     if (filter.status) {
       if ((STATUSES as string[]).includes(filter.status)) query.status = filter.status as InstanceStatus;
@@ -258,7 +262,8 @@ export function createAdminRouter(deps: AppDeps): express.Router {
     if (from instanceof Date && to instanceof Date && from > to) errors.push('开始日期不能晚于结束日期。');
 
     const processes = await runtime.listProcesses();
-    const result = errors.length ? { items: [] as InstanceListItem[], total: 0 } : await runtime.listInstances(query);
+    // 事项名称/业务编号: part of the process name or of the business key.
+    const result = errors.length ? { items: [] as InstanceListItem[], total: 0 } : await instanceSearch.page(query, filter.q, (pageNo - 1) * PAGE_SIZE, PAGE_SIZE);
     const pages = Math.max(1, Math.ceil(result.total / PAGE_SIZE));
     const link = (n: number) => {
       const qs = new URLSearchParams();
@@ -276,6 +281,7 @@ export function createAdminRouter(deps: AppDeps): express.Router {
         section: { instances: true },
         filter,
         errors,
+        exportUrl: exportUrl('instances', { scope: 'all', process: filter.process, status: filter.status, q: filter.q || filter.businessKey, from: filter.from, to: filter.to }),
         processes: processes.map((p) => ({ key: p.key, name: p.name || p.key, selected: p.key === filter.process })),
         statuses: STATUSES.map((s) => ({ id: s, name: STATUS_NAMES[s], selected: s === filter.status })),
         rows: result.items.map((i) => ({

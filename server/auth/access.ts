@@ -47,12 +47,14 @@ export async function canViewInstance(
 
 /** What a viewer may see of an instance's history, sign-offs and variables (see {@link reviewRedaction}). */
 export interface Redaction {
+  /** Whether what `by` added at `elementId` (an attachment, say) is hidden from this viewer. */
+  hides(elementId: string | null, by: string | null): boolean;
   audit(entries: AuditDoc[]): AuditDoc[];
   signoffs(list: SignoffDoc[]): SignoffDoc[];
   variables(values: Record<string, unknown>): Record<string, unknown>;
 }
 
-const NOTHING_HIDDEN: Redaction = { audit: (e) => e, signoffs: (s) => s, variables: (v) => v };
+const NOTHING_HIDDEN: Redaction = { hides: () => false, audit: (e) => e, signoffs: (s) => s, variables: (v) => v };
 
 /**
  * Independent review: while a multi-instance user task still has open iterations (P1's experts, a committee's
@@ -66,6 +68,7 @@ export function reviewRedaction(view: InstanceView, actor: Actor): Redaction {
   if (!open.size) return NOTHING_HIDDEN;
   const hidden = (elementId: string | null, by: string | null) => !!elementId && open.has(elementId) && by !== actor.id;
   return {
+    hides: hidden,
     audit: (entries) =>
       entries.map((e) =>
         e.type === 'task.completed' && hidden(e.elementId, e.actor) ? { ...e, actor: null, data: { name: e.data?.name ?? null, hidden: true } } : e,

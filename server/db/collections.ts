@@ -1,4 +1,4 @@
-import type { Collection, CreateIndexesOptions, Db, IndexSpecification } from 'mongodb';
+import type { Collection, CreateIndexesOptions, Db, GridFSChunk, GridFSFile, IndexSpecification } from 'mongodb';
 import type {
   AuditDoc,
   CommitDoc,
@@ -36,6 +36,9 @@ export const COLLECTION_NAMES = {
   copies: 'copies',
   reminders: 'reminders',
   taskDrafts: 'taskDrafts',
+  /** The GridFS bucket `attachments` (server/records/attachments.ts): files with their metadata, and their bytes. */
+  attachmentFiles: 'attachments.files',
+  attachmentChunks: 'attachments.chunks',
 } as const;
 
 export interface Collections {
@@ -54,6 +57,8 @@ export interface Collections {
   copies: Collection<CopyDoc>;
   reminders: Collection<ReminderDoc>;
   taskDrafts: Collection<TaskDraftDoc>;
+  attachmentFiles: Collection<GridFSFile>;
+  attachmentChunks: Collection<GridFSChunk>;
 }
 
 export function collections(db: Db): Collections {
@@ -73,6 +78,8 @@ export function collections(db: Db): Collections {
     copies: db.collection<CopyDoc>(COLLECTION_NAMES.copies),
     reminders: db.collection<ReminderDoc>(COLLECTION_NAMES.reminders),
     taskDrafts: db.collection<TaskDraftDoc>(COLLECTION_NAMES.taskDrafts),
+    attachmentFiles: db.collection<GridFSFile>(COLLECTION_NAMES.attachmentFiles),
+    attachmentChunks: db.collection<GridFSChunk>(COLLECTION_NAMES.attachmentChunks),
   };
 }
 
@@ -122,6 +129,11 @@ export const INDEXES: readonly IndexDef[] = [
   // 抄送我的, and who a case was copied to (they may see it).
   { collection: 'copies', key: { user: 1, at: -1 }, options: { name: 'user_at' } },
   { collection: 'copies', key: { instanceId: 1 }, options: { name: 'instanceId' } },
+  // A case's attachments; the chunks' index is the one GridFS itself requires (same name, so the driver finds it).
+  { collection: 'attachmentFiles', key: { 'metadata.instanceId': 1, uploadDate: 1 }, options: { name: 'metadata.instanceId_uploadDate' } },
+  // The driver creates this one with a bucket's first file; declared so that FerretDB, where it serves no read, drops it.
+  { collection: 'attachmentFiles', key: { filename: 1, uploadDate: 1 }, options: { name: 'filename_1_uploadDate_1' } },
+  { collection: 'attachmentChunks', key: { files_id: 1, n: 1 }, options: { name: 'files_id_1_n_1', unique: true } },
   // Unfinished steps (shared strategy): only commits that carry `open` are in this index.
   { collection: 'commits', key: { open: 1 }, options: { name: 'open', sparse: true } },
 ];
@@ -152,18 +164,19 @@ export async function ensureIndexes(db: Db): Promise<void> {
   const secondaryUseful = await secondaryIndexesServeQueries(db);
   const existingByCollection = new Map<string, Set<string>>();
   for (const def of INDEXES) {
-    let existing = existingByCollection.get(def.collection);
+    const name = COLLECTION_NAMES[def.collection];
+    let existing = existingByCollection.get(name);
     if (!existing) {
-      existing = await indexNames(db, def.collection);
-      existingByCollection.set(def.collection, existing);
+      existing = await indexNames(db, name);
+      existingByCollection.set(name, existing);
     }
     if (!def.options.unique && !secondaryUseful) {
-      if (existing.has(def.options.name)) await db.collection(def.collection).dropIndex(def.options.name);
+      if (existing.has(def.options.name)) await db.collection(name).dropIndex(def.options.name);
       existing.delete(def.options.name);
       continue;
     }
     if (existing.has(def.options.name)) continue;
-    await db.collection(def.collection).createIndex(def.key, def.options);
+    await db.collection(name).createIndex(def.key, def.options);
     existing.add(def.options.name);
   }
 }

@@ -9,7 +9,7 @@ import { issueToken, revokeToken, revokeTokenDigest, tokenDigest } from '../auth
 import { authenticateUser, changeOwnPassword, findUserById, normalizeUsername, toPublicUser, UserInputError, USERNAME_PATTERN } from '../auth/users.js';
 import { isError } from '../bpmn/problem.js';
 import { validateDeployment } from '../bpmn/validate.js';
-import type { AuditDoc, DefinitionDoc, IncidentInfo, InstanceDoc, InstanceStatus, NoticeDoc, TaskDoc } from '../db/types.js';
+import type { AuditDoc, DefinitionDoc, IncidentInfo, InstanceDoc, NoticeDoc, TaskDoc } from '../db/types.js';
 import { clockControlOf } from './clock-control.js';
 import { DraftStore } from '../runtime/drafts.js';
 import { parseDate, parseDuration } from '../engine/iso8601.js';
@@ -20,15 +20,17 @@ import { apiErrorHandler, apiNotFound, badRequest, forbidden, HttpError, notFoun
 import { buildOpenApiDocument } from './openapi.js';
 import { mountOrgRoutes } from './org-routes.js';
 import { mountApprovalRoutes } from './approval-routes.js';
+import { mountRecordRoutes } from './record-routes.js';
 import { OrgAdmin } from '../org/admin.js';
-import { isPlainObject, jsonBody, param } from './request-params.js';
+import { isPlainObject, jsonBody, param, query, queryInt } from './request-params.js';
+import { instanceListRequest } from './instance-query.js';
+import { InstanceSearch } from '../records/instance-search.js';
 
 /** Largest JSON body accepted by the API. */
 export const MAX_JSON_BYTES = 1024 * 1024;
 /** Largest XML body (a BPMN file or a draft) accepted by the API, and the media types read as one. */
 export { MAX_XML_BYTES, XML_MEDIA_TYPES };
 
-const INSTANCE_STATUSES: readonly InstanceStatus[] = ['running', 'completed', 'incident', 'cancelled'];
 const PROCESS_KEY = /^[A-Za-z_][A-Za-z0-9_.-]{0,199}$/;
 
 // ── request helpers ───────────────────────────────────────────────────────────
@@ -52,23 +54,6 @@ const refuseStructuredQuery: RequestHandler = (req, _res, next) => {
   }
   next();
 };
-
-function query(req: Request, name: string): string | undefined {
-  const value = (req.query as Record<string, unknown>)[name];
-  if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string') throw badRequest(`查询参数 ${name} 只能出现一次`, { [name]: '只能出现一次' });
-  return value;
-}
-
-function queryInt(req: Request, name: string, min: number, max: number): number | undefined {
-  const text = query(req, name);
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < min || n > max) {
-    throw badRequest(`查询参数 ${name} 应为 ${min} 到 ${max} 之间的整数`, { [name]: `应为 ${min} 到 ${max} 之间的整数` });
-  }
-  return n;
-}
 
 function queryBool(req: Request, name: string): boolean | undefined {
   const text = query(req, name);
@@ -239,6 +224,7 @@ export function createApiRouter(
   const admin: RequestHandler[] = [requireGroup('admin'), verifyCsrf];
   mountOrgRoutes(router, { orgAdmin: new OrgAdmin(db, runtime, clock), runtime, admin });
   mountApprovalRoutes(router, { runtime, db, auth });
+  mountRecordRoutes(router, { runtime, db, clock, auth });
 
   // ── public ──────────────────────────────────────────────────────────────────
 
@@ -451,29 +437,10 @@ export function createApiRouter(
 
   // ── instances ───────────────────────────────────────────────────────────────
 
+  const instanceSearch = new InstanceSearch(runtime);
   router.get('/instances', ...auth, async (req, res) => {
-    const actor = actorOf(req);
-    const status = query(req, 'status');
-    if (status !== undefined && !INSTANCE_STATUSES.includes(status as InstanceStatus)) {
-      throw badRequest(`status 应为 ${INSTANCE_STATUSES.join('、')} 之一`, { status: '取值无效' });
-    }
-    const startedBy = query(req, 'startedBy');
-    const scope = query(req, 'scope') ?? (isAdmin(actor) ? 'all' : 'mine');
-    if (scope !== 'mine' && scope !== 'unit' && scope !== 'all') throw badRequest('scope 应为 mine、unit 或 all', { scope: '取值无效' });
-    if (scope === 'all' && !isAdmin(actor)) throw forbidden('只有管理员可以查看全部流程实例');
-    if (scope === 'unit' && !actor.unitId) throw forbidden('您不属于任何单位');
-    // Administrators see every case; others those they started (mine) or their unit's and the units' under it (unit).
-    if (!isAdmin(actor) && startedBy !== undefined && startedBy !== actor.id && scope !== 'unit') throw forbidden('只能查看自己发起的流程实例');
-    const unitId = query(req, 'unitId');
-    const result = await runtime.listInstances({
-      status: status as InstanceStatus | undefined,
-      processKey: query(req, 'process'),
-      businessKey: query(req, 'businessKey'),
-      ...(scope === 'unit' ? { unitWithin: actor.unitId! } : isAdmin(actor) && unitId ? { unitWithin: unitId } : {}),
-      startedBy: isAdmin(actor) || scope === 'unit' ? startedBy : actor.id,
-      limit: queryInt(req, 'limit', 1, 200),
-      skip: queryInt(req, 'skip', 0, 1_000_000),
-    });
+    const { query: filters, text } = instanceListRequest(req, actorOf(req));
+    const result = await instanceSearch.page(filters, text, queryInt(req, 'skip', 0, 1_000_000) ?? 0, queryInt(req, 'limit', 1, 200) ?? 50);
     res.json({ items: result.items.map(instanceJson), total: result.total });
   });
 
@@ -544,6 +511,8 @@ export function createApiRouter(
     if (status !== undefined && status !== 'open' && status !== 'completed') {
       throw badRequest('status 应为 open 或 completed', { status: '取值无效' });
     }
+    // The runtime reads completed tasks as mine or as everyone's: a "candidate" list of them would be every unit's.
+    if (status === 'completed' && scope === 'candidate') throw badRequest('已办结的任务只能按 mine（我办理的）或 all 查看', { scope: '已办结的任务只能按 mine（我办理的）或 all 查看' });
     const tasks = await runtime.listTasks(actor, {
       scope,
       status,

@@ -3,6 +3,8 @@
  * server/http/api-router.ts; test/api.test.ts compares the two.
  */
 
+import { attachmentSchema, recordPaths } from './openapi-records.js';
+
 type Schema = Record<string, unknown>;
 
 const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
@@ -527,6 +529,18 @@ const xmlRequest = {
   },
 };
 
+const instanceFilters = [
+  queryParam('scope', { enum: ['mine', 'unit', 'all'] }, 'Which instances'),
+  queryParam('unitId', { type: 'string' }, 'Administrators: instances of this unit and the units under it'),
+  queryParam('status', { enum: ['running', 'completed', 'incident', 'cancelled'] }, 'Filter by status'),
+  queryParam('process', { type: 'string' }, 'Filter by process key'),
+  queryParam('businessKey', { type: 'string' }, 'Filter by business key'),
+  queryParam('q', { type: 'string' }, '事项名称/业务编号: part of the process name or of the business key, either case'),
+  queryParam('from', { type: 'string', format: 'date' }, 'Started on or after this day (Beijing time)'),
+  queryParam('to', { type: 'string', format: 'date' }, 'Started on or before this day (Beijing time)'),
+  queryParam('startedBy', { type: 'string' }, 'Filter by starter (administrators)'),
+];
+
 export function buildOpenApiDocument(options: { manualClock: boolean }): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {
     '/api/health': {
@@ -628,12 +642,7 @@ export function buildOpenApiDocument(options: { manualClock: boolean }): Record<
         tags: ['instances'],
         description: 'scope=mine (default for users): the instances I started; unit: those of my unit and the units under it; all (default for administrators): every instance.',
         parameters: [
-          queryParam('scope', { enum: ['mine', 'unit', 'all'] }, 'Which instances'),
-          queryParam('unitId', { type: 'string' }, 'Administrators: instances of this unit and the units under it'),
-          queryParam('status', { enum: ['running', 'completed', 'incident', 'cancelled'] }, 'Filter by status'),
-          queryParam('process', { type: 'string' }, 'Filter by process key'),
-          queryParam('businessKey', { type: 'string' }, 'Filter by business key'),
-          queryParam('startedBy', { type: 'string' }, 'Filter by starter (administrators)'),
+          ...instanceFilters,
           queryParam('limit', { type: 'integer', minimum: 1, maximum: 200 }, 'Page size (default 50)'),
           queryParam('skip', { type: 'integer', minimum: 0 }, 'Offset'),
         ],
@@ -944,6 +953,8 @@ export function buildOpenApiDocument(options: { manualClock: boolean }): Record<
     get: op({ summary: 'What administrators did to units and users, newest first', access: 'admin', tags: ['organisation'], responses: { 200: json({ type: 'object', properties: { items: arrayOf({ type: 'object' }) } }) } }),
   };
 
+  Object.assign(paths, recordPaths({ op, E, json, errorResponse, pathParam, queryParam, instanceFilters }));
+
   if (options.manualClock) {
     paths['/api/admin/clock'] = {
       get: op({ summary: 'The manual clock (CLOCK=manual only)', access: 'admin', tags: ['administration'], responses: { 200: json({ type: 'object', properties: { now: dateTime, manual: { const: true } } }) } }),
@@ -969,10 +980,10 @@ export function buildOpenApiDocument(options: { manualClock: boolean }): Record<
         'unsafe requests authenticated by the cookie must send the X-CSRF-Token header.',
     },
     servers: [{ url: '/' }],
-    tags: ['system', 'auth', 'processes', 'instances', 'tasks', 'administration', 'modeler', 'notices'].map((name) => ({ name })),
+    tags: ['system', 'auth', 'processes', 'instances', 'tasks', 'attachments', 'exports', 'administration', 'modeler', 'notices'].map((name) => ({ name })),
     paths,
     components: {
-      schemas,
+      schemas: { ...schemas, Attachment: attachmentSchema },
       securitySchemes: {
         bearerAuth: { type: 'http', scheme: 'bearer', description: 'Token from POST /api/auth/login' },
         cookieAuth: { type: 'apiKey', in: 'cookie', name: 'cg.sid', description: 'Session cookie; unsafe requests also need X-CSRF-Token' },

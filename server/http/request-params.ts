@@ -24,3 +24,22 @@ export function jsonBody(req: Request): Record<string, unknown> {
   if (!isPlainObject(body)) throw badRequest('请求体应为 JSON 对象（Content-Type: application/json）');
   return body;
 }
+
+/** A query parameter as given (undefined when absent or empty); a repeated one is refused. */
+export function query(req: Request, name: string): string | undefined {
+  const value = (req.query as Record<string, unknown>)[name];
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string') throw badRequest(`查询参数 ${name} 只能出现一次`, { [name]: '只能出现一次' });
+  return value;
+}
+
+/** A whole-number query parameter between `min` and `max`; anything else is refused. */
+export function queryInt(req: Request, name: string, min: number, max: number): number | undefined {
+  const text = query(req, name);
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < min || n > max) {
+    throw badRequest(`查询参数 ${name} 应为 ${min} 到 ${max} 之间的整数`, { [name]: `应为 ${min} 到 ${max} 之间的整数` });
+  }
+  return n;
+}

@@ -1,12 +1,4 @@
-import type { InstanceStatus } from '../db/types.js';
-
-/** Chinese names shown for an instance's status, in the task pages and the admin pages alike. */
-export const STATUS_NAMES: Record<InstanceStatus, string> = {
-  running: '进行中',
-  incident: '异常',
-  completed: '已完成',
-  cancelled: '已取消',
-};
+export { STATUS_NAMES } from '../records/labels.js';
 
 /** Chinese names of the audit entries' types, for every history shown (a type not listed is shown as written). */
 export const AUDIT_NAMES: Record<string, string> = {

@@ -17,6 +17,10 @@ import { revokeTokenDigest } from '../auth/tokens.js';
 import { issueLoginToken, loginTokenMatches } from './login-token.js';
 import { formatDateTime, isDateTimeText, Views, type PageData } from './views.js';
 import { AUDIT_NAMES, STATUS_NAMES } from './labels.js';
+import { mountCasePages } from './case-pages.js';
+import { exportUrl, listSwitch } from './list-search.js';
+import { InstanceSearch } from '../records/instance-search.js';
+import { taskMatcher } from '../records/task-search.js';
 
 declare module 'express-session' {
   interface SessionData {
@@ -222,6 +226,10 @@ export function createWebRouter(
     return req.actor;
   }
 
+  // Attachments (added before the CSRF check reads the multipart body) and the printable 审批单.
+  const records = mountCasePages(router, { runtime, db: deps.db, clock, signedIn, page, actorOf });
+  const instanceSearch = new InstanceSearch(runtime);
+
   // ── login / logout ──────────────────────────────────────────────────────────
 
   router.get('/', (req, res) => res.redirect(303, req.actor ? '/tasks' : '/notices'));
@@ -333,7 +341,7 @@ export function createWebRouter(
     const org = await runtime.org.snapshot();
     const actor = actorOf(req);
     const processKey = queryText(req, 'process');
-    const search = queryText(req, 'q').toLowerCase();
+    const search = queryText(req, 'q');
     const start = parseCursor((req.query as Record<string, unknown>).before);
     const pageNo = start ? Math.max(2, pageNumber(req)) : 1;
     const claimable = new Set<string>();
@@ -349,7 +357,7 @@ export function createWebRouter(
       return [...mine, ...candidate].sort(newestFirst).slice(0, limit);
     };
     const [{ rows, next }, processes] = await Promise.all([
-      taskPage(fetch, (t) => !search || (t.businessKey ?? '').toLowerCase().includes(search), start, paging),
+      taskPage(fetch, taskMatcher(search), start, paging),
       runtime.listProcesses(),
     ]);
     const filters = { process: processKey, q: queryText(req, 'q') };
@@ -359,6 +367,8 @@ export function createWebRouter(
       search: queryText(req, 'q'),
       processes: processes.map((p) => ({ key: p.key, name: p.name || p.key, selected: p.key === processKey })),
       filtered: !!(search || processKey),
+      listSwitch: listSwitch('tasks', search),
+      exportUrl: exportUrl('tasks', { scope: 'inbox', process: processKey, q: search }),
       pager: pager(pageNo, { first: listUrl('/tasks', filters), next: next && listUrl('/tasks', { ...filters, before: next, page: pageNo + 1 }) }),
     });
   });
@@ -368,26 +378,31 @@ export function createWebRouter(
     const actor = actorOf(req);
     const start = parseCursor((req.query as Record<string, unknown>).before);
     const pageNo = start ? Math.max(2, pageNumber(req)) : 1;
+    const search = queryText(req, 'q');
+    const matches = taskMatcher(search);
     // The runtime lists my completed tasks by completion time, which its `before` cursor (creation time) cannot
     // page. When they all fit in one query they are paged here; otherwise all completed tasks are read in creation
     // order and mine kept. Both ways the list is newest task first, so a cursor from either stays valid.
     const own = await runtime.listTasks(actor, { scope: 'mine', status: 'completed', limit: paging.batchSize });
     let result: { rows: TaskDoc[]; next: string | null };
     if (own.length < paging.batchSize) {
-      const after = own.filter((t) => !start || isBefore(t, start)).sort(newestFirst);
+      const after = own.filter((t) => (!start || isBefore(t, start)) && matches(t)).sort(newestFirst);
       const rows = after.slice(0, paging.pageSize);
       result = { rows, next: after.length > rows.length ? cursorOf(rows[rows.length - 1]!) : null };
     } else {
       result = await taskPage(
         (before, limit) => runtime.listTasks(actor, { scope: 'all', status: 'completed', limit, before: before ?? undefined }),
-        (t) => t.completedBy === actor.id,
+        (t) => t.completedBy === actor.id && matches(t),
         start,
         paging,
       );
     }
     await page(req, res, 'done', '已办', 'done', {
       rows: result.rows.map((t) => taskRow(org, t, false)),
-      pager: pager(pageNo, { first: '/done', next: result.next && listUrl('/done', { before: result.next, page: pageNo + 1 }) }),
+      search,
+      listSwitch: listSwitch('done', search),
+      exportUrl: exportUrl('tasks', { scope: 'mine', status: 'completed', q: search }),
+      pager: pager(pageNo, { first: listUrl('/done', { q: search }), next: result.next && listUrl('/done', { q: search, before: result.next, page: pageNo + 1 }) }),
     });
   });
 
@@ -398,18 +413,14 @@ export function createWebRouter(
     const org = await runtime.org.snapshot();
     const requested = pageNumber(req);
     const search = queryText(req, 'q');
-    const { items, total } = await runtime.listInstances({
-      unitWithin: actor.unitId,
-      ...(search ? { businessKeyContains: search } : {}),
-      limit: paging.pageSize,
-      skip: (requested - 1) * paging.pageSize,
-    });
+    const { items, total } = await instanceSearch.page({ unitWithin: actor.unitId }, search, (requested - 1) * paging.pageSize, paging.pageSize);
     const pages = Math.max(1, Math.ceil(total / paging.pageSize));
     const at = (n: number) => listUrl('/cases', { ...(search ? { q: search } : {}), ...(n > 1 ? { page: n } : {}) });
     if (requested > pages) return res.redirect(303, at(pages));
     await page(req, res, 'cases', '辖区案件', 'cases', {
       unitName: org.label(actor.unitId),
       search,
+      exportUrl: exportUrl('instances', { scope: 'unit', q: search }),
       rows: items.map((i) => ({
         id: i._id,
         processName: i.processName || i.processKey,
@@ -428,13 +439,10 @@ export function createWebRouter(
   router.get('/mine', ...auth, async (req, res) => {
     const actor = actorOf(req);
     const requested = pageNumber(req);
-    const { items, total } = await runtime.listInstances({
-      startedBy: actor.id,
-      limit: paging.pageSize,
-      skip: (requested - 1) * paging.pageSize,
-    });
+    const search = queryText(req, 'q');
+    const { items, total } = await instanceSearch.page({ startedBy: actor.id }, search, (requested - 1) * paging.pageSize, paging.pageSize);
     const pages = Math.max(1, Math.ceil(total / paging.pageSize));
-    const at = (n: number) => (n === 1 ? '/mine' : listUrl('/mine', { page: n }));
+    const at = (n: number) => listUrl('/mine', { q: search, page: n > 1 ? n : null });
     if (requested > pages) return res.redirect(303, at(pages));
     const rows = items.map((i) => ({
       id: i._id,
@@ -448,8 +456,11 @@ export function createWebRouter(
     await page(req, res, 'mine', '我发起的', 'mine', {
       rows,
       total,
+      search,
+      listSwitch: listSwitch('mine', search),
+      exportUrl: exportUrl('instances', { scope: 'mine', q: search }),
       pager: pager(requested, {
-        first: '/mine',
+        first: at(1),
         prev: requested > 1 ? at(requested - 1) : null,
         next: requested < pages ? at(requested + 1) : null,
       }, pages),
@@ -597,6 +608,7 @@ export function createWebRouter(
         actionError: action?.error,
         instance: keyFacts(view, history.people),
         caseRows,
+        attachments: await records.attachments(req, view, actor, task),
       });
     }
     const schema = asSchema(task.formSchema);
@@ -647,6 +659,7 @@ export function createWebRouter(
         otherErrors: orphanErrors(schema, errors),
         history: history.rows,
         caseRows,
+        attachments: await records.attachments(req, view, actor, task),
       },
       status,
     );
@@ -930,6 +943,7 @@ export function createWebRouter(
         return (view.instance.timers ?? []).map((t) => ({ what: names.get(t.elementId) || t.elementId, until: t.dueAt }));
       })(),
       history: history.rows,
+      attachments: await records.attachments(req, view, actor),
       notices: notices.map((n) => ({ id: n._id, title: n.title, publishedAt: n.publishedAt, endAt: n.endAt })),
       diagram: {
         xmlUrl: `/api/processes/${encodeURIComponent(view.instance.processKey)}/versions/${view.instance.version}/xml`,
