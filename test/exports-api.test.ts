@@ -27,12 +27,12 @@ beforeAll(async () => {
   started.p3 = await d.start(
     'party-committee',
     'four-deliberations',
-    { subject: '幸福小区加装电梯', content: '为幸福小区3栋加装电梯一部', budget: 120000, reasons: '3栋老年住户多，上下楼困难' },
+    { communityName: '幸福', subject: '幸福小区加装电梯', content: '为幸福小区3栋加装电梯一部', budget: 120000, reasons: '3栋老年住户多，上下楼困难' },
     'SD-2026-01',
   );
   // the first event is dispatched and handled, so its steps have recorded values
   await d.complete('grid-office', started.a1.id, 'dispatch', { responsibleUnit: '街道城管执法队', handleDueDate: '2026-03-12', dispatchNote: '请于期限内清运' });
-  await d.complete('responsible-unit', started.a1.id, 'handle', { handlingResult: '已清运建筑垃圾', handledOn: '2026-03-10' });
+  await d.complete('responsible-unit', started.a1.id, 'handle', { handlingResult: '已清运建筑垃圾', handledOn: '2026-03-09' });
 });
 
 afterAll(async () => {
@@ -147,7 +147,7 @@ describe('GET /api/instances/export.xlsx', () => {
       责任单位: '街道城管执法队',
       办理期限: new Date('2026-03-12T00:00:00.000Z'),
       整治情况: '已清运建筑垃圾',
-      整治完成日期: new Date('2026-03-10T00:00:00.000Z'),
+      整治完成日期: new Date('2026-03-09T00:00:00.000Z'),
     });
     expect(sheet.rows.find((r) => r['业务编号'] === 'wg-a-002')!['责任单位']).toBeNull();
     expect(sheet.about.get('流程')).toBe('网格事件（巡、拨、办、督）（grid-event）');

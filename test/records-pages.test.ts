@@ -35,7 +35,7 @@ beforeAll(async () => {
   await d.runtime.deploy(panelXml, null);
   closed = await d.start('grid-worker', 'grid-event', event('幸福路 12 号'), 'WG-P-001');
   await d.complete('grid-office', closed.id, 'dispatch', { responsibleUnit: '街道城管执法队', handleDueDate: '2026-03-06', dispatchNote: '请于期限内清运' });
-  await d.complete('responsible-unit', closed.id, 'handle', { handlingResult: '已清运建筑垃圾', handledOn: '2026-03-03' });
+  await d.complete('responsible-unit', closed.id, 'handle', { handlingResult: '已清运建筑垃圾', handledOn: '2026-03-02' });
   await d.setClock('2026-03-04T15:30:00+08:00');
   await d.complete('grid-worker', closed.id, 'verify', { decision: 'approve', opinion: '现场已清理干净' });
   await d.setClock('2026-03-05T09:00:00+08:00');
