@@ -121,6 +121,13 @@ describe('community scoping', () => {
     });
     expect(refused.status).toBe(403);
     expect(refused.body.error.fields).toEqual({ unitId: '不在您的管辖范围内' });
+    // a community's election is filed under a community: the street itself is refused, at the field
+    const street = await as('street-office', 'post', '/api/processes/committee-election/instances', {
+      variables: { communityName: '和谐', households: 1200, committeeSize: 5, sizeReason: '宜设 5 人' },
+    });
+    expect(street.status).toBe(400);
+    expect(street.body.error.fields).toEqual({ unitId: '请选择社区' });
+    expect(street.body.error.message).toBe('该流程须为某个社区发起：请在“所属单位”中选择社区');
     const unknown = await as('party-committee', 'post', '/api/processes/four-deliberations/instances', { unitId: 'nowhere', variables: proposal('x') });
     expect(unknown.status).toBe(400);
     expect(unknown.body.error.fields).toEqual({ unitId: '所属单位不存在' });

@@ -20,6 +20,8 @@ export interface CompiledSource {
   elementVariables: Map<string, string>;
   /** `camunda:candidateStarterGroups` of the executable process: who may start it (empty: anyone signed in). */
   starterGroups: string[];
+  /** `camunda:property caseUnitKind` on the process: the kinds of unit its cases must belong to (e.g. community). */
+  caseUnitKinds: string[];
   /** `camunda:initiator` of the process's start event: the variable that holds who started the instance. */
   initiatorVariable: string | null;
 }
@@ -44,5 +46,11 @@ export async function compileSource(xml: string): Promise<CompiledSource> {
   const start = (process?.flowElements ?? []).find((e: { $type: string }) => e.$type === 'bpmn:StartEvent');
   const initiator = start?.initiator ?? start?.$attrs?.['camunda:initiator'];
   const initiatorVariable = typeof initiator === 'string' && /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(initiator.trim()) ? initiator.trim() : null;
-  return { sourceContext: serializer(context as never, typeResolver()), elementVariables, starterGroups, initiatorVariable };
+  const properties = (process?.extensionElements?.values ?? []).find((v: { $type: string }) => v.$type === 'camunda:Properties');
+  const kinds = (properties?.values ?? []).find((p: { name?: string }) => p.name === 'caseUnitKind')?.value ?? '';
+  const caseUnitKinds = String(kinds)
+    .split(',')
+    .map((k: string) => k.trim())
+    .filter(Boolean);
+  return { sourceContext: serializer(context as never, typeResolver()), elementVariables, starterGroups, initiatorVariable, caseUnitKinds };
 }

@@ -80,6 +80,8 @@ export interface ProcessSummary {
   startForm: unknown;
   /** Groups that may start it (candidate starter groups); empty means any signed-in user. */
   starterGroups: string[];
+  /** The kinds of unit its cases must belong to (e.g. `community`); empty means any. */
+  caseUnitKinds: string[];
 }
 
 /** What instance lists show of each instance (kept in memory by the embedded read side). */

@@ -11,7 +11,13 @@ import { RuntimeError, type Actor } from './api.js';
 export interface RunnableDefinition {
   doc: DefinitionDoc;
   sourceContext: SourceContext;
-  model: ProcessModelInfo & { elementVariables: Map<string, string>; startForm: unknown; starterGroups: string[]; initiatorVariable: string | null };
+  model: ProcessModelInfo & {
+    elementVariables: Map<string, string>;
+    startForm: unknown;
+    starterGroups: string[];
+    initiatorVariable: string | null;
+    caseUnitKinds: string[];
+  };
 }
 
 type ParsedModel = Awaited<ReturnType<typeof validateDeployment>> extends infer R
@@ -127,12 +133,17 @@ export class DefinitionStore {
     return {
       doc,
       sourceContext: compiled.sourceContext,
-      model: { ...toModel(result.model, compiled.elementVariables), starterGroups: compiled.starterGroups, initiatorVariable: compiled.initiatorVariable },
+      model: {
+        ...toModel(result.model, compiled.elementVariables),
+        starterGroups: compiled.starterGroups,
+        initiatorVariable: compiled.initiatorVariable,
+        caseUnitKinds: compiled.caseUnitKinds,
+      },
     };
   }
 }
 
-function toModel(model: ParsedModel, elementVariables: Map<string, string>): Omit<RunnableDefinition['model'], 'starterGroups' | 'initiatorVariable'> {
+function toModel(model: ParsedModel, elementVariables: Map<string, string>): Omit<RunnableDefinition['model'], 'starterGroups' | 'initiatorVariable' | 'caseUnitKinds'> {
   return {
     key: model.key,
     name: model.name ?? model.key,

@@ -37,6 +37,7 @@ export class Queries {
         deployedAt: doc.deployedAt,
         startForm: runnable.model.startForm,
         starterGroups: runnable.model.starterGroups,
+        caseUnitKinds: runnable.model.caseUnitKinds,
       });
     }
     return out;

@@ -7,6 +7,7 @@ import { hasGroup, isAdmin } from '../auth/middleware.js';
 import { authenticateUser, changeOwnPassword, findUserById, listUsers, MIN_PASSWORD_LENGTH, UserInputError } from '../auth/users.js';
 import type { AuditDoc, SignoffDoc, TaskDoc } from '../db/types.js';
 import type { OrgSnapshot } from '../org/scoping.js';
+import { unitKindName } from '../org/units.js';
 import { APPROVAL_DECISIONS, type FormSchema } from '../forms/schema.js';
 import { CSRF_FIELD, rotateCsrfToken, verifyCsrf } from '../http/csrf.js';
 import { param, queryText } from '../http/request-params.js';
@@ -852,6 +853,21 @@ export function createWebRouter(
     return units.map((u) => ({ id: u._id, label: `${'　'.repeat(Math.max(0, u.path.length - depth))}${u.name}`, home: u._id === home }));
   }
 
+  /**
+   * The 所属单位 choice of one process: the units of the kinds it requires (a community's election) among the starter's,
+   * preselected only when the starter's own unit is one or there is just one; otherwise the person must choose.
+   */
+  function unitChoice(org: OrgSnapshot, units: ReturnType<typeof startUnits>, kinds: string[], chosen: string | null) {
+    const allowed = kinds.length ? units.filter((u) => kinds.includes(org.unit(u.id)?.kind ?? '')) : units;
+    const preset = chosen ?? allowed.find((u) => u.home)?.id ?? (allowed.length === 1 ? allowed[0]!.id : null);
+    return {
+      // Units of one kind are a flat list: no tree indentation.
+      units: allowed.map((u) => ({ ...u, label: kinds.length ? (org.unit(u.id)?.name ?? u.label) : u.label, selected: u.id === preset })),
+      chooseUnit: !preset && allowed.length > 1,
+      unitKindName: kinds.map(unitKindName).join('或'),
+    };
+  }
+
   async function startable(actor: Actor) {
     return (await runtime.listProcesses()).filter((p) => canStart(p.starterGroups, actor));
   }
@@ -874,7 +890,7 @@ export function createWebRouter(
         fields: schema ? fieldViews(schema, {}, mine ? mine.submitted : null, mine?.errors ?? {}, { prefix: `s_${p.key.replace(/[^A-Za-z0-9_-]/g, '_')}`, now: clock.now() }) : [],
         businessKey: mine?.businessKey ?? '',
         businessKeyError: mine?.errors.businessKey,
-        units: units.map((u) => ({ ...u, selected: mine ? u.id === mine.unitId : u.home })),
+        ...unitChoice(org, units, p.caseUnitKinds, mine?.unitId ?? null),
         unitError: mine?.errors.unitId,
         message: mine?.message,
         otherErrors: mine ? orphanErrors(schema, { ...mine.errors, businessKey: '', unitId: '' }).filter(Boolean) : [],

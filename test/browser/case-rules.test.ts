@@ -57,6 +57,9 @@ describe('P2 with the rules of issue 15, as the staff who do each step', () => {
     const start = street.locator('details.start', { hasText: '社区居民委员会换届选举' });
     await start.locator('summary').click();
     await street.fill('#bk_committee-election', BK);
+    // a community's election: the street office chooses which of its communities
+    expect(await start.locator('#unit_committee-election option').allTextContents()).toEqual(['请选择社区', '和谐社区', '幸福社区']);
+    await street.selectOption('#unit_committee-election', 'demo-community-a');
     await street.fill('#s_committee-election_communityName', '翠湖社区');
     await street.fill('#s_committee-election_households', '1200');
     await street.fill('#s_committee-election_committeeSize', '5');

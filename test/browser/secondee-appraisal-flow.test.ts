@@ -43,6 +43,7 @@ describe('P7 secondee-appraisal in the browser', () => {
     await street.fill(`#s_${KEY}_appraisalYear`, '2025');
     await street.fill(`#s_${KEY}_communityName`, '凤凰社区');
     await street.fill(`#s_${KEY}_secondeeName`, '张伟');
+    await street.selectOption(`#unit_${KEY}`, 'demo-community-a');
     await street.selectOption(`#s_${KEY}_team`, 'rectification');
     await street.fill(`#s_${KEY}_homeDepartment`, '福永街道综合执法队');
     expect(await street.inputValue(`#s_${KEY}_committeeWeight`)).toBe('70');

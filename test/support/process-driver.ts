@@ -159,14 +159,14 @@ export class ProcessDriver {
 
   /** Starts an instance; expects 201. */
   async start(username: string, key: string, variables: Record<string, unknown>, businessKey?: string): Promise<InstanceJson> {
-    const res = await this.post(username, `/api/processes/${key}/instances`, { businessKey, variables });
+    const res = await this.post(username, `/api/processes/${key}/instances`, { businessKey, variables, ...communityOf(username, key) });
     if (res.status !== 201) throw new Error(`start ${key} as ${username}: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body as InstanceJson;
   }
 
   /** The start is refused; returns the error body (`{ code, message, fields }`). */
   async startRefused(username: string, key: string, variables: Record<string, unknown>, status = 400) {
-    const res = await this.post(username, `/api/processes/${key}/instances`, { variables });
+    const res = await this.post(username, `/api/processes/${key}/instances`, { variables, ...communityOf(username, key) });
     expect(res.status).toBe(status);
     return res.body.error as { code: string; message: string; fields?: Record<string, string> };
   }
@@ -268,4 +268,9 @@ export class ProcessDriver {
     expect(res.status).toBe(200);
     return res.body;
   }
+}
+
+/** A community's case started by the street office (P2, P7) is filed under 幸福社区, the demo's first community. */
+function communityOf(username: string, key: string): { unitId?: string } {
+  return username === 'street-office' && (key === 'committee-election' || key === 'secondee-appraisal') ? { unitId: 'demo-community-a' } : {};
 }

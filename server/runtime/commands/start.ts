@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sanitizeVariables } from '../../engine/run-step.js';
 import type { FormSchema } from '../../forms/schema.js';
 import type { OrgSnapshot } from '../../org/scoping.js';
+import { unitKindName } from '../../org/units.js';
 import { validateFormValues } from '../../forms/validate.js';
 import { RuntimeError, type Actor, type InstanceView } from '../api.js';
 import type { RuntimeContext } from '../context.js';
@@ -27,6 +28,12 @@ export async function startInstance(
   }
   const org = await ctx.org.snapshot();
   const unitId = caseUnit(org, input.unitId, actor);
+  const kinds = definition.model.caseUnitKinds;
+  const unitKind = org.unit(unitId)?.kind;
+  if (unitId && unitKind && kinds.length && !kinds.includes(unitKind)) {
+    const wanted = kinds.map(unitKindName).join('或');
+    throw new RuntimeError('validation_failed', `该流程须为某个${wanted}发起：请在“所属单位”中选择${wanted}`, { fields: { unitId: `请选择${wanted}` } });
+  }
   const businessKey = normalizeBusinessKey(input.businessKey);
   const variables = startVariables(definition.model.startForm as FormSchema | null, input.variables, options, ctx.clock.now());
   // `camunda:initiator`: who started it, under the name the diagram gives (e.g. the reporter who must check).
