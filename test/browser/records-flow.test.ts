@@ -75,7 +75,10 @@ describe('attachments, the 审批单 and an export in the browser', () => {
     expect(photo.status()).toBe(200);
     expect(photo.headers()['content-type']).toBe('image/png');
     await worker.goBack();
-    await worker.locator('#attachments').scrollIntoViewIfNeeded();
+    // The full-page shot needs no scrolling; waiting for the diagram keeps it from being taken mid-render.
+    await worker.waitForURL(/\/instances\/[^/]+$/);
+    await worker.locator('#attachments .attachment-list').waitFor();
+    await worker.locator('#diagram[data-rendered]').waitFor({ timeout: 15_000 });
     await worker.screenshot({ path: path.join(SHOTS, 'records-instance.png'), fullPage: true });
     await worker.locator('a', { hasText: '打印审批单' }).click();
     await worker.waitForURL(`${staff.base}/instances/${encodeURIComponent(instanceId)}/print`);
