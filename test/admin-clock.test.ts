@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import request from 'supertest';
 import { createApp } from '../server/app.js';
 import { readConfig } from '../server/config.js';
 import { systemClock } from '../server/engine/clock.js';
 import { ProcessDriver } from './support/process-driver.js';
+import { csrfOf, signedInAgent } from './support/web-session.js';
 
 // 平台时钟 (/admin/clock): the platform's time in Beijing; under CLOCK=manual, moved on or set by the admin with the
 // session's CSRF token, stored, and the timers then due fired.
@@ -18,16 +18,8 @@ afterAll(async () => {
   await d?.close();
 });
 
-function csrfOf(html: string): string {
-  const m = /name="_csrf" value="([^"]+)"/.exec(html);
-  if (!m) throw new Error('no _csrf field in page');
-  return m[1]!;
-}
-
 async function signIn(username: string, app = d.app) {
-  const agent = request.agent(app);
-  const page = await agent.get('/login');
-  await agent.post('/login').type('form').send({ _csrf: csrfOf(page.text), username, password: 'demo', next: '/tasks' });
+  const { agent } = await signedInAgent(app, username);
   const clock = await agent.get('/admin/clock');
   return { agent, csrf: csrfOf(clock.text), page: clock };
 }

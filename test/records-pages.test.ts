@@ -3,6 +3,7 @@ import type express from 'express';
 import request from 'supertest';
 import { linearProcess, type Node } from './support/bpmn.js';
 import { ProcessDriver, type InstanceJson } from './support/process-driver.js';
+import { csrfOf, signedInAgent } from './support/web-session.js';
 
 // The pages of a case's records: the 附件 section of the task and instance pages (upload through the page's
 // multipart form), the printable 审批单, and the 事项名称/业务编号 search and Excel links of every list, on P5 grid
@@ -46,17 +47,9 @@ afterAll(async () => {
   await d?.close();
 });
 
-function csrfOf(html: string): string {
-  const m = /name="_csrf" value="([^"]+)"/.exec(html);
-  if (!m) throw new Error('no _csrf field in page');
-  return m[1]!;
-}
-
 /** A browser-like session signed in through the login form. */
 async function signIn(username: string, app: express.Express = d.app) {
-  const agent = request.agent(app);
-  const page = await agent.get('/login');
-  const res = await agent.post('/login').type('form').send({ _csrf: csrfOf(page.text), username, password: 'demo', next: '/tasks' });
+  const { agent, login: res } = await signedInAgent(app, username);
   expect(res.status).toBe(303);
   return { agent, csrf: csrfOf((await agent.get('/tasks')).text) };
 }

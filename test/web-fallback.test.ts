@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { ProcessDriver } from './support/process-driver.js';
+import { signedInAgent } from './support/web-session.js';
 
 // The pages of last resort and the time they show: a Chinese 404 page in the layout, error pages stamped with the
 // platform's (manual) clock in Beijing time, the favicon on every page, instants shown in Beijing time.
@@ -16,16 +17,8 @@ afterAll(async () => {
   await d?.close();
 });
 
-function csrfOf(html: string): string {
-  const m = /name="_csrf" value="([^"]+)"/.exec(html);
-  if (!m) throw new Error('no _csrf field in page');
-  return m[1]!;
-}
-
 async function signIn(username: string) {
-  const agent = request.agent(d.app);
-  const page = await agent.get('/login');
-  await agent.post('/login').type('form').send({ _csrf: csrfOf(page.text), username, password: 'demo', next: '/tasks' });
+  const { agent } = await signedInAgent(d.app, username);
   return agent;
 }
 

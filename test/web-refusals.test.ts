@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import request from 'supertest';
 import type { FormSchema } from '../server/forms/schema.js';
 import { ProcessDriver } from './support/process-driver.js';
+import { csrfOf, signedInAgent } from './support/web-session.js';
 
 // A refused submission comes back as the same form with what was typed and the message at the field: every start
 // form of the shipped processes, and the task forms with the date bounds and the table rows.
@@ -16,16 +16,8 @@ afterAll(async () => {
   await d?.close();
 });
 
-function csrfOf(html: string): string {
-  const m = /name="_csrf" value="([^"]+)"/.exec(html);
-  if (!m) throw new Error('no _csrf field in page');
-  return m[1]!;
-}
-
 async function signIn(username: string) {
-  const agent = request.agent(d.app);
-  const page = await agent.get('/login');
-  await agent.post('/login').type('form').send({ _csrf: csrfOf(page.text), username, password: 'demo', next: '/tasks' });
+  const { agent } = await signedInAgent(d.app, username);
   const inbox = await agent.get('/tasks');
   expect(inbox.status).toBe(200);
   return { agent, csrf: csrfOf(inbox.text) };
