@@ -165,6 +165,91 @@ describe('加签', () => {
   });
 });
 
+describe('后加签', () => {
+  it('the holder submits now; the task completes as submitted once every added signer agrees', async () => {
+    const { id, task } = await started('AP-after');
+    const after = (user: string, body: Record<string, unknown>) => as(user, 'post', url(task.id, 'add-signers'), { position: 'after', ...body });
+    // the form is checked as a completion would be; nothing is held when it is wrong
+    const wrong = await after('residents-committee', { users: ['street-office'], reason: '请街道把关', values: { ...joint, jointMeetingDate: '' } });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.error.fields.jointMeetingDate).toBeDefined();
+    await d.claim('residents-committee', task);
+    expect((await after('party-committee', { users: ['street-office'], reason: '请街道把关', values: joint })).status).toBe(403);
+    const held = await after('residents-committee', { users: ['street-office', 'hexie-rc'], reason: '涉及街道资金，请街道和邻近社区签署', values: joint });
+    expect(held.status).toBe(200);
+    expect(held.body).toMatchObject({ assignee: 'residents-committee', cosigners: ['street-office', 'hexie-rc'], held: true, status: 'open' });
+
+    // submitted: the holder can no longer change, complete, hand on or draft it; the signers read what was submitted
+    for (const [method, action, body] of [
+      ['post', 'complete', { variables: joint }],
+      ['post', 'transfer', { to: 'party-committee', reason: '出差' }],
+      ['put', 'draft', { values: {} }],
+    ] as const) {
+      const res = await as('residents-committee', method, url(task.id, action), body);
+      expect([action, res.status]).toEqual([action, 409]);
+    }
+    const shown = await as('hexie-rc', 'get', `/api/tasks/${encodeURIComponent(task.id)}`);
+    expect(shown.body.held).toMatchObject({ values: { ...joint, subject: 'AP-after' }, by: 'residents-committee' });
+    expect(shown.body.actions).toMatchObject({ cosign: true, complete: false });
+    expect((await as('hexie-rc', 'get', '/api/messages')).body.items.find((m: { kind: string; taskId: string }) => m.kind === 'cosign' && m.taskId === task.id).title).toContain('请后加签');
+
+    expect((await as('street-office', 'post', url(task.id, 'cosign'), { decision: 'approve' })).status).toBe(200);
+    expect((await d.instance(id)).openTasks.map((t) => t.id)).toEqual([task.id]);
+    expect((await as('hexie-rc', 'post', url(task.id, 'cosign'), { decision: 'approve', opinion: '同意' })).status).toBe(200);
+
+    // the last agreement completed it: as the holder submitted it, by the holder, and the case went on
+    const done = await as('residents-committee', 'get', `/api/tasks/${encodeURIComponent(task.id)}`);
+    expect(done.body).toMatchObject({ status: 'completed', completedBy: 'residents-committee' });
+    const view = await d.instance(id);
+    expect(view.openTasks.map((t) => t.elementId)).toEqual(['partyMeeting']);
+    const entries = await audit(id);
+    expect(entries.find((e) => e.type === 'task.signers_added')).toMatchObject({ actor: 'residents-committee', data: { position: 'after', values: joint } });
+    expect(entries.find((e) => e.type === 'task.completed' && e.data.name === '“两委”联席会议商议')).toMatchObject({ actor: 'residents-committee', data: { values: joint } });
+    const signoffs = (await d.signoffs(id)).filter((x) => x.stepName === '“两委”联席会议商议（后加签）');
+    expect(signoffs.map((x) => [x.by, x.decision])).toEqual([
+      ['street-office', 'approve'],
+      ['hexie-rc', 'approve'],
+    ]);
+  });
+
+  it('a signer who does not agree sends the task back to its holder, with the submitted form as a draft', async () => {
+    const { task } = await started('AP-after-no');
+    await as('residents-committee', 'post', url(task.id, 'add-signers'), { position: 'after', users: ['street-office'], reason: '请街道把关', values: joint });
+    expect((await as('street-office', 'post', url(task.id, 'cosign'), { decision: 'reject', opinion: '预算超出，请重新商议' })).status).toBe(200);
+    const back = await as('residents-committee', 'get', `/api/tasks/${encodeURIComponent(task.id)}`);
+    expect(back.body).toMatchObject({ status: 'open', assignee: 'residents-committee', held: null, cosigners: [] });
+    expect(back.body.draft.values).toMatchObject(joint);
+    expect(back.body.actions).toMatchObject({ complete: true, transfer: true });
+    const message = (await as('residents-committee', 'get', '/api/messages')).body.items.find((m: { kind: string }) => m.kind === 'released');
+    expect(message).toMatchObject({ title: '后加签未通过，已退回您修改：“两委”联席会议商议（AP-after-no）', text: expect.stringContaining('预算超出，请重新商议') });
+    expect((await audit(task.instanceId)).find((e) => e.type === 'task.held_released')).toMatchObject({ actor: 'street-office' });
+    // the holder revises and submits it themselves
+    expect((await as('residents-committee', 'post', url(task.id, 'complete'), { variables: { ...joint, opinion: '已压缩预算' } })).status).toBe(200);
+  });
+
+  it('two last signatures at once complete the task once', async () => {
+    const { id, task } = await started('AP-after-race');
+    await as('residents-committee', 'post', url(task.id, 'add-signers'), { position: 'after', users: ['street-office', 'hexie-rc'], reason: '会签', values: joint });
+    const both = await Promise.all([
+      as('street-office', 'post', url(task.id, 'cosign'), { decision: 'approve' }),
+      as('hexie-rc', 'post', url(task.id, 'cosign'), { decision: 'approve' }),
+    ]);
+    expect(both.map((r) => r.status)).toEqual([200, 200]);
+    // a signer asking again is told they signed, and finishes the completion if nothing else did
+    expect((await as('hexie-rc', 'post', url(task.id, 'cosign'), { decision: 'approve' })).status).toBe(409);
+    expect((await as('residents-committee', 'get', `/api/tasks/${encodeURIComponent(task.id)}`)).body.status).toBe('completed');
+    expect((await audit(id)).filter((e) => e.type === 'task.completed')).toHaveLength(1);
+    expect((await d.instance(id)).openTasks.map((t) => t.elementId)).toEqual(['partyMeeting']);
+  });
+
+  it('增加一份 is only for a step several people do separately', async () => {
+    const { task } = await started('AP-instance');
+    const res = await as('residents-committee', 'post', url(task.id, 'add-signers'), { position: 'instance', users: ['street-office'], reason: '再请一位' });
+    expect(res.status).toBe(400);
+    expect(res.body.error.fields).toEqual({ position: '该环节不能增加一份' });
+  });
+});
+
 describe('撤回办理', () => {
   it('the completer takes a step back while the next one is untouched; once someone claims it, no more', async () => {
     const { id, task } = await started('AP-recall');

@@ -56,7 +56,7 @@ export type OutboxOp =
   | { op: 'insertAudit'; entries: AuditDoc[] }
   | { op: 'insertNotice'; notice: NoticeDoc }
   | { op: 'insertSignoff'; signoff: SignoffDoc }
-  | { op: 'assignTask'; taskId: string; assignee: string | null; rev: number; owner?: string | null; cosigners?: string[] }
+  | { op: 'assignTask'; taskId: string; assignee: string | null; rev: number; owner?: string | null; cosigners?: string[]; held?: HeldCompletion | null }
   | { op: 'excludePerformer'; taskIds: string[]; user: string };
 
 /**
@@ -123,6 +123,7 @@ export interface InstanceDoc {
     assignee?: string | null;
     owner?: string | null;
     cosigners?: string[];
+    held?: HeldCompletion;
   }[];
   /** The unit the case belongs to (server/org), null for a case of the whole organisation. */
   unitId: string | null;
@@ -135,6 +136,13 @@ export interface InstanceDoc {
 }
 
 export type TaskStatus = 'open' | 'completed' | 'cancelled';
+
+/** A completion waiting for signers added after it (后加签): what the holder submitted, and when. */
+export interface HeldCompletion {
+  values: Record<string, unknown>;
+  by: string;
+  at: Date;
+}
 
 /** One user-task execution, derived from the instance: `_id = <instanceId>:<executionId>`. */
 export interface TaskDoc {
@@ -155,8 +163,10 @@ export interface TaskDoc {
   assignRev?: number;
   /** While delegated (委派): the delegator, to whom the task returns when the delegate is done. */
   owner?: string | null;
-  /** Signers added before completion (加签): the task is completed only once each has signed. */
+  /** Signers added (加签): the task is completed only once each has signed. */
   cosigners?: string[];
+  /** 后加签: the holder's submitted form, completed with once the added signers have all signed. */
+  held?: HeldCompletion | null;
   dueAt: Date | null;
   priority: number;
   /**
@@ -298,7 +308,7 @@ export interface OrgAuditDoc {
   data: Record<string, unknown>;
 }
 
-export type MessageKind = 'remind' | 'cc' | 'return' | 'transfer' | 'delegate' | 'resolved' | 'cosign' | 'cosigned';
+export type MessageKind = 'remind' | 'cc' | 'return' | 'transfer' | 'delegate' | 'resolved' | 'cosign' | 'cosigned' | 'released';
 
 /** One stored message of a user's 站内消息 (server/runtime/mailbox.ts). */
 export interface StoredMessage {

@@ -60,7 +60,9 @@ export type StepAction =
   | { type: 'retry' }
   | { type: 'complete'; executionId: string; values: Record<string, unknown>; user: string }
   /** 退回: the waiting task `executionId` is discarded and the earlier user task `targetElementId` runs again. */
-  | { type: 'return'; executionId: string; targetElementId: string };
+  | { type: 'return'; executionId: string; targetElementId: string }
+  /** 加签 into a multi-instance task: one more iteration of the step `executionId` is an iteration of. */
+  | { type: 'addIterations'; executionId: string; elementValues: unknown[] };
 
 export interface StepInput {
   sourceContext: SourceContext;
@@ -107,6 +109,14 @@ export class TaskNotWaiting extends Error {
   constructor(readonly executionId: string) {
     super(`task ${executionId} is not waiting`);
     this.name = 'TaskNotWaiting';
+  }
+}
+
+/** The multi-instance step cannot take one more iteration; `message` says why, in Chinese. */
+export class IterationNotAdded extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IterationNotAdded';
   }
 }
 
@@ -232,6 +242,17 @@ export async function runStep(input: StepInput): Promise<StepResult> {
     if (step.failure) throw step.failure;
   }
 
+  // Adding an iteration changes the loop's counters behind its back: the next step recovers them from the state.
+  let keepLive = true;
+  if (action.type === 'addIterations') {
+    const task = step.tasks.get(action.executionId);
+    if (!task || task.loopIndex === null) throw new TaskNotWaiting(action.executionId);
+    addIterations(engine, step, task, action.elementValues);
+    keepLive = false;
+    await step.settle();
+    if (step.failure) throw step.failure;
+  }
+
   const state = stripSource(await engine.getState());
   const stateText = JSON.stringify(state);
   const { variables, scopes, incidents, tasks, timers } = step;
@@ -239,7 +260,7 @@ export async function runStep(input: StepInput): Promise<StepResult> {
   // No `engine.stop()`: timers are inert and nothing outside the engine references it, so an engine that is
   // dropped is simply collected (heap flat over 6,000 instances without it); a live one must not be stopped.
   const steps = (live?.steps ?? 0) + 1;
-  if (status === 'running' && cache && steps < LIVE_STEPS) {
+  if (status === 'running' && cache && keepLive && steps < LIVE_STEPS) {
     // A live engine can serve many steps (a loop): forget the executions that are over.
     for (const id of step.left) step.executionScopes.delete(id);
     const { executionScopes } = step;
@@ -560,6 +581,63 @@ class StepContext {
     }
     throw new EngineFailure('流程在一个步骤内运行的环节过多（可能存在无等待的循环）', null);
   }
+}
+
+/**
+ * More iterations of the multi-instance activity whose iteration `task` is, one per element value. The loop's size
+ * must be a variable (`${expertCount}`, or a collection `${experts}`): it grows in the task's scope, so a recovered
+ * engine counts the new iterations too. A parallel loop starts them now, beside the open ones, as its own batch
+ * start would; a sequential one runs them after the others.
+ */
+function addIterations(engine: any, step: StepContext, task: WaitingTask, values: unknown[]) {
+  const activity = runningActivity(engine.execution.getPostponed(), task.executionId);
+  const chr = activity?.execution?.source?.loopCharacteristics?.characteristics;
+  if (!chr) throw new IterationNotAdded('该环节不是多实例环节');
+  const definition = activity.behaviour.loopCharacteristics.behaviour ?? {};
+  const expression = chr.collection ? definition.collection : definition.loopCardinality;
+  const name = /^\s*(?:\$\{\s*([A-Za-z_]\w*)\s*\}|=\s*([A-Za-z_]\w*))\s*$/.exec(String(expression ?? ''));
+  const variable = name?.[1] ?? name?.[2];
+  if (!variable) throw new IterationNotAdded('该环节的份数由表达式或常数决定，不能增加');
+  if (definition.completionCondition) throw new IterationNotAdded('该环节设有提前结束条件，不能增加');
+  const root = [...(activity.execution[Symbol.for('postponed')] as Set<any>)].find((m) => m.content.isRootScope)?.content;
+  const first: number = chr.cardinality;
+  if (!chr.isSequential && (!root || root.index !== first)) throw new IterationNotAdded('该环节尚有未开始的份，不能增加');
+  const target = step.writeTarget(task.scopeId ?? null);
+  if (chr.collection) {
+    chr.collection = [...chr.collection, ...values.map(sanitizeValue)];
+    target[variable] = chr.collection;
+  } else {
+    target[variable] = first + values.length;
+  }
+  chr.cardinality = first + values.length;
+  if (chr.isSequential) return;
+  const starts = values.map((_v, i) => chr.next(first + i));
+  activity.broker.publish('execution', 'execute.iteration.batch', {
+    ...chr.getContent(),
+    index: chr.cardinality,
+    running: (root.running ?? 0) + values.length,
+    discarded: root.discarded ?? 0,
+    output: chr.output,
+    preventComplete: true,
+  });
+  for (const content of starts) activity.broker.publish('execution', 'execute.start', content);
+}
+
+/** The activity (bpmn-elements) one of whose executions is `executionId`, searched through running sub-processes. */
+function runningActivity(apis: any[], executionId: string, seen = new Set<any>()): any {
+  for (const api of apis) {
+    const owner = api.owner;
+    if (!owner || seen.has(owner)) continue;
+    seen.add(owner);
+    const executing = owner.execution?.[Symbol.for('postponed')] as Set<any> | undefined;
+    if (executing && owner.execution.source?.loopCharacteristics && [...executing].some((m) => m.content.executionId === executionId)) return owner;
+    if (owner.isSubProcess) {
+      // A sub-process lists its own executions first, then what runs inside them.
+      const inner = runningActivity(owner.execution?.getPostponed() ?? [], executionId, seen);
+      if (inner) return inner;
+    }
+  }
+  return null;
 }
 
 /** Where a scope sits among iterations: the index of each enclosing iteration, outermost first. */

@@ -534,6 +534,8 @@ export function createApiRouter(
     if (!canViewTask(runtime, task, actor)) throw forbidden('您无权查看该任务');
     const open = task.status === 'open';
     const can = runtime.canAct(task, actor);
+    const held = !!task.held;
+    const pending = open ? await runtime.pendingSigners(task) : [];
     // The case: what was submitted before, as the people deciding now must see it (an open review hides others').
     const view = await runtime.getInstance(task.instanceId);
     const history = reviewRedaction(view, actor).audit(await runtime.getAudit(task.instanceId));
@@ -543,19 +545,20 @@ export function createApiRouter(
       case: await runtime.caseOf(view.instance, history),
       draft: open ? await runtime.getDraft(task._id, actor.id) : null,
       returnTargets: open && can ? (await runtime.returnTargets(task)).map((t) => ({ elementId: t.elementId, name: t.name })) : [],
-      cosigners: await (async () => {
-        const pending = open ? await runtime.pendingSigners(task) : [];
-        return (task.cosigners ?? []).map((user) => ({ user, signed: !pending.includes(user) }));
-      })(),
+      cosigners: (task.cosigners ?? []).map((user) => ({ user, signed: !pending.includes(user) })),
+      // 后加签: what the holder submitted, waiting for the signers.
+      held: open && task.held ? task.held : null,
       actions: {
         claim: open && !task.assignee && can,
-        unclaim: open && task.assignee === actor.id && !task.owner,
-        complete: open && can,
-        transfer: open && can && !task.owner,
-        delegate: open && can && !task.owner,
+        unclaim: open && task.assignee === actor.id && !task.owner && !held,
+        complete: open && can && !held,
+        transfer: open && can && !task.owner && !held,
+        delegate: open && can && !task.owner && !held,
+        addSigners: open && can && !task.owner && !held,
+        cosign: pending.includes(actor.id),
         cc: (open && can) || task.completedBy === actor.id,
-        remind: open && !can,
-        draft: open && can,
+        remind: open && (!can || pending.some((u) => u !== actor.id)),
+        draft: open && can && !held,
       },
     });
   });

@@ -44,8 +44,8 @@ export function mountApprovalRoutes(router: Router, deps: { runtime: RuntimeApi;
 
   router.post('/tasks/:id/add-signers', ...auth, async (req, res) => {
     const body = jsonBody(req);
-    const task = await runtime.addSigners(param(req, 'id'), body.users, body.reason, actorOf(req));
-    res.json({ ...brief(task), cosigners: task.cosigners ?? [] });
+    const { task, created } = await runtime.addSigners(param(req, 'id'), { users: body.users, reason: body.reason, position: body.position, values: body.values }, actorOf(req));
+    res.json({ ...brief(task), cosigners: task.cosigners ?? [], held: !!task.held, created });
   });
 
   router.post('/tasks/:id/cosign', ...auth, async (req, res) => {

@@ -182,8 +182,12 @@ export interface RuntimeApi {
   returnTargets(task: TaskDoc): Promise<ReturnTarget[]>;
   /** 撤回 one's completion while the next step is untouched: the step waits again, claimed by the actor. */
   recall(taskId: string, reason: unknown, actor: Actor): Promise<TaskDoc>;
-  /** 加签: people who must sign before the task can be completed. */
-  addSigners(taskId: string, users: unknown, reason: unknown, actor: Actor): Promise<TaskDoc>;
+  /**
+   * 加签 (server/runtime/commands/signers.ts): `position` `before` (they sign, then the holder submits), `after`
+   * (the holder submits `values` now; the task completes once they have signed) or `instance` (one more iteration
+   * of a multi-instance step for each of `users`).
+   */
+  addSigners(taskId: string, input: { users?: unknown; reason?: unknown; position?: unknown; values?: unknown }, actor: Actor): Promise<{ task: TaskDoc; created: string[] }>;
   /** An added signer signs: `{decision: 'approve' | 'reject', opinion}`. */
   cosign(taskId: string, input: { decision?: unknown; opinion?: unknown }, actor: Actor): Promise<SignoffDoc>;
   /** The added signers who have not signed yet. */

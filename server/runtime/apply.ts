@@ -73,7 +73,13 @@ export class DerivedWriter {
 }
 
 function assignment(op: Extract<OutboxOp, { op: 'assignTask' }>): Partial<TaskDoc> {
-  return { assignee: op.assignee, assignRev: op.rev, ...(op.owner !== undefined ? { owner: op.owner } : {}), ...(op.cosigners ? { cosigners: op.cosigners } : {}) };
+  return {
+    assignee: op.assignee,
+    assignRev: op.rev,
+    ...(op.owner !== undefined ? { owner: op.owner } : {}),
+    ...(op.cosigners ? { cosigners: op.cosigners } : {}),
+    ...(op.held !== undefined ? { held: op.held } : {}),
+  };
 }
 
 /** Insert a document with a deterministic id; one already there (a step applied again) is left as it is. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AuditDoc, InstanceDoc, NoticeDoc, OutboxOp, PendingTimer, SignoffDoc, TaskDoc } from '../db/types.js';
+import type { AuditDoc, HeldCompletion, InstanceDoc, NoticeDoc, OutboxOp, PendingTimer, SignoffDoc, TaskDoc } from '../db/types.js';
 import { resolve as resolveFeel } from '../expressions/feel.js';
 import { addDuration } from '../engine/clock.js';
 import { isDuration, parseDate } from '../engine/iso8601.js';
@@ -22,8 +22,10 @@ export interface OpenTaskRef {
   assignee?: string | null;
   /** While delegated (委派): who delegated it and gets it back when the delegate is done. */
   owner?: string | null;
-  /** Signers added before completion (加签). */
+  /** Signers added (加签). */
   cosigners?: string[];
+  /** 后加签: the submitted form waiting for them. */
+  held?: HeldCompletion;
 }
 
 export interface StepContext {
@@ -34,7 +36,9 @@ export interface StepContext {
   /** The task this step completed, if any. */
   completed?: { task: TaskDoc; values: Record<string, unknown> };
   /** A claim, release, reassignment, transfer or delegation made by this step (`owner`: the delegator, or null). */
-  assign?: { taskId: string; assignee: string | null; owner?: string | null; cosigners?: string[] };
+  assign?: { taskId: string; assignee: string | null; owner?: string | null; cosigners?: string[]; held?: HeldCompletion | null };
+  /** Who holds the tasks this step creates, by execution id, where not the diagram (加签 of one more iteration). */
+  assignNew?: Record<string, string>;
   /** Extra audit entries of the step (instance started, admin action). */
   audit?: { type: string; elementId?: string | null; taskId?: string | null; data?: Record<string, unknown> }[];
   /** The organisation, to offer new tasks to the people of the case's unit (server/org/scoping.ts). */
@@ -84,8 +88,18 @@ export function deriveStep(
       if (ctx.assign?.taskId === known.taskId) {
         const owner = ctx.assign.owner !== undefined ? ctx.assign.owner : (known.owner ?? null);
         const cosigners = ctx.assign.cosigners ?? known.cosigners;
-        openTasks.push({ ...known, assignee: ctx.assign.assignee, owner, ...(cosigners?.length ? { cosigners } : {}) });
-        outbox.push({ op: 'assignTask', taskId: known.taskId, assignee: ctx.assign.assignee, rev, owner, ...(ctx.assign.cosigners ? { cosigners: ctx.assign.cosigners } : {}) });
+        const held = ctx.assign.held !== undefined ? ctx.assign.held : known.held;
+        const { cosigners: _c, held: _h, ...rest } = known;
+        openTasks.push({ ...rest, assignee: ctx.assign.assignee, owner, ...(cosigners?.length ? { cosigners } : {}), ...(held ? { held } : {}) });
+        outbox.push({
+          op: 'assignTask',
+          taskId: known.taskId,
+          assignee: ctx.assign.assignee,
+          rev,
+          owner,
+          ...(ctx.assign.cosigners ? { cosigners: ctx.assign.cosigners } : {}),
+          ...(ctx.assign.held !== undefined ? { held: ctx.assign.held } : {}),
+        });
       } else {
         openTasks.push(known);
       }
@@ -97,6 +111,7 @@ export function deriveStep(
       continue;
     }
     const task = createTaskDoc(instanceId, wait, definition, result.variables, before.businessKey, ctx.now, ctx.org, before.unitId ?? null);
+    if (ctx.assignNew?.[wait.executionId]) task.assignee = ctx.assignNew[wait.executionId]!;
     openTasks.push({
       taskId: task._id,
       executionId: wait.executionId,

@@ -1,4 +1,4 @@
-import { EngineFailure, runStep, TaskNotWaiting, type StepAction, type StepResult } from '../engine/run-step.js';
+import { EngineFailure, IterationNotAdded, runStep, TaskNotWaiting, type StepAction, type StepResult } from '../engine/run-step.js';
 import { RuntimeError } from './api.js';
 import type { RuntimeContext } from './context.js';
 import type { RunnableDefinition } from './definitions.js';
@@ -41,6 +41,7 @@ export async function engineStep(
     });
   } catch (err) {
     if (err instanceof TaskNotWaiting) throw new RuntimeError('conflict', '该任务已办结或已被取消');
+    if (err instanceof IterationNotAdded) throw new RuntimeError('conflict', err.message);
     if (err instanceof EngineFailure) throw new RuntimeError('incident', `流程无法继续：${err.message}`, {});
     throw err;
   }

@@ -9,10 +9,9 @@ import { cancelInstance, retryInstance } from './commands/admin.js';
 import { claimTask, reassignTask, unclaimTask } from './commands/assign.js';
 import { completeTask } from './commands/complete.js';
 import { recallTask, returnTargets, returnTask } from './commands/return.js';
+import { addSigners, cosignTask, type AddSignersInput } from './commands/signers.js';
 import {
-  addSigners,
   copyTask,
-  cosignTask,
   DEFAULT_REMIND_INTERVAL_MINUTES,
   delegateTask,
   pendingSigners,
@@ -151,7 +150,7 @@ export class Runtime implements RuntimeApi {
   delegate = (taskId: string, to: unknown, reason: unknown, actor: Actor) => delegateTask(this.ctx, this.queries, taskId, to, reason, actor);
   returnTo = (taskId: string, targetElementId: unknown, reason: unknown, actor: Actor) => returnTask(this.ctx, this.queries, taskId, targetElementId, reason, actor);
   returnTargets = (task: TaskDoc) => returnTargets(this.ctx, this.queries, task);
-  addSigners = (taskId: string, users: unknown, reason: unknown, actor: Actor) => addSigners(this.ctx, this.queries, taskId, users, reason, actor);
+  addSigners = (taskId: string, input: AddSignersInput, actor: Actor) => addSigners(this.ctx, this.queries, taskId, input, actor);
   cosign = (taskId: string, input: { decision?: unknown; opinion?: unknown }, actor: Actor) => cosignTask(this.ctx, this.queries, taskId, input, actor);
   pendingSigners = (task: TaskDoc) => pendingSigners(this.ctx, task);
   recall = async (taskId: string, reason: unknown, actor: Actor) => {

@@ -192,8 +192,14 @@ const MESSAGE_KINDS: Record<string, string> = {
   resolved: '委派交回',
   cosign: '加签',
   cosigned: '加签签署',
+  released: '后加签退回',
   return: '退回',
 };
+
+/** The people typed into a person field: user names separated by commas, 、 or spaces. */
+function names(text: string): string[] {
+  return text.split(/[,，、\s]+/).filter(Boolean);
+}
 
 export function createWebRouter(
   deps: AppDeps,
@@ -616,17 +622,21 @@ export function createWebRouter(
     const variables = await runtime.taskContext(task);
     const mayAct = runtime.canAct(task, actor);
     const draft = !submitted && mayAct ? await runtime.getDraft(task._id, actor.id) : null;
-    const fields = schema ? fieldViews(schema, variables, submitted ?? (draft?.values as Record<string, unknown> | undefined) ?? null, errors, { now: clock.now() }) : [];
-    const actions = {
-      unclaim: task.assignee === actor.id && !task.owner,
-      transfer: mayAct && !task.owner,
-      delegate: mayAct && !task.owner,
-      cc: mayAct,
-      remind: !mayAct,
-      return: mayAct,
-      addSigners: mayAct && !task.owner,
-    };
+    // Submitted for 后加签: everyone who may see the task reads what was submitted; nobody edits it.
+    const held = task.held ?? null;
+    const shown = held ? held.values : (submitted ?? (draft?.values as Record<string, unknown> | undefined) ?? null);
+    const fields = schema ? fieldViews(schema, variables, shown, errors, { now: clock.now() }) : [];
     const pendingSigners = await runtime.pendingSigners(task);
+    const handles = mayAct && !task.owner && !held;
+    const actions = {
+      unclaim: task.assignee === actor.id && !task.owner && !held,
+      transfer: handles,
+      delegate: handles,
+      cc: mayAct,
+      remind: !mayAct || pendingSigners.some((u) => u !== actor.id),
+      return: mayAct && !held,
+      addSigners: handles,
+    };
     await page(
       req,
       res,
@@ -641,13 +651,17 @@ export function createWebRouter(
         openAction: action?.name,
         values: action?.values ?? {},
         people: await peopleOptions(org),
-        returnTargets: mayAct ? await runtime.returnTargets(task) : [],
+        returnTargets: mayAct && !held ? await runtime.returnTargets(task) : [],
         ccRoles: GROUPS.filter((g) => g.id !== 'admin'),
         remindMinutes: runtime.remindIntervalMinutes,
         owner: task.owner ? person(task.owner) : null,
         delegatedToMe: !!task.owner && task.assignee === actor.id,
         draftSavedAt: draft?.savedAt ?? null,
         cosigners: (task.cosigners ?? []).map((u) => ({ name: person(u), signed: !pendingSigners.includes(u) })),
+        held: held ? { at: held.at, by: person(held.by) } : null,
+        mayEdit: mayAct && !held,
+        signAfter: handles && !(task.cosigners ?? []).length,
+        instanceSigners: handles && task.isMultiInstance,
         mayCosign: pendingSigners.includes(actor.id),
         cosignError: action?.name === 'cosign' ? action.error : undefined,
         assignee: person(task.assignee),
@@ -681,6 +695,20 @@ export function createWebRouter(
       await runtime.saveDraft(task._id, submitted, actor);
       return redirectWithFlash(req, res, `已暂存：${task.name}（尚未提交）`, `/tasks/${encodeURIComponent(task._id)}`);
     }
+    const what = `${task.name}${task.businessKey ? `（${task.businessKey}）` : ''}`;
+    if (bodyText(req, '_action') === 'sign-after') {
+      const signers = names(bodyText(req, 'afterSigners'));
+      try {
+        await runtime.addSigners(task._id, { users: signers, reason: bodyText(req, 'afterReason'), position: 'after', values: submitted }, actor);
+      } catch (err) {
+        if (err instanceof RuntimeError && err.code !== 'not_found') {
+          const status = err.code === 'forbidden' ? 403 : err.code === 'conflict' ? 409 : 400;
+          return renderTask(req, res, actor, task, submitted, err.details.fields ?? {}, err.message, status, { name: 'sign-after', error: err.message, values: { afterSigners: bodyText(req, 'afterSigners'), afterReason: bodyText(req, 'afterReason') } });
+        }
+        throw err;
+      }
+      return redirectWithFlash(req, res, `已提交，待 ${signers.length} 位后加签人签署同意后流程继续：${what}`, `/tasks/${encodeURIComponent(task._id)}`);
+    }
     let resolved = false;
     try {
       resolved = !!(await runtime.complete(task._id, submitted, actor)).delegationResolved;
@@ -690,7 +718,6 @@ export function createWebRouter(
       }
       throw err;
     }
-    const what = `${task.name}${task.businessKey ? `（${task.businessKey}）` : ''}`;
     await redirectWithFlash(req, res, resolved ? `已交回委派人：${what}` : `已提交：${what}`, '/tasks');
   });
 
@@ -746,10 +773,11 @@ export function createWebRouter(
 
   router.post('/tasks/:id/add-signers', ...auth, (req, res) =>
     taskAction(req, res, 'add-signers', async (actor, task) => {
-      const users = bodyText(req, 'users').split(/[,，、\s]+/).filter(Boolean);
-      const done = await runtime.addSigners(task._id, users, bodyText(req, 'reason'), actor);
-      return `已加签 ${(done.cosigners ?? []).length} 人，全部签署后可提交：${task.name}`;
-    }, ['users', 'reason']),
+      const position = bodyText(req, 'position') || 'before';
+      const added = await runtime.addSigners(task._id, { users: names(bodyText(req, 'users')), reason: bodyText(req, 'reason'), position }, actor);
+      if (position === 'instance') return `已为“${task.name}”增加 ${added.created.length} 份，由加签人员各自办理`;
+      return `已加签 ${(added.task.cosigners ?? []).length} 人，全部签署后可提交：${task.name}`;
+    }, ['users', 'reason', 'position']),
   );
 
   router.post('/tasks/:id/cosign', ...auth, (req, res) =>
@@ -768,7 +796,7 @@ export function createWebRouter(
 
   router.post('/tasks/:id/cc', ...auth, (req, res) =>
     taskAction(req, res, 'cc', async (actor, task) => {
-      const users = bodyText(req, 'users').split(/[,，、\s]+/).filter(Boolean);
+      const users = names(bodyText(req, 'users'));
       const raw = (req.body as Record<string, unknown>).groups;
       const groups = (Array.isArray(raw) ? raw : raw ? [raw] : []).filter((g): g is string => typeof g === 'string');
       const { copied } = await runtime.copy(task._id, { users, groups, note: bodyText(req, 'note') }, actor);

@@ -266,6 +266,77 @@ describe('P1 pilot-campaign', () => {
     });
   }
 
+  it('加签 of one more expert into one pilot\'s review: a fourth score is needed there and counts in its average; the other pilot still needs three', async () => {
+    const inst = await d.start('leading-office', 'pilot-campaign', startForm, 'P1-add-expert');
+    const one = async (user: string, elementId: string, c: string) => {
+      const found = (await d.myTasks(user, inst.id, elementId)).filter((t) => t.subject === c);
+      expect(found).toHaveLength(1);
+      return found[0]!;
+    };
+    for (const c of ['翠湖社区', '金碧社区']) {
+      await d.completeTask('county', await one('county', 'application', c), { applicationSummary: '基础条件', workPlan: '方案', contactPerson: '联络员' });
+      await d.completeTask('leading-office', await one('leading-office', 'acceptApplication', c), { decision: 'approve' });
+      await d.completeTask('residents-committee', await one('residents-committee', 'build', c), { responsibleUnits: '社区', progressReport: '进展' });
+      await d.completeTask('residents-committee', await one('residents-committee', 'selfCheck', c), {
+        selfCheckScores: ['党建引领', '居民自治', '社区服务', '平安法治', '特色创新'].map((n) => `${n}：18`).join('\n'),
+        selfCheckReport: '报告',
+      });
+      await d.completeTask('county', await one('county', 'countyEvaluation', c), { decision: 'approve' });
+    }
+    const reviews = async (c: string) => (await d.instance(inst.id)).openTasks.filter((t) => t.elementId === 'expertReview' && t.subject === c);
+    expect(await reviews('翠湖社区')).toHaveLength(3);
+
+    // expert1 scores 翠湖, then expert2 takes another of its reviews and asks for expert4 as one more expert
+    const [first] = (await d.myTasks('expert1', inst.id, 'expertReview')).filter((t) => t.subject === '翠湖社区');
+    await d.completeTask('expert1', first!, { score: 90, decision: 'approve', opinion: '依据一' });
+    const [mine] = (await d.myTasks('expert2', inst.id, 'expertReview')).filter((t) => t.subject === '翠湖社区');
+    await d.claim('expert2', mine!);
+    const add = (user: string, body: unknown) => d.post(user, `/api/tasks/${encodeURIComponent(mine!.id)}/add-signers`, body);
+    // refusals: no reason; an expert who already scored this pilot; a position the step does not have
+    expect((await add('expert2', { users: ['expert4'], position: 'instance' })).body.error.fields).toEqual({ reason: '请填写操作原因' });
+    const again = await add('expert2', { users: ['expert1'], position: 'instance', reason: '再请一位' });
+    expect(again.status).toBe(400);
+    expect(again.body.error.message).toBe('“expert1”已办理过该环节的一份：该环节须由不同人员各自办理');
+    expect((await add('expert2', { users: ['expert4'], position: 'sideways', reason: '再请一位' })).status).toBe(400);
+    expect((await add('expert3', { users: ['expert4'], position: 'instance', reason: '再请一位' })).status).toBe(403); // expert2 holds it
+
+    const added = await add('expert2', { users: ['expert4'], position: 'instance', reason: '评分分歧较大，增请一位专家' });
+    expect(added.status).toBe(200);
+    expect(added.body.created).toHaveLength(1);
+    const open = await reviews('翠湖社区');
+    expect(open).toHaveLength(3); // expert2's, the unclaimed third, and expert4's new one
+    const fourth = open.find((t) => t.id === added.body.created[0])!;
+    expect(fourth).toMatchObject({ assignee: 'expert4', subject: '翠湖社区' });
+    expect(await reviews('金碧社区')).toHaveLength(3);
+    expect((await d.get('admin', `/api/instances/${encodeURIComponent(inst.id)}/audit`)).body.find((e: { type: string }) => e.type === 'task.signers_added')).toMatchObject({
+      actor: 'expert2',
+      data: { users: ['expert4'], position: 'instance', reason: '评分分歧较大，增请一位专家' },
+    });
+    expect((await d.get('expert4', '/api/messages')).body.items.find((m: { kind: string }) => m.kind === 'cosign')).toMatchObject({ taskId: fourth.id, text: '评分分歧较大，增请一位专家' });
+
+    // the added review is scored like the others, and the loop keeps counting it across a restart
+    await d.completeTask('expert4', fourth, { score: 70, decision: 'approve', opinion: '依据四' });
+    d = await d.restarted();
+    await d.completeTask('expert2', mine!, { score: 80, decision: 'approve', opinion: '依据二' });
+    expect(await reviews('翠湖社区')).toHaveLength(1);
+    const [last] = (await d.myTasks('expert3', inst.id, 'expertReview')).filter((t) => t.subject === '翠湖社区');
+    await d.completeTask('expert3', last!, { score: 100, decision: 'approve', opinion: '依据三' });
+    expect(await reviews('翠湖社区')).toEqual([]);
+    await d.completeTask('third-party', await one('third-party', 'residentSurvey', '翠湖社区'), { surveyMethod: 'online', surveyRespondents: 10, satisfiedRespondents: 9 });
+    const view = await d.instance(inst.id);
+    const cuihu = (view.variables.pilotTrackResults as Record<string, any>[]).find((r) => r.community.name === '翠湖社区')!;
+    expect(cuihu.expertReviewResults.map((r: any) => [r.by, r.score])).toEqual([['expert1', 90], ['expert4', 70], ['expert2', 80], ['expert3', 100]]);
+    expect(cuihu).toMatchObject({ expertCount: 4, expertAverage: 85 });
+    expect(view.variables.expertCount).toBe(3);
+    // 金碧 is untouched: three reviews close it
+    for (const expert of ['expert1', 'expert2', 'expert3']) {
+      const [t] = (await d.myTasks(expert, inst.id, 'expertReview')).filter((x) => x.subject === '金碧社区' && !x.assignee);
+      await d.completeTask(expert, t!, { score: 80, decision: 'approve', opinion: '依据' });
+    }
+    expect(await reviews('金碧社区')).toEqual([]);
+    expect((await d.instance(inst.id)).openTasks.map((t) => `${t.elementId}:${t.subject}`)).toEqual(['residentSurvey:金碧社区']);
+  });
+
   it('a pilot most experts reject is not named, whatever its score; one rejection of three does not decide (practice)', async () => {
     const marks = { selfCheck: [20, 20, 18, 18, 19], experts: [95, 90, 94], respondents: 50, satisfied: 48 };
     const rejected = await singleTrack('P1-vetoed', '福海社区，西山区', { ...marks, decisions: ['reject', 'reject', 'approve'] });

@@ -1,6 +1,5 @@
 import type { StepResult } from '../../engine/run-step.js';
-import type { AuditDoc, SignoffDoc, TaskDoc } from '../../db/types.js';
-import { hashValues } from '../derive.js';
+import type { AuditDoc, HeldCompletion, TaskDoc } from '../../db/types.js';
 import { cosignId } from '../queries.js';
 import { RuntimeError, type Actor } from '../api.js';
 import type { RuntimeContext } from '../context.js';
@@ -23,7 +22,7 @@ const MAX_REASON = 500;
 /** Largest draft (暂存), as JSON text. */
 const MAX_DRAFT_BYTES = 256 * 1024;
 
-function checkReason(reason: unknown, required: boolean): string | null {
+export function checkReason(reason: unknown, required: boolean): string | null {
   const text = typeof reason === 'string' ? reason.trim() : '';
   if (required) requireReason(text);
   if (text.length > MAX_REASON) throw new RuntimeError('bad_request', `原因不能超过 ${MAX_REASON} 个字`, { fields: { reason: `最多 ${MAX_REASON} 个字` } });
@@ -31,7 +30,7 @@ function checkReason(reason: unknown, required: boolean): string | null {
 }
 
 /** An enabled user other than the actor, by user name. */
-async function targetUser(ctx: RuntimeContext, name: unknown, actor: Actor, field = 'to'): Promise<{ id: string; displayName: string }> {
+export async function targetUser(ctx: RuntimeContext, name: unknown, actor: Actor, field = 'to'): Promise<{ id: string; displayName: string }> {
   const id = typeof name === 'string' ? name.trim().toLowerCase() : '';
   if (!id) throw new RuntimeError('validation_failed', '请选择人员', { fields: { [field]: '请选择人员' } });
   const user = await ctx.collections.users.findOne({ _id: id }, { projection: { displayName: 1, disabled: 1 } });
@@ -40,13 +39,18 @@ async function targetUser(ctx: RuntimeContext, name: unknown, actor: Actor, fiel
   return { id: user._id, displayName: user.displayName };
 }
 
+/** A task whose holder submitted it for signers to sign after (后加签) is theirs until they have signed. */
+export function refuseHeld(task: Pick<TaskDoc, 'held'>): void {
+  if (task.held) throw new RuntimeError('conflict', '该任务已提交，正在等待后加签人签署，暂不能办理');
+}
+
 /** Whether the actor holds the task now, or may take it from the pool. */
-function mayHandle(task: TaskDoc, actor: Actor): boolean {
+export function mayHandle(task: TaskDoc, actor: Actor): boolean {
   return task.assignee === actor.id || (!task.assignee && canAct(task, actor));
 }
 
 /** Commits a change of an open task's holder with its audit entry; `decide` sees the instance's current holder. */
-async function changeHolder(
+export async function changeHolder(
   ctx: RuntimeContext,
   task: TaskDoc,
   actor: Actor,
@@ -54,7 +58,7 @@ async function changeHolder(
   decide: (
     entry: { assignee: string | null; owner: string | null },
     instance: Instance,
-  ) => { assignee: string | null; owner: string | null; cosigners?: string[] },
+  ) => { assignee: string | null; owner: string | null; cosigners?: string[]; held?: HeldCompletion | null },
 ): Promise<void> {
   if (task.status !== 'open') throw new RuntimeError('conflict', '该任务已办结');
   const definition = await ctx.definitions.runnableById(`${task.processKey}:${task.version}`);
@@ -65,7 +69,13 @@ async function changeHolder(
     return stepChange(definition, instance, unchangedResult(instance), {
       now: ctx.clock.now(),
       actor: actor.id,
-      assign: { taskId: task._id, assignee: next.assignee, owner: next.owner, ...(next.cosigners ? { cosigners: next.cosigners } : {}) },
+      assign: {
+        taskId: task._id,
+        assignee: next.assignee,
+        owner: next.owner,
+        ...(next.cosigners ? { cosigners: next.cosigners } : {}),
+        ...(next.held !== undefined ? { held: next.held } : {}),
+      },
       audit: [{ type: audit.type, elementId: task.elementId, taskId: task._id, data: audit.data }],
     });
   });
@@ -75,6 +85,7 @@ async function changeHolder(
 export async function transferTask(ctx: RuntimeContext, queries: Queries, taskId: string, to: unknown, reason: unknown, actor: Actor): Promise<TaskDoc> {
   const task = await queries.getTask(taskId);
   if (!mayHandle(task, actor)) throw new RuntimeError('forbidden', '只有当前办理人（或未签收任务的候选人）可以转办');
+  refuseHeld(task);
   const why = checkReason(reason, true);
   const target = await targetUser(ctx, to, actor);
   const definition = await ctx.definitions.runnableById(`${task.processKey}:${task.version}`);
@@ -92,6 +103,7 @@ export async function transferTask(ctx: RuntimeContext, queries: Queries, taskId
 export async function delegateTask(ctx: RuntimeContext, queries: Queries, taskId: string, to: unknown, reason: unknown, actor: Actor): Promise<TaskDoc> {
   const task = await queries.getTask(taskId);
   if (!mayHandle(task, actor)) throw new RuntimeError('forbidden', '只有当前办理人（或未签收任务的候选人）可以委派');
+  refuseHeld(task);
   const why = checkReason(reason, false);
   const target = await targetUser(ctx, to, actor);
   await changeHolder(ctx, task, actor, { type: 'task.delegated', data: { from: actor.id, to: target.id, reason: why } }, (entry) => {
@@ -206,7 +218,9 @@ export async function recordCopies(ctx: RuntimeContext, task: TaskDoc, users: st
 export async function remindTask(ctx: RuntimeContext, queries: Queries, taskId: string, actor: Actor, intervalMinutes: number): Promise<{ reminded: string[]; nextAllowedAt: Date }> {
   const task = await queries.getTask(taskId);
   if (task.status !== 'open') throw new RuntimeError('conflict', '该任务已办结，无需催办');
-  if (task.assignee === actor.id || (!task.assignee && canAct(task, actor))) throw new RuntimeError('bad_request', '这是您自己的待办，无需催办');
+  // While added signers have not signed, they are the ones the task waits for.
+  const unsigned = (await pendingSigners(ctx, task)).filter((u) => u !== actor.id);
+  if (!unsigned.length && (task.assignee === actor.id || (!task.assignee && canAct(task, actor)))) throw new RuntimeError('bad_request', '这是您自己的待办，无需催办');
   const now = ctx.clock.now();
   const windowMs = Math.max(1, intervalMinutes) * 60_000;
   const window = Math.floor(now.getTime() / windowMs);
@@ -219,82 +233,14 @@ export async function remindTask(ctx: RuntimeContext, queries: Queries, taskId: 
     throw new RuntimeError('rate_limited', `该待办刚催办过：每 ${intervalMinutes} 分钟最多催办一次，请于北京时间 ${at} 后再催办`);
   }
   const org = await ctx.org.snapshot();
-  const targets = task.assignee
+  const targets = unsigned.length
+    ? unsigned
+    : task.assignee
     ? [task.assignee]
     : [...new Set([...task.candidateUsers, ...task.candidateGroups.flatMap((k) => org.membersOf(k))])].filter((u) => u !== actor.id && !(task.excludedUsers ?? []).includes(u));
   await changeHolder(ctx, task, actor, { type: 'task.reminded', data: { to: targets } }, (entry) => ({ assignee: entry.assignee, owner: entry.owner }));
   for (const user of targets) await ctx.mailbox.deliver(user, message('remind', task, actor, `催办：${label(task)}`, null, now, `${task._id}:${window}`));
   return { reminded: targets, nextAllowedAt };
-}
-
-/**
- * 加签: the holder adds people who must sign (decision and opinion) before the task can be completed; they are told,
- * may see the case, and sign on the task page. Their sign-offs are kept like any other, bound to what they signed.
- */
-export async function addSigners(ctx: RuntimeContext, queries: Queries, taskId: string, users: unknown, reason: unknown, actor: Actor): Promise<TaskDoc> {
-  const task = await queries.getTask(taskId);
-  if (!mayHandle(task, actor)) throw new RuntimeError('forbidden', '只有当前办理人可以加签');
-  const why = checkReason(reason, true);
-  const names = listOf(users, 'users');
-  if (!names.length) throw new RuntimeError('validation_failed', '请选择加签人员', { fields: { users: '请选择加签人员' } });
-  const added: string[] = [];
-  for (const name of names) added.push((await targetUser(ctx, name, actor, 'users')).id);
-  let all: string[] = [];
-  await changeHolder(ctx, task, actor, { type: 'task.signers_added', data: { users: added, reason: why } }, (entry, instance) => {
-    if (entry.assignee && entry.assignee !== actor.id) throw new RuntimeError('conflict', '该任务已由他人签收');
-    if (entry.owner) throw new RuntimeError('conflict', '委派中的任务不能加签');
-    const known = (instance.openTasks ?? []).find((t) => t.taskId === task._id)?.cosigners ?? [];
-    all = [...new Set([...known, ...added])];
-    // Adding signers takes the task: the one who asked for the signatures completes it.
-    return { assignee: actor.id, owner: null, cosigners: all };
-  });
-  const now = ctx.clock.now();
-  for (const user of added) {
-    await ctx.mailbox.deliver(user, message('cosign', task, actor, `请加签：${label(task)}`, why, now, `${task._id}:${user}`));
-  }
-  return queries.getTask(taskId);
-}
-
-/** An added signer signs (加签): once, with a decision and, unless they approve, an opinion. */
-export async function cosignTask(ctx: RuntimeContext, queries: Queries, taskId: string, input: { decision?: unknown; opinion?: unknown }, actor: Actor): Promise<SignoffDoc> {
-  const task = await queries.getTask(taskId);
-  if (task.status !== 'open') throw new RuntimeError('conflict', '该任务已办结');
-  if (!(task.cosigners ?? []).includes(actor.id)) throw new RuntimeError('forbidden', '您不是该任务的加签人');
-  const decision = input.decision;
-  if (decision !== 'approve' && decision !== 'reject') {
-    throw new RuntimeError('validation_failed', '请选择签署意见：同意或不同意', { fields: { decision: '请选择同意或不同意' } });
-  }
-  const opinion = checkReason(input.opinion, decision !== 'approve');
-  const now = ctx.clock.now();
-  const values = { decision, opinion };
-  const signoff: SignoffDoc = {
-    _id: cosignId(task._id, actor.id),
-    instanceId: task.instanceId,
-    processKey: task.processKey,
-    taskId: task._id,
-    elementId: task.elementId,
-    stepName: `${task.name}（加签）`,
-    decision,
-    opinion,
-    by: actor.id,
-    byName: actor.displayName ?? null,
-    at: now,
-    source: task.documentation ? task.documentation.split('\n')[0]!.trim() || null : null,
-    loopIndex: task.loopIndex,
-    group: null,
-    valuesHash: hashValues(values),
-  };
-  try {
-    await ctx.collections.signoffs.insertOne(signoff);
-  } catch (err) {
-    if ((err as { code?: number }).code === 11000) throw new RuntimeError('conflict', '您已签署过，不能重复签署');
-    throw err;
-  }
-  await changeHolder(ctx, task, actor, { type: 'task.cosigned', data: { decision, opinion } }, (entry) => ({ assignee: entry.assignee, owner: entry.owner }));
-  if (task.assignee) {
-    await ctx.mailbox.deliver(task.assignee, message('cosigned', task, actor, `加签人已签署（${decision === 'approve' ? '同意' : '不同意'}）：${label(task)}`, opinion, now, `${task._id}:${actor.id}`));
-  }
-  return signoff;
 }
 
 /** The added signers of a task who have not signed yet. */
@@ -309,29 +255,31 @@ export async function saveTaskDraft(ctx: RuntimeContext, queries: Queries, taskI
   const task = await queries.getTask(taskId);
   if (task.status !== 'open') throw new RuntimeError('conflict', '该任务已办结');
   if (!mayHandle(task, actor)) throw new RuntimeError('forbidden', '只有办理人可以暂存');
+  refuseHeld(task);
   if (typeof values !== 'object' || values === null || Array.isArray(values)) throw new RuntimeError('bad_request', 'values 必须是对象');
   refuseUnstorableValues(values);
   if (Buffer.byteLength(JSON.stringify(values)) > MAX_DRAFT_BYTES) throw new RuntimeError('bad_request', '暂存内容过大');
   return saveDraftRecord(ctx, task._id, actor.id, values as Record<string, unknown>);
 }
 
-async function saveDraftRecord(ctx: RuntimeContext, taskId: string, user: string, values: Record<string, unknown>): Promise<Date> {
+export async function saveDraftRecord(ctx: RuntimeContext, taskId: string, user: string, values: Record<string, unknown>): Promise<Date> {
   const savedAt = ctx.clock.now();
   await ctx.collections.taskDrafts.updateOne({ _id: `${taskId}:${user}` }, { $set: { taskId, user, values, savedAt } }, { upsert: true });
   return savedAt;
 }
 
-function listOf(value: unknown, field: string): string[] {
+export function listOf(value: unknown, field: string): string[] {
   if (value === undefined || value === null || value === '') return [];
   const list = Array.isArray(value) ? value : [value];
   if (list.some((v) => typeof v !== 'string')) throw new RuntimeError('bad_request', `${field} 应为文本列表`, { fields: { [field]: '应为文本列表' } });
   return [...new Set((list as string[]).map((v) => v.trim()).filter(Boolean))].slice(0, 100);
 }
 
-function label(task: TaskDoc): string {
+export function label(task: TaskDoc): string {
   return `${task.name}${task.businessKey ? `（${task.businessKey}）` : ''}`;
 }
 
-function message(kind: 'transfer' | 'delegate' | 'resolved' | 'cc' | 'remind' | 'cosign' | 'cosigned', task: TaskDoc, actor: Actor, title: string, text: string | null, at: Date, suffix?: string) {
+export function message(
+  kind: 'transfer' | 'delegate' | 'resolved' | 'cc' | 'remind' | 'cosign' | 'cosigned' | 'released', task: TaskDoc, actor: Actor, title: string, text: string | null, at: Date, suffix?: string) {
   return { id: `${kind}:${suffix ?? `${task._id}:${at.getTime()}`}`, kind, title, text, instanceId: task.instanceId, taskId: task._id, by: actor.id, at };
 }

@@ -4,6 +4,7 @@ import type { RuntimeContext } from '../context.js';
 import { unchangedResult } from '../engine-step.js';
 import type { Queries } from '../queries.js';
 import { canAct, refuseRepeatPerformer, requireReason } from '../task-input.js';
+import { refuseHeld } from './approval.js';
 import { stepChange } from './step-change.js';
 
 /** What a change of holder decides, given the current holder: the new one, or null for nothing to do. */
@@ -25,6 +26,7 @@ export async function unclaimTask(ctx: RuntimeContext, queries: Queries, taskId:
   const task = await queries.getTask(taskId);
   const definition = await ctx.definitions.runnableById(`${task.processKey}:${task.version}`);
   if (definition.model.userTasks.get(task.elementId)?.assignee) throw new RuntimeError('conflict', '该任务由流程直接指派，不能退回任务池');
+  refuseHeld(task);
   await assign(ctx, task, actor, 'task.unclaimed', (holder) => {
     if (holder !== actor.id) throw new RuntimeError('forbidden', '只能退回自己签收的任务');
     return { to: null };
@@ -35,6 +37,7 @@ export async function unclaimTask(ctx: RuntimeContext, queries: Queries, taskId:
 export async function reassignTask(ctx: RuntimeContext, queries: Queries, taskId: string, assignee: string | null, actor: Actor, reason: string): Promise<TaskDoc> {
   requireReason(reason);
   const task = await queries.getTask(taskId);
+  refuseHeld(task);
   await assign(ctx, task, actor, 'admin.reassign', (holder) => ({ to: assignee, data: { from: holder, to: assignee, reason } }));
   return queries.getTask(taskId);
 }

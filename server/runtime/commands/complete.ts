@@ -6,7 +6,7 @@ import { engineStep } from '../engine-step.js';
 import type { Queries } from '../queries.js';
 import { canAct, checkTaskInput, refuseRepeatPerformer, refuseUnknownFields, refuseUnstorableValues } from '../task-input.js';
 import { actorGroupKeys } from '../../org/scoping.js';
-import { pendingSigners, recordCopies, resolveDelegation } from './approval.js';
+import { pendingSigners, recordCopies, refuseHeld, resolveDelegation } from './approval.js';
 import { stepChange } from './step-change.js';
 
 /** Completes a user task with the submitted values: one engine step, committed. */
@@ -16,12 +16,14 @@ export async function completeTask(
   taskId: string,
   input: unknown,
   actor: Actor,
-  options: { rejectUnknownFields?: boolean } = {},
+  options: { rejectUnknownFields?: boolean; heldBy?: string } = {},
 ): Promise<{ task: TaskDoc; instance: InstanceView; delegationResolved?: boolean }> {
   refuseUnstorableValues(input);
   const task = await queries.getTask(taskId);
   if (task.status !== 'open') throw new RuntimeError('conflict', '该任务已办结，不能重复提交');
   if (!canAct(task, actor)) throw new RuntimeError('forbidden', '这不是您的任务');
+  // Submitted for 后加签: completed by the last signature (server/runtime/commands/signers.ts), as submitted.
+  if (task.held && options.heldBy !== task.held.by) refuseHeld(task);
   if (options.rejectUnknownFields) refuseUnknownFields(task.formSchema as FormSchema | null, input);
   const unsigned = await pendingSigners(ctx, task);
   if (unsigned.length) throw new RuntimeError('conflict', `加签人尚未全部签署（${unsigned.join('、')}），暂不能提交`);

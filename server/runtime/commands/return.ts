@@ -4,6 +4,7 @@ import type { RuntimeContext } from '../context.js';
 import { engineStep } from '../engine-step.js';
 import type { Queries } from '../queries.js';
 import { canAct, requireReason } from '../task-input.js';
+import { refuseHeld } from './approval.js';
 import { stepChange } from './step-change.js';
 
 /** The earlier user steps of a case a task may be returned to (退回), oldest first. */
@@ -49,6 +50,7 @@ export async function returnTask(
   const task = await queries.getTask(taskId);
   if (task.status !== 'open') throw new RuntimeError('conflict', '该任务已办结');
   if (!(task.assignee === actor.id || (!task.assignee && canAct(task, actor)))) throw new RuntimeError('forbidden', '只有当前办理人可以退回');
+  refuseHeld(task);
   const why = typeof reason === 'string' ? reason.trim() : '';
   requireReason(why);
   if (typeof targetElementId !== 'string' || !targetElementId) {

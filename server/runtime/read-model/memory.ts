@@ -80,6 +80,7 @@ export class MemoryReadModel implements ReadModel {
             assignRev: op.rev,
             ...(op.owner !== undefined ? { owner: op.owner } : {}),
             ...(op.cosigners ? { cosigners: op.cosigners } : {}),
+            ...(op.held !== undefined ? { held: op.held } : {}),
           });
         }
       }
