@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { ManualClock } from '../server/engine/clock.js';
 import { setEngineClock } from '../server/engine/clock-timer.js';
 import { compileSource } from '../server/engine/compile.js';
-import { runStep, TaskNotWaiting, type StepResult } from '../server/engine/run-step.js';
+import { IterationNotAdded, runStep, TaskNotWaiting, type StepResult } from '../server/engine/run-step.js';
 
 /** The engine adapter alone: one step at a time from stored state, no database. */
 const xml = `<?xml version="1.0" encoding="UTF-8"?>
@@ -125,5 +125,68 @@ describe('engine step', () => {
       globalThis.Date = RealDate;
     }
     expect(tick).toBeGreaterThan(0); // the wall clock was read, and moved, during the step
+  });
+});
+
+/** A multi-instance task `review` of the given loop, between a start and a closing task `after`. */
+const loopXml = (loop: string, attrs = '') => `<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="d2" targetNamespace="x">
+<process id="loop" isExecutable="true">
+ <startEvent id="s"/>
+ <sequenceFlow id="f1" sourceRef="s" targetRef="review"/>
+ <userTask id="review" ${attrs}>${loop}</userTask>
+ <sequenceFlow id="f2" sourceRef="review" targetRef="after"/>
+ <userTask id="after"/>
+ <sequenceFlow id="f3" sourceRef="after" targetRef="e"/>
+ <endEvent id="e"/>
+</process></definitions>`;
+
+describe('加签 of one more iteration (addIterations)', () => {
+  it('starts it beside the open iterations of a parallel loop, and the loop waits for it, live or recovered', async () => {
+    const source = loopXml('<multiInstanceLoopCharacteristics camunda:collection="${members}" camunda:elementVariable="member" />', 'camunda:assignee="${member}"');
+    const { base } = await setUp(source, '2026-01-01T00:00:00Z', 'add-1', 'loop');
+    const step = (prev: StepResult, action: Parameters<typeof runStep>[0]['action']) => runStep({ ...base, state: prev.state, variables: prev.variables, action });
+    let r = await runStep({ ...base, state: null, variables: { members: ['a', 'b'] }, action: { type: 'start' } });
+    const open = () => r.tasks.map((t) => [t.elementId, t.elementValue, t.loopIndex]);
+    r = await step(r, { type: 'complete', executionId: r.tasks[0]!.executionId, values: {}, user: 'a' });
+    r = await step(r, { type: 'addIterations', executionId: r.tasks[0]!.executionId, elementValues: ['c', 'd'] });
+    expect(open()).toEqual([
+      ['review', 'b', 1],
+      ['review', 'c', 2],
+      ['review', 'd', 3],
+    ]);
+    expect(r.variables.members).toEqual(['a', 'b', 'c', 'd']);
+    const byValue = (v: string) => r.tasks.find((t) => t.elementValue === v)!.executionId;
+    r = await step(r, { type: 'complete', executionId: byValue('c'), values: {}, user: 'c' });
+    r = await step(r, { type: 'complete', executionId: byValue('b'), values: {}, user: 'b' });
+    expect(open()).toEqual([['review', 'd', 3]]);
+    // recovered from the stored text rather than continued live: the loop still counts the added iterations
+    r = await runStep({ ...base, state: null, stateText: JSON.stringify(r.state), variables: r.variables, liveEngines: null, action: { type: 'complete', executionId: byValue('d'), values: {}, user: 'd' } });
+    expect(open()).toEqual([['after', null, null]]);
+    expect((r.variables.reviewResults as { by: string }[]).map((x) => x.by)).toEqual(['a', 'c', 'b', 'd']);
+  });
+
+  it('runs it after the others in a sequential loop of a counted size', async () => {
+    const { base } = await setUp(loopXml('<multiInstanceLoopCharacteristics isSequential="true"><loopCardinality>${n}</loopCardinality></multiInstanceLoopCharacteristics>'), '2026-01-01T00:00:00Z', 'add-2', 'loop');
+    const step = (prev: StepResult, action: Parameters<typeof runStep>[0]['action']) => runStep({ ...base, state: prev.state, variables: prev.variables, action });
+    let r = await runStep({ ...base, state: null, variables: { n: 1 }, action: { type: 'start' } });
+    r = await step(r, { type: 'addIterations', executionId: r.tasks[0]!.executionId, elementValues: [null] });
+    expect(r.variables.n).toBe(2);
+    r = await step(r, { type: 'complete', executionId: r.tasks[0]!.executionId, values: {}, user: 'x' });
+    expect(r.tasks.map((t) => [t.elementId, t.loopIndex])).toEqual([['review', 1]]);
+    r = await step(r, { type: 'complete', executionId: r.tasks[0]!.executionId, values: {}, user: 'y' });
+    expect(r.tasks.map((t) => t.elementId)).toEqual(['after']);
+  });
+
+  it('is refused where the size is not a variable, or the loop may end early', async () => {
+    for (const loop of [
+      '<multiInstanceLoopCharacteristics><loopCardinality>3</loopCardinality></multiInstanceLoopCharacteristics>',
+      '<multiInstanceLoopCharacteristics><loopCardinality>${n + 1}</loopCardinality></multiInstanceLoopCharacteristics>',
+      '<multiInstanceLoopCharacteristics><loopCardinality>${n}</loopCardinality><completionCondition xsi:type="tFormalExpression">${nrOfCompletedInstances >= 1}</completionCondition></multiInstanceLoopCharacteristics>',
+    ]) {
+      const { base } = await setUp(loopXml(loop), '2026-01-01T00:00:00Z', 'add-3', 'loop');
+      const r = await runStep({ ...base, state: null, variables: { n: 2 }, action: { type: 'start' } });
+      await expect(runStep({ ...base, state: r.state, variables: r.variables, action: { type: 'addIterations', executionId: r.tasks[0]!.executionId, elementValues: [null] } })).rejects.toBeInstanceOf(IterationNotAdded);
+    }
   });
 });
