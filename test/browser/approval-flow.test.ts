@@ -145,4 +145,70 @@ describe('approval actions in the browser', () => {
     await shot(pc, 'withdrawn');
     expect(staff.errors).toEqual([]);
   });
+
+  it('后加签 on the task form, and 增加一份 of a multi-instance expert review', async () => {
+    // ── 后加签: the residents' committee submits the minutes and asks the street office to sign after ──
+    const bk = 'P3-APPROVAL-03';
+    const inst = await d.start('party-committee', 'four-deliberations', { communityName: '幸福', subject: '幸福小区停车改造', content: '内容', budget: 80000, reasons: '理由' }, bk);
+    const rc = await staff.as('residents-committee');
+    await rc.goto(`${staff.base}/tasks/${encodeURIComponent(inst.openTasks[0]!.id)}`);
+    await rc.fill('#f_jointMeetingDate', '2026-03-02');
+    await rc.fill('#f_jointAttendees', '党委书记、居委会主任等 7 人');
+    await rc.check('#f_decision_approve');
+    await rc.fill('#f_opinion', '同意提交党员大会');
+    await rc.click('details.sign-after summary');
+    await rc.fill('#after_signers', 'street-office');
+    await rc.fill('#after_reason', '涉及街道资金，请街道把关');
+    await shot(rc, 'sign-after');
+    await rc.click('#submit-sign-after');
+    expect(await txt(rc.locator('.flash'))).toBe(`已提交，待 1 位后加签人签署同意后流程继续：${STEP}（${bk}）`);
+    expect(await txt(rc.locator('#held'))).toContain('已于');
+    expect(await txt(rc.locator('#cosigners'))).toBe('后加签：街道办事处（演示）（待签署）');
+    expect(await rc.locator('#f_jointAttendees').isDisabled()).toBe(true);
+    expect(await rc.inputValue('#f_jointAttendees')).toBe('党委书记、居委会主任等 7 人');
+
+    // the street office reads what was submitted and agrees: the step is done as submitted, by the committee
+    const street = await staff.as('street-office');
+    await street.goto(`${staff.base}/messages`);
+    await street.locator('#message-list li', { hasText: `请后加签：${STEP}（${bk}）` }).locator('button', { hasText: '查看' }).click();
+    await street.waitForURL(/\/tasks\/[^/?]+$/);
+    expect(await street.inputValue('#f_opinion')).toBe('同意提交党员大会');
+    await street.check('#cosign_approve');
+    await shot(street, 'sign-after-cosign');
+    await street.click('#cosign-form button.primary');
+    expect(await txt(street.locator('.flash'))).toBe(`已签署：${STEP}`);
+    const after = await d.instance(inst.id);
+    expect(after.openTasks.map((t) => t.elementId)).toEqual(['partyMeeting']);
+
+    // ── 增加一份: an expert reviewing a pilot asks for one more expert, who gets a review of their own ──
+    const p1 = await d.start(
+      'leading-office',
+      'pilot-campaign',
+      { communityList: '翠湖社区，五华区', applicationDueDate: '2026-09-30', selfCheckDueDate: '2026-10-31', evaluationDueDate: '2026-11-30', namingDueDate: '2026-12-31' },
+      'P1-APPROVAL-01',
+    );
+    await d.complete('county', p1.id, 'application', { applicationSummary: '基础条件', workPlan: '方案', contactPerson: '联络员' });
+    await d.complete('leading-office', p1.id, 'acceptApplication', { decision: 'approve' });
+    await d.complete('residents-committee', p1.id, 'build', { responsibleUnits: '社区', progressReport: '进展' });
+    await d.complete('residents-committee', p1.id, 'selfCheck', { selfCheckScores: '党建引领：18\n居民自治：18\n社区服务：18\n平安法治：18\n特色创新：18', selfCheckReport: '报告' });
+    await d.complete('county', p1.id, 'countyEvaluation', { decision: 'approve' });
+    const [review] = await d.myTasks('expert2', p1.id, 'expertReview');
+    await d.claim('expert2', review!);
+    const expert = await staff.as('expert2');
+    await expert.goto(`${staff.base}/tasks/${encodeURIComponent(review!.id)}`);
+    await expert.click('#task-actions details.action summary:text("加签")');
+    await expert.check('#signers_instance');
+    await expert.fill('#signers_users', 'expert4');
+    await expert.fill('#signers_reason', '评分分歧较大，增请一位专家');
+    await shot(expert, 'add-instance');
+    await expert.click('#add-signers-form button[type="submit"]');
+    expect(await txt(expert.locator('.flash'))).toBe('已为“专家评估（每位专家独立评分）”增加 1 份，由加签人员各自办理');
+    const fourth = await staff.as('expert4');
+    await fourth.goto(`${staff.base}/tasks`);
+    const row = fourth.locator('table.tasks tbody tr', { hasText: 'P1-APPROVAL-01' });
+    expect(await txt(row)).toContain('专家评估');
+    await shot(fourth, 'add-instance-inbox');
+    expect((await d.instance(p1.id)).openTasks.filter((t) => t.elementId === 'expertReview')).toHaveLength(4);
+    expect(staff.errors).toEqual([]);
+  });
 });

@@ -72,7 +72,8 @@ export async function addSigners(ctx: RuntimeContext, queries: Queries, taskId: 
     const title = position === 'after' ? `请后加签：${label(task)}（已由 ${actor.displayName ?? actor.id} 提交，您签署后流程继续）` : `请加签：${label(task)}`;
     await ctx.mailbox.deliver(user, message('cosign', task, actor, title, why, at, `${task._id}:${user}`));
   }
-  await ctx.collections.taskDrafts.deleteOne({ _id: `${task._id}:${actor.id}` });
+  // Submitted (后加签): a draft would only be older than what now waits for the signers.
+  if (values) await ctx.collections.taskDrafts.deleteOne({ _id: `${task._id}:${actor.id}` });
   return { task: await queries.getTask(taskId), created: [] };
 }
 
