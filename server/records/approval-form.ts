@@ -4,6 +4,7 @@ import type { AuditDoc, SignoffDoc } from '../db/types.js';
 import { APPROVAL_DECISIONS } from '../forms/schema.js';
 import type { Actor, InstanceView, RuntimeApi } from '../runtime/api.js';
 import type { Attachment } from './attachments.js';
+import { START_STEP } from './case-files.js';
 import { STATUS_NAMES } from './labels.js';
 import { displayNames } from './people.js';
 
@@ -91,7 +92,11 @@ export async function approvalForm(
             valuesHash: signoff.valuesHash,
           }
         : null,
-      attachments: source?.taskId ? attachments.filter((a) => a.taskId === source.taskId) : [],
+      attachments: source?.taskId
+        ? attachments.filter((a) => a.taskId === source.taskId)
+        : source?.type === 'instance.started'
+          ? attachments.filter((a) => !a.taskId && a.step === START_STEP)
+          : [],
     };
   });
   return {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { GridFSBucket, ObjectId, type Db, type GridFSFile } from 'mongodb';
 import type { Clock } from '../engine/clock.js';
-import { acceptedType, FileTypeRefused, MAX_ATTACHMENT_BYTES } from './file-types.js';
+import { acceptedType, FileTypeRefused, MAX_ATTACHMENT_BYTES, type FileType } from './file-types.js';
 
 /** GridFS bucket of the attachments: `attachments.files` and `attachments.chunks` (server/db/collections.ts). */
 export const ATTACHMENTS_BUCKET = 'attachments';
@@ -44,6 +44,25 @@ export class AttachmentRefused extends Error {
   }
 }
 
+/** The refusal of a file over {@link MAX_ATTACHMENT_BYTES}, for whoever measures a file before it is stored. */
+export const TOO_LARGE = `文件过大（最大 ${MAX_ATTACHMENT_BYTES / 1024 / 1024} MB）`;
+
+/**
+ * The checks every stored file passes (not empty, not too large, an allowed type whose first bytes match its
+ * extension), exported so that a form can check its files before it acts on them; answers the name as it is kept.
+ */
+export function checkAttachment(fileName: string, bytes: Buffer): { name: string; type: FileType } {
+  if (!bytes.length) throw new AttachmentRefused('文件是空的，请重新选择');
+  if (bytes.length > MAX_ATTACHMENT_BYTES) throw new AttachmentRefused(TOO_LARGE);
+  const name = cleanName(fileName);
+  try {
+    return { name, type: acceptedType(name, bytes) };
+  } catch (err) {
+    if (err instanceof FileTypeRefused) throw new AttachmentRefused(err.message);
+    throw err;
+  }
+}
+
 /** The longest file name kept (longer ones keep their extension). */
 const MAX_NAME_LENGTH = 200;
 
@@ -63,16 +82,7 @@ export class AttachmentStore {
 
   /** Checks and stores a file; who may add it is the caller's rule (server/records/case-files.ts). */
   async save(input: NewAttachment): Promise<Attachment> {
-    if (!input.bytes.length) throw new AttachmentRefused('文件是空的，请重新选择');
-    if (input.bytes.length > MAX_ATTACHMENT_BYTES) throw new AttachmentRefused(`文件过大（最大 ${MAX_ATTACHMENT_BYTES / 1024 / 1024} MB）`);
-    const name = cleanName(input.name);
-    let type;
-    try {
-      type = acceptedType(name, input.bytes);
-    } catch (err) {
-      if (err instanceof FileTypeRefused) throw new AttachmentRefused(err.message);
-      throw err;
-    }
+    const { name, type } = checkAttachment(input.name, input.bytes);
     const meta: AttachmentMeta = {
       instanceId: input.instanceId,
       taskId: input.taskId,

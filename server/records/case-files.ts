@@ -25,6 +25,9 @@ type CaseRuntime = Pick<RuntimeApi, 'getInstance' | 'getTask' | 'canAct' | 'getA
 
 const OPEN_STATUSES = new Set(['running', 'incident']);
 
+/** The step name of files sent with the start form, as the case calls its start (server/runtime/queries.ts). */
+export const START_STEP = '发起';
+
 /**
  * Who may add a file to a case and who may read it: adding is for the people working on it (the starter, or whoever
  * may act on the task or an open task of it), reading for whoever may see the case, with an open independent review
@@ -65,6 +68,24 @@ export class CaseFiles {
       taskId: task?._id ?? null,
       elementId: task?.elementId ?? null,
       step: task ? task.name + (task.subject ? `（${task.subject}）` : '') : null,
+      uploadedBy: actor.id,
+      uploadedByName: actor.displayName || actor.id,
+      name: file.name,
+      bytes: file.bytes,
+    });
+  }
+
+  /**
+   * Adds a file sent with the start form to the case `actor` has just started, as part of the start: allowed to the
+   * starter only, and whatever the case's status, since a start that ran straight to an end still filed it.
+   */
+  async addAtStart(actor: Actor, view: InstanceView, file: { name: string; bytes: Buffer }): Promise<Attachment> {
+    if (view.instance.startedBy !== actor.id) throw new CaseFileError(403, 'forbidden', '只有发起人可以随发起添加附件');
+    return this.store.save({
+      instanceId: view.instance._id,
+      taskId: null,
+      elementId: null,
+      step: START_STEP,
       uploadedBy: actor.id,
       uploadedByName: actor.displayName || actor.id,
       name: file.name,

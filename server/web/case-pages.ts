@@ -6,7 +6,7 @@ import type { Clock } from '../engine/clock.js';
 import { verifyCsrf } from '../http/csrf.js';
 import { param } from '../http/request-params.js';
 import { approvalForm } from '../records/approval-form.js';
-import { AttachmentRefused, AttachmentStore } from '../records/attachments.js';
+import { AttachmentRefused, AttachmentStore, TOO_LARGE } from '../records/attachments.js';
 import { CaseFileError, CaseFiles } from '../records/case-files.js';
 import { MAX_ATTACHMENT_BYTES } from '../records/file-types.js';
 import type { TaskDoc } from '../db/types.js';
@@ -30,6 +30,8 @@ export interface CasePagesDeps {
 export interface CaseRecords {
   /** The 附件 section (partial `attachments`): to the task on a task page, to the case on the instance page. */
   attachments(req: Request, view: InstanceView, actor: Actor, task?: TaskDoc): ReturnType<typeof attachmentsSection>;
+  /** Stores the start form's checked files on the case just started; answers each file not kept, with the reason. */
+  addAtStart(actor: Actor, view: InstanceView, files: { name: string; bytes: Buffer }[]): Promise<string[]>;
 }
 
 /**
@@ -45,7 +47,7 @@ export function mountCasePages(router: Router, deps: CasePagesDeps): CaseRecords
     upload(req, res, (err: unknown) => {
       if (err) {
         const tooLarge = (err as { code?: string }).code === 'LIMIT_FILE_SIZE';
-        res.locals.uploadRefused = tooLarge ? `文件过大（最大 ${MAX_ATTACHMENT_BYTES / 1024 / 1024} MB）` : '上传的内容无法读取，请重新选择文件。';
+        res.locals.uploadRefused = tooLarge ? TOO_LARGE : '上传的内容无法读取，请重新选择文件。';
       }
       next();
     });
@@ -102,5 +104,20 @@ export function mountCasePages(router: Router, deps: CasePagesDeps): CaseRecords
     });
   });
 
-  return { attachments: (req, view, actor, task) => attachmentsSection(files, req, view, actor, task) };
+  /** One file at a time, each on its own: a failure loses that file, never the case nor the other files. */
+  async function addAtStart(actor: Actor, view: InstanceView, list: { name: string; bytes: Buffer }[]): Promise<string[]> {
+    const lost: string[] = [];
+    for (const file of list) {
+      try {
+        await files.addAtStart(actor, view, file);
+      } catch (err) {
+        const known = err instanceof AttachmentRefused || err instanceof CaseFileError;
+        if (!known) console.error(`[web] start ${view.instance._id}: attachment ${file.name} not stored:`, err);
+        lost.push(`${file.name}（${known ? err.message : '保存时出错'}）`);
+      }
+    }
+    return lost;
+  }
+
+  return { attachments: (req, view, actor, task) => attachmentsSection(files, req, view, actor, task), addAtStart };
 }

@@ -19,6 +19,7 @@ import { issueLoginToken, loginTokenMatches } from './login-token.js';
 import { formatDateTime, isDateTimeText, Views, type PageData } from './views.js';
 import { AUDIT_NAMES, STATUS_NAMES } from './labels.js';
 import { mountCasePages } from './case-pages.js';
+import { receiveStartForm, startFiles, startUploadView } from './start-upload.js';
 import { exportUrl, listSwitch } from './list-search.js';
 import { InstanceSearch } from '../records/instance-search.js';
 import { taskMatcher } from '../records/task-search.js';
@@ -32,6 +33,8 @@ declare module 'express-session' {
 
 /** Largest urlencoded form accepted by the pages. */
 const MAX_FORM_BYTES = 256 * 1024;
+/** Most fields a page's form may post (a start form with a table is a few dozen). */
+const MAX_FORM_FIELDS = 500;
 
 /** Rows per page of the staff lists, and rows read per runtime query (the runtime serves at most 200). */
 const DEFAULT_PAGING = { pageSize: 50, batchSize: 200 };
@@ -214,7 +217,7 @@ export function createWebRouter(
   const views = new Views();
   const router = express.Router();
   // Form bodies are parsed only on the pages' own routes (not for routers mounted after this one).
-  const form = express.urlencoded({ extended: false, limit: MAX_FORM_BYTES, parameterLimit: 500 });
+  const form = express.urlencoded({ extended: false, limit: MAX_FORM_BYTES, parameterLimit: MAX_FORM_FIELDS });
 
   async function page(req: Request, res: Response, name: string, title: string, active: string, data: PageData, status = 200) {
     const base = await pageBase(runtime, req, title, active);
@@ -904,7 +907,16 @@ export function createWebRouter(
     req: Request,
     res: Response,
     actor: Actor,
-    failed: { key: string; businessKey: string; unitId: string; submitted: Record<string, unknown>; errors: Record<string, string>; message: string } | null,
+    failed: {
+      key: string;
+      businessKey: string;
+      unitId: string;
+      submitted: Record<string, unknown>;
+      errors: Record<string, string>;
+      message: string;
+      /** Why the form's files were refused, one sentence per file. */
+      fileErrors?: string[];
+    } | null,
   ) {
     const org = await runtime.org.snapshot();
     const units = startUnits(org, actor);
@@ -922,17 +934,19 @@ export function createWebRouter(
         unitError: mine?.errors.unitId,
         message: mine?.message,
         otherErrors: mine ? orphanErrors(schema, { ...mine.errors, businessKey: '', unitId: '' }).filter(Boolean) : [],
+        fileErrors: mine?.fileErrors ?? [],
         open: !!mine,
       };
     });
-    await page(req, res, 'start', '发起流程', 'start', { processes }, failed ? 400 : 200);
+    await page(req, res, 'start', '发起流程', 'start', { processes, upload: startUploadView }, failed ? 400 : 200);
   }
 
   router.get('/start', ...auth, async (req, res) => {
     await renderStart(req, res, actorOf(req), null);
   });
 
-  router.post('/start/:key', ...auth, async (req, res) => {
+  // The start form is multipart when it carries files (read, within limits, before the CSRF check reads its token).
+  router.post('/start/:key', signedIn, form, receiveStartForm(MAX_FORM_BYTES, MAX_FORM_FIELDS), verifyCsrf, async (req, res) => {
     const actor = actorOf(req);
     const key = param(req, 'key');
     const summary = (await startable(actor)).find((p) => p.key === key);
@@ -941,13 +955,22 @@ export function createWebRouter(
     const submitted = submittedValues(schema, body(req));
     const businessKey = bodyText(req, 'businessKey').trim().slice(0, 200);
     const unitId = bodyText(req, 'unitId').trim();
+    // Every file is checked before the start: a refused one means no case, and the form comes back as typed.
+    const uploads = startFiles(req, res);
+    if (uploads.refusals.length) {
+      const message = `附件未通过检查，流程未发起。已填写的内容已保留，请重新选择附件后再提交。`;
+      return renderStart(req, res, actor, { key, businessKey, unitId, submitted, errors: {}, message, fileErrors: uploads.refusals });
+    }
     try {
       const view = await runtime.startInstance(key, { businessKey: businessKey || null, variables: submitted, unitId: unitId || undefined }, actor);
+      const started = `已发起：${summary.name || key}${businessKey ? `（${businessKey}）` : ''}`;
+      const lost = await records.addAtStart(actor, view, uploads.files);
+      if (lost.length) req.session.attachmentError = `以下附件未能保存，请在此重新上传：${lost.join('；')}`;
       await redirectWithFlash(
         req,
         res,
-        `已发起：${summary.name || key}${businessKey ? `（${businessKey}）` : ''}`,
-        `/instances/${encodeURIComponent(view.instance._id)}`,
+        lost.length ? `${started}。但有 ${lost.length} 个附件未能保存，见下方“附件”。` : uploads.files.length ? `${started}，附件 ${uploads.files.length} 个已保存` : started,
+        `/instances/${encodeURIComponent(view.instance._id)}${lost.length ? '#attachments' : ''}`,
       );
     } catch (err) {
       const unitRefused = err instanceof RuntimeError && err.code === 'forbidden' && !!err.details.fields?.unitId;

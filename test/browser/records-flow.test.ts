@@ -10,7 +10,8 @@ import type { ProcessDriver } from '../support/process-driver.js';
 /**
  * A case's records in Debian's chromium: the grid office adds a photo of a P5 grid event on its task page and sees it
  * in the case, dispatches, and the reporter prints the 审批单 (its 打印 button calls the browser's print), then
- * downloads 我发起的 as an Excel file and reads it back. Screenshots (prefix records-) go to test-output/screenshots/.
+ * downloads 我发起的 as an Excel file and reads it back; then reports an event with a photo on the start page.
+ * Screenshots (prefix records-) go to test-output/screenshots/.
  */
 
 const BK = 'WG-20260302-0100';
@@ -126,4 +127,45 @@ describe('attachments, the 审批单 and an export in the browser', () => {
 
     expect(staff.errors).toEqual([]);
   }, 240_000);
+
+  it('attaches a photo on the start page: a disguised file is refused with the report kept, the photo reaches the case', async () => {
+    const bk = 'WG-20260302-0101';
+    const worker = await staff.as('grid-worker');
+    await worker.goto(`${staff.base}/start`);
+    const start = worker.locator('details.start', { hasText: '网格事件' });
+    await start.locator('summary').click();
+    expect(await txt(start.locator('.start-files .help'))).toContain('每个不超过 10 MB；一次最多 10 个，合计不超过 30 MB');
+    await worker.fill('#bk_grid-event', bk);
+    await worker.selectOption('#s_grid-event_eventType', 'sanitation');
+    await worker.fill('#s_grid-event_grid', '幸福社区第3网格');
+    await worker.fill('#s_grid-event_place', '幸福路 20 号');
+    await worker.fill('#s_grid-event_description', '绿化带内倾倒生活垃圾');
+
+    // a program named as a photo: nothing is started, the report comes back as typed and the file is named
+    await worker.setInputFiles('#files_grid-event', [
+      { name: '现场照片.png', mimeType: 'image/png', buffer: PHOTO },
+      { name: '照片2.png', mimeType: 'image/png', buffer: Buffer.from('MZ\u0090\u0000') },
+    ]);
+    await start.locator('button.primary').click();
+    await worker.waitForURL(`${staff.base}/start/grid-event`);
+    const again = worker.locator('details.start[open]', { hasText: '网格事件' });
+    expect(await txt(again.locator('.alert'))).toContain('附件“照片2.png”：文件内容与扩展名 .png 不符');
+    expect(await worker.inputValue('#s_grid-event_place')).toBe('幸福路 20 号');
+    expect(await worker.inputValue('#bk_grid-event')).toBe(bk);
+    await worker.screenshot({ path: path.join(SHOTS, 'records-start-refused.png'), fullPage: true });
+
+    await worker.setInputFiles('#files_grid-event', { name: '现场照片（幸福路20号）.png', mimeType: 'image/png', buffer: PHOTO });
+    await again.locator('button.primary').click();
+    await worker.waitForURL(/\/instances\/[^/?#]+$/);
+    expect(await txt(worker.locator('.flash'))).toBe(`已发起：网格事件（巡、拨、办、督）（${bk}），附件 1 个已保存`);
+    expect(await txt(worker.locator('#attachments .attachment-list li'))).toBe('现场照片（幸福路20号）.png 70 字节 · 发起 · 网格员（演示） · 2026-03-02 10:15');
+    const [photo] = await Promise.all([worker.waitForResponse(/\/api\/attachments\//), worker.locator('#attachments a.attachment-link').click()]);
+    expect(photo.status()).toBe(200);
+    expect(photo.headers()['content-type']).toBe('image/png');
+    await worker.goBack();
+    await worker.waitForURL(/\/instances\/[^/?#]+$/);
+    await worker.locator('#diagram[data-rendered]').waitFor({ timeout: 15_000 });
+    await worker.screenshot({ path: path.join(SHOTS, 'records-start-upload.png'), fullPage: true });
+    expect(staff.errors).toEqual([]);
+  }, 120_000);
 });
