@@ -823,12 +823,37 @@ export function buildOpenApiDocument(options: { manualClock: boolean }): Record<
   };
   paths['/api/tasks/{id}/add-signers'] = {
     post: op({
-      summary: '加签: people who must sign (decision and opinion) before the task can be completed (reason required)',
+      summary:
+        '加签 (reason required): `before` (default) — the users sign first, then the holder submits; `after` (后加签) — the holder submits `values` now, checked like a completion, and the task completes with them once every user agrees (one 不同意 returns it to the holder, values as a draft); `instance` — one more iteration of a multi-instance step per user, held by them (409 where the step\'s size is not a variable)',
       access: 'auth',
       tags: ['approval'],
       parameters: [taskId],
-      requestBody: jsonBody({ type: 'object', required: ['users', 'reason'], properties: { users: arrayOf({ type: 'string' }), reason: { type: 'string' } } }),
-      responses: { 200: json({ type: 'object', properties: { id: { type: 'string' }, assignee: nullable('string'), cosigners: arrayOf({ type: 'string' }) } }), 400: E[400], 403: E[403], 404: E[404], 409: E[409] },
+      requestBody: jsonBody({
+        type: 'object',
+        required: ['users', 'reason'],
+        properties: {
+          users: arrayOf({ type: 'string' }),
+          reason: { type: 'string' },
+          position: { type: 'string', enum: ['before', 'after', 'instance'] },
+          values: { type: 'object', description: 'the form, with `after`' },
+        },
+      }),
+      responses: {
+        200: json({
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            assignee: nullable('string'),
+            cosigners: arrayOf({ type: 'string' }),
+            held: { type: 'boolean', description: 'submitted, waiting for the signers (after)' },
+            created: arrayOf({ type: 'string' }),
+          },
+        }),
+        400: E[400],
+        403: E[403],
+        404: E[404],
+        409: E[409],
+      },
     }),
   };
   paths['/api/tasks/{id}/cosign'] = {
