@@ -503,7 +503,7 @@ describe('instances and tasks', () => {
     expect(res.status).toBe(200);
     expect(res.body.form.fields.map((f: { id: string }) => f.id)).toEqual(['score']);
     expect(res.body.documentation).toMatch(/《测试文件》/);
-    expect(res.body.actions).toEqual({ claim: true, unclaim: false, complete: true, transfer: true, delegate: true, cc: true, remind: false, draft: true });
+    expect(res.body.actions).toEqual({ claim: true, unclaim: false, complete: true, transfer: true, delegate: true, addSigners: true, cosign: false, cc: true, remind: false, draft: true });
     expect((await as('provider').get(`/api/tasks/${taskId}`)).status).toBe(403);
     expect((await as('admin').get(`/api/tasks/${taskId}`)).status).toBe(200);
     expect((await as('admin').get('/api/tasks/none:here')).status).toBe(404);
