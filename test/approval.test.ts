@@ -223,8 +223,18 @@ describe('后加签', () => {
     const message = (await as('residents-committee', 'get', '/api/messages')).body.items.find((m: { kind: string }) => m.kind === 'released');
     expect(message).toMatchObject({ title: '后加签未通过，已退回您修改：“两委”联席会议商议（AP-after-no）', text: expect.stringContaining('预算超出，请重新商议') });
     expect((await audit(task.instanceId)).find((e) => e.type === 'task.held_released')).toMatchObject({ actor: 'street-office' });
-    // the holder revises and submits it themselves
-    expect((await as('residents-committee', 'post', url(task.id, 'complete'), { variables: { ...joint, opinion: '已压缩预算' } })).status).toBe(200);
+    // the holder revises it and asks the same office again, who signs this submission afresh
+    const revised = { ...joint, opinion: '已压缩预算' };
+    await as('residents-committee', 'post', url(task.id, 'add-signers'), { position: 'after', users: ['street-office'], reason: '预算已压缩，请再审', values: revised });
+    expect((await as('residents-committee', 'get', `/api/tasks/${encodeURIComponent(task.id)}`)).body.cosigners).toEqual([{ user: 'street-office', signed: false }]);
+    expect((await as('street-office', 'post', url(task.id, 'cosign'), { decision: 'approve' })).status).toBe(200);
+    const done = await as('residents-committee', 'get', `/api/tasks/${encodeURIComponent(task.id)}`);
+    expect(done.body.status).toBe('completed');
+    const signed = (await d.signoffs(task.instanceId)).filter((x) => x.stepName.endsWith('（后加签）'));
+    expect(signed.map((x) => [x.by, x.decision])).toEqual([
+      ['street-office', 'reject'],
+      ['street-office', 'approve'],
+    ]);
   });
 
   it('two last signatures at once complete the task once', async () => {

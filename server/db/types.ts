@@ -142,6 +142,8 @@ export interface HeldCompletion {
   values: Record<string, unknown>;
   by: string;
   at: Date;
+  /** Names this submission's signatures: a submission after a refusal is signed afresh. */
+  round: string;
 }
 
 /** One user-task execution, derived from the instance: `_id = <instanceId>:<executionId>`. */

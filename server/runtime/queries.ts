@@ -158,8 +158,8 @@ export class Queries {
     const { signoffs } = this.ctx.collections;
     if (this.ctx.indexedReads) return signoffs.find({ instanceId }).sort({ at: 1 }).toArray();
     const entries = (history ?? (await this.getAudit(instanceId))).filter((e) => (e.type === 'task.completed' || e.type === 'task.cosigned') && e.taskId);
-    // A completion's sign-off is kept under the task's id, an added signer's (加签) under `<task>:cosign:<user>`.
-    const ids = entries.map((e) => (e.type === 'task.cosigned' ? cosignId(e.taskId!, e.actor ?? '') : e.taskId!));
+    // A completion's sign-off is kept under the task's id, an added signer's (加签) under the id its entry names.
+    const ids = entries.map((e) => (e.type === 'task.cosigned' ? String(e.data?.signoffId ?? '') : e.taskId!));
     const found = await Promise.all(ids.map((_id) => signoffs.findOne({ _id })));
     return found.filter((s): s is SignoffDoc => s !== null).sort((a, b) => new Date(a.at).getTime() - new Date(b.at).getTime());
   }
@@ -231,7 +231,8 @@ export class Queries {
   }
 }
 
-/** The sign-off of a signer added to a task (加签). */
-export function cosignId(taskId: string, user: string): string {
-  return `${taskId}:cosign:${user}`;
+/** The sign-off of a signer added to a task (加签); each 后加签 submission is a round of its own. */
+export function cosignId(task: Pick<TaskDoc, '_id' | 'held'>, user: string): string {
+  const round = task.held ? `:${task.held.round}` : '';
+  return `${task._id}:cosign:${user}${round}`;
 }

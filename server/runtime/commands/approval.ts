@@ -246,7 +246,7 @@ export async function remindTask(ctx: RuntimeContext, queries: Queries, taskId: 
 /** The added signers of a task who have not signed yet. */
 export async function pendingSigners(ctx: RuntimeContext, task: TaskDoc): Promise<string[]> {
   const signers = task.cosigners ?? [];
-  const found = await Promise.all(signers.map((u) => ctx.collections.signoffs.findOne({ _id: cosignId(task._id, u) }, { projection: { _id: 1 } })));
+  const found = await Promise.all(signers.map((u) => ctx.collections.signoffs.findOne({ _id: cosignId(task, u) }, { projection: { _id: 1 } })));
   return signers.filter((_u, i) => !found[i]);
 }
 

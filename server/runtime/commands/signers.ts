@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { SignoffDoc, TaskDoc } from '../../db/types.js';
 import { RuntimeError, type Actor } from '../api.js';
 import type { RuntimeContext } from '../context.js';
@@ -66,7 +67,7 @@ export async function addSigners(ctx: RuntimeContext, queries: Queries, taskId: 
     if (!values) return { assignee: actor.id, owner: null, cosigners: [...new Set([...known, ...added])] };
     if (known.length) throw new RuntimeError('conflict', '已有加签人：请待其签署后再提交');
     // The holder submits now: the form waits on the task until the added signers have signed.
-    return { assignee: actor.id, owner: null, cosigners: added, held: { values, by: actor.id, at } };
+    return { assignee: actor.id, owner: null, cosigners: added, held: { values, by: actor.id, at, round: randomUUID().slice(0, 8) } };
   });
   for (const user of added) {
     const title = position === 'after' ? `请后加签：${label(task)}（已由 ${actor.displayName ?? actor.id} 提交，您签署后流程继续）` : `请加签：${label(task)}`;
@@ -135,7 +136,7 @@ export async function cosignTask(ctx: RuntimeContext, queries: Queries, taskId: 
   // After 后加签 the signature is bound to the submitted form as well as to the signer's own words.
   const signed = task.held ? { decision, opinion, form: task.held.values } : { decision, opinion };
   const signoff: SignoffDoc = {
-    _id: cosignId(task._id, actor.id),
+    _id: cosignId(task, actor.id),
     instanceId: task.instanceId,
     processKey: task.processKey,
     taskId: task._id,
@@ -159,7 +160,7 @@ export async function cosignTask(ctx: RuntimeContext, queries: Queries, taskId: 
     if (task.held) await settleHeld(ctx, queries, task, null);
     throw new RuntimeError('conflict', '您已签署过，不能重复签署');
   }
-  await changeHolder(ctx, task, actor, { type: 'task.cosigned', data: { decision, opinion } }, (entry) => ({ assignee: entry.assignee, owner: entry.owner }));
+  await changeHolder(ctx, task, actor, { type: 'task.cosigned', data: { decision, opinion, signoffId: signoff._id } }, (entry) => ({ assignee: entry.assignee, owner: entry.owner }));
   if (task.assignee) {
     await ctx.mailbox.deliver(task.assignee, message('cosigned', task, actor, `加签人已签署（${decision === 'approve' ? '同意' : '不同意'}）：${label(task)}`, opinion, now, `${task._id}:${actor.id}`));
   }
