@@ -23,6 +23,7 @@ import {
 import { startInstance } from './commands/start.js';
 import { fireDueTimers } from './commands/timers.js';
 import { CommitLog } from './commit-log.js';
+import { TaskDrafts } from './task-drafts.js';
 import type { RuntimeContext } from './context.js';
 import { DefinitionStore } from './definitions.js';
 import { InstanceStore } from './instance-store.js';
@@ -85,7 +86,8 @@ export class Runtime implements RuntimeApi {
     this.org = new OrgDirectory(this.collections);
     this.mailbox = new Mailbox(this.collections);
     this.remindIntervalMinutes = options.remindIntervalMinutes ?? DEFAULT_REMIND_INTERVAL_MINUTES;
-    this.ctx = { collections: this.collections, definitions: this.definitions, clock: options.clock, services: options.services, work, readModel, indexedReads, org: this.org, mailbox: this.mailbox };
+    const taskDrafts = new TaskDrafts(this.collections.taskDrafts, embedded);
+    this.ctx = { collections: this.collections, definitions: this.definitions, clock: options.clock, services: options.services, work, readModel, indexedReads, org: this.org, mailbox: this.mailbox, taskDrafts };
     this.queries = new Queries(this.ctx);
   }
 
@@ -94,6 +96,7 @@ export class Runtime implements RuntimeApi {
     const runtime = new Runtime(options, await secondaryIndexesServeQueries(options.db));
     await runtime.ctx.work.recover();
     await runtime.ctx.readModel.open();
+    await runtime.ctx.taskDrafts.open();
     return runtime;
   }
 
@@ -164,10 +167,7 @@ export class Runtime implements RuntimeApi {
   copy = (taskId: string, input: { users?: unknown; groups?: unknown; note?: unknown }, actor: Actor) => copyTask(this.ctx, this.queries, taskId, input, actor);
   remind = (taskId: string, actor: Actor) => remindTask(this.ctx, this.queries, taskId, actor, this.remindIntervalMinutes);
   saveDraft = (taskId: string, values: unknown, actor: Actor) => saveTaskDraft(this.ctx, this.queries, taskId, values, actor);
-  getDraft = async (taskId: string, userId: string) => {
-    const doc = await this.collections.taskDrafts.findOne({ _id: `${taskId}:${userId}` });
-    return doc ? { values: doc.values, savedAt: doc.savedAt } : null;
-  };
+  getDraft = (taskId: string, userId: string) => this.ctx.taskDrafts.get(taskId, userId);
   copiesFor = (userId: string, limit = 100) => this.collections.copies.find({ user: userId }).sort({ at: -1 }).limit(Math.min(Math.max(limit, 1), 500)).toArray();
   isCopiedTo = async (instanceId: string, userId: string) => !!(await this.collections.copies.findOne({ _id: `${instanceId}:${userId}` }, { projection: { _id: 1 } }));
   messages = async (actor: Actor) => {

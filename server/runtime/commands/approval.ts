@@ -263,9 +263,7 @@ export async function saveTaskDraft(ctx: RuntimeContext, queries: Queries, taskI
 }
 
 export async function saveDraftRecord(ctx: RuntimeContext, taskId: string, user: string, values: Record<string, unknown>): Promise<Date> {
-  const savedAt = ctx.clock.now();
-  await ctx.collections.taskDrafts.updateOne({ _id: `${taskId}:${user}` }, { $set: { taskId, user, values, savedAt } }, { upsert: true });
-  return savedAt;
+  return ctx.taskDrafts.save(taskId, user, values, ctx.clock.now());
 }
 
 export function listOf(value: unknown, field: string): string[] {

@@ -49,7 +49,7 @@ export async function completeTask(
   });
   const close = committed!.outbox.find((op): op is Extract<OutboxOp, { op: 'closeTasks' }> => op.op === 'closeTasks' && op.taskIds.includes(task._id));
   const done: TaskDoc = close ? { ...task, status: close.status, completedAt: close.at, completedBy: close.by } : await queries.getTask(taskId);
-  await ctx.collections.taskDrafts.deleteOne({ _id: `${task._id}:${actor.id}` });
+  await ctx.taskDrafts.discard(task._id, actor.id);
   // 抄送 named by the diagram (`cc`): the roles' holders in the case's unit.
   const cc = definition.model.userTasks.get(task.elementId)?.cc ?? [];
   if (cc.length) {

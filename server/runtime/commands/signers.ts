@@ -74,7 +74,7 @@ export async function addSigners(ctx: RuntimeContext, queries: Queries, taskId: 
     await ctx.mailbox.deliver(user, message('cosign', task, actor, title, why, at, `${task._id}:${user}`));
   }
   // Submitted (后加签): a draft would only be older than what now waits for the signers.
-  if (values) await ctx.collections.taskDrafts.deleteOne({ _id: `${task._id}:${actor.id}` });
+  if (values) await ctx.taskDrafts.discard(task._id, actor.id);
   return { task: await queries.getTask(taskId), created: [] };
 }
 
