@@ -148,12 +148,20 @@ describe('加签', () => {
     const early = await as('residents-committee', 'post', url(task.id, 'complete'), { variables: joint });
     expect(early.status).toBe(409);
     expect(early.body.error.message).toBe('加签人尚未全部签署（street-office、hexie-rc），暂不能提交');
+    // each signer finds it under 待我签署, counted in their inbox badge
+    const toSign = await as('hexie-rc', 'get', '/api/tasks?scope=signer');
+    expect(toSign.body.map((t: { id: string }) => t.id)).toEqual([task.id]);
+    expect((await as('hexie-rc', 'get', '/api/tasks/count')).body).toMatchObject({ signer: 1 });
+    expect((await as('hexie-rc', 'get', '/api/tasks?scope=signer&status=completed')).status).toBe(400);
     // an added signer may see the task and sign it once; others may not sign
     expect((await as('hexie-rc', 'get', `/api/tasks/${encodeURIComponent(task.id)}`)).status).toBe(200);
     expect((await as('party-committee', 'post', url(task.id, 'cosign'), { decision: 'approve' })).status).toBe(403);
     expect((await as('hexie-rc', 'post', url(task.id, 'cosign'), { decision: 'reject' })).body.error.fields).toEqual({ reason: '请填写操作原因' });
     expect((await as('street-office', 'post', url(task.id, 'cosign'), { decision: 'approve', opinion: '同意，资金另行安排' })).status).toBe(200);
     expect((await as('street-office', 'post', url(task.id, 'cosign'), { decision: 'approve' })).status).toBe(409);
+    // signed: no longer waiting for them
+    expect((await as('street-office', 'get', '/api/tasks?scope=signer')).body.map((t: { id: string }) => t.id)).not.toContain(task.id);
+    expect((await as('street-office', 'get', '/api/tasks/count')).body.signer).toBe(0);
     const shown = await as('residents-committee', 'get', `/api/tasks/${encodeURIComponent(task.id)}`);
     expect(shown.body.cosigners).toEqual([{ user: 'street-office', signed: true }, { user: 'hexie-rc', signed: false }]);
     expect((await as('hexie-rc', 'post', url(task.id, 'cosign'), { decision: 'reject', opinion: '影响我社区通行，不同意' })).status).toBe(200);

@@ -305,6 +305,22 @@ describe('versions and recovery', () => {
     expect((await later.listInstances({ businessKey: 'L-2', status: 'cancelled' })).total).toBe(1);
   });
 
+  it('finds the tasks waiting for a signer (加签) on either read side, and after a restart', async () => {
+    const runtime = await newRuntime();
+    await database.db.collection<{ _id: string }>('users').updateOne({ _id: 'signer-1' }, { $set: { displayName: '会签人', groups: [], disabled: false } }, { upsert: true });
+    const { instance } = await startReview(runtime, 'SIGN-1');
+    const [task] = await openTasks(runtime, instance._id);
+    await runtime.addSigners(task!._id, { users: ['signer-1'], reason: '请会签' }, officer);
+    const signer: Actor = { id: 'signer-1', groups: [] };
+    for (const reader of [runtime, await newRuntime('shared'), await newRuntime()]) {
+      expect((await reader.listTasks(signer, { scope: 'signer' })).map((t) => t._id)).toEqual([task!._id]);
+      expect((await reader.countTasks(signer)).signer).toBe(1);
+    }
+    await runtime.cosign(task!._id, { decision: 'approve' }, { ...signer, displayName: '会签人' });
+    expect(await runtime.listTasks(signer, { scope: 'signer' })).toEqual([]);
+    expect((await runtime.countTasks(signer)).signer).toBe(0);
+  });
+
   it('finishes in the background a step whose writes failed after its commit', async () => {
     let failViews = 0;
     const flaky = await Runtime.create({

@@ -113,6 +113,8 @@ export const INDEXES: readonly IndexDef[] = [
   { collection: 'tasks', key: { status: 1, candidateUsers: 1, createdAt: -1 }, options: { name: 'status_candidateUsers_createdAt' } },
   { collection: 'tasks', key: { status: 1, assignee: 1, createdAt: -1 }, options: { name: 'status_assignee_createdAt' } },
   { collection: 'tasks', key: { status: 1, createdAt: -1 }, options: { name: 'status_createdAt' } },
+  // 待我签署: open tasks a user was added to as a signer (加签).
+  { collection: 'tasks', key: { status: 1, cosigners: 1, createdAt: -1 }, options: { name: 'status_cosigners_createdAt' } },
   { collection: 'tasks', key: { completedBy: 1, completedAt: -1 }, options: { name: 'completedBy_completedAt' } },
   { collection: 'tasks', key: { instanceId: 1 }, options: { name: 'instanceId' } },
 

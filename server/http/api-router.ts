@@ -498,8 +498,8 @@ export function createApiRouter(
   router.get('/tasks', ...auth, async (req, res) => {
     const actor = actorOf(req);
     const scope = query(req, 'scope') ?? 'mine';
-    if (scope !== 'mine' && scope !== 'candidate' && scope !== 'all' && scope !== 'cc') {
-      throw badRequest('scope 应为 mine、candidate、all 或 cc', { scope: '取值无效' });
+    if (scope !== 'mine' && scope !== 'candidate' && scope !== 'signer' && scope !== 'all' && scope !== 'cc') {
+      throw badRequest('scope 应为 mine、candidate、signer、all 或 cc', { scope: '取值无效' });
     }
     // 抄送我的: the cases copied to me, newest first.
     if (scope === 'cc') {
@@ -512,7 +512,9 @@ export function createApiRouter(
       throw badRequest('status 应为 open 或 completed', { status: '取值无效' });
     }
     // The runtime reads completed tasks as mine or as everyone's: a "candidate" list of them would be every unit's.
-    if (status === 'completed' && scope === 'candidate') throw badRequest('已办结的任务只能按 mine（我办理的）或 all 查看', { scope: '已办结的任务只能按 mine（我办理的）或 all 查看' });
+    if (status === 'completed' && (scope === 'candidate' || scope === 'signer')) {
+      throw badRequest('已办结的任务只能按 mine（我办理的）或 all 查看', { scope: '已办结的任务只能按 mine（我办理的）或 all 查看' });
+    }
     const tasks = await runtime.listTasks(actor, {
       scope,
       status,
@@ -523,7 +525,7 @@ export function createApiRouter(
     res.json(tasks.map(taskJson));
   });
 
-  // The inbox badge's numbers: tasks I hold, and unclaimed tasks of my roles in my unit.
+  // The inbox badge's numbers: tasks I hold, unclaimed tasks of my roles in my unit, and tasks awaiting my signature.
   router.get('/tasks/count', ...auth, async (req, res) => {
     res.json(await runtime.countTasks(actorOf(req)));
   });

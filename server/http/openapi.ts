@@ -690,9 +690,10 @@ export function buildOpenApiDocument(options: { manualClock: boolean }): Record<
         summary: 'Task lists',
         access: 'auth',
         tags: ['tasks'],
-        description: 'scope=mine: claimed by me (or completed by me with status=completed); candidate: unclaimed tasks of my groups; all: administrators.',
+        description:
+          'scope=mine: claimed by me (or completed by me with status=completed); candidate: unclaimed tasks of my groups; signer: open tasks waiting for my signature as an added signer (加签, 待我签署); all: administrators.',
         parameters: [
-          queryParam('scope', { enum: ['mine', 'candidate', 'all', 'cc'], default: 'mine' }, 'Which tasks (cc: 抄送我的, the cases copied to me)'),
+          queryParam('scope', { enum: ['mine', 'candidate', 'signer', 'all', 'cc'], default: 'mine' }, 'Which tasks (cc: 抄送我的, the cases copied to me)'),
           queryParam('status', { enum: ['open', 'completed'], default: 'open' }, 'Task status'),
           queryParam('process', { type: 'string' }, 'Filter by process key'),
           queryParam('businessKey', { type: 'string' }, 'Filter by business key'),
@@ -703,10 +704,10 @@ export function buildOpenApiDocument(options: { manualClock: boolean }): Record<
     },
     '/api/tasks/count': {
       get: op({
-        summary: 'How many open tasks I hold and how many unclaimed ones my roles in my unit may claim',
+        summary: 'How many open tasks I hold, how many unclaimed ones my roles in my unit may claim, and how many wait for my signature (加签)',
         access: 'auth',
         tags: ['tasks'],
-        responses: { 200: json({ type: 'object', properties: { mine: { type: 'integer' }, candidate: { type: 'integer' } } }) },
+        responses: { 200: json({ type: 'object', properties: { mine: { type: 'integer' }, candidate: { type: 'integer' }, signer: { type: 'integer' } } }) },
       }),
     },
     '/api/tasks/{id}': {

@@ -109,7 +109,8 @@ export interface InstanceView {
 }
 
 export interface TaskQuery {
-  scope: 'mine' | 'candidate' | 'all';
+  /** `signer` (待我签署): open tasks waiting for the actor's signature as an added signer (加签). */
+  scope: 'mine' | 'candidate' | 'signer' | 'all';
   processKey?: string;
   businessKey?: string;
   status?: 'open' | 'completed';
@@ -157,7 +158,8 @@ export interface RuntimeApi {
   getSignoffs(instanceId: string, history?: AuditDoc[]): Promise<SignoffDoc[]>;
 
   listTasks(actor: Actor, query: TaskQuery): Promise<TaskDoc[]>;
-  countTasks(actor: Actor): Promise<{ mine: number; candidate: number }>;
+  /** Open tasks I hold, unclaimed ones I may claim, and ones awaiting my signature (加签). */
+  countTasks(actor: Actor): Promise<{ mine: number; candidate: number; signer: number }>;
   getTask(id: string): Promise<TaskDoc>;
   /** Whether the actor may see / act on the task (assignee, candidate user, candidate group, or admin for viewing). */
   canAct(task: TaskDoc, actor: Actor): boolean;

@@ -170,6 +170,15 @@ export class Queries {
   async listTasks(actor: Actor, query: TaskQuery): Promise<TaskDoc[]> {
     const limit = Math.min(Math.max(query.limit ?? 50, 1), PAGE_LIMIT);
     const filter = { scope: query.scope, actor, ...(query.processKey ? { processKey: query.processKey } : {}), ...(query.businessKey ? { businessKey: query.businessKey } : {}) };
+    if (query.scope === 'signer') {
+      // The read side knows who was added; whether they have signed is their sign-off record's to say.
+      if (query.status === 'completed') return [];
+      const added = await this.ctx.readModel.openTasks(filter, limit, query.before);
+      const unsigned = await Promise.all(
+        added.map(async (task) => !(await this.ctx.collections.signoffs.findOne({ _id: cosignId(task, actor.id) }, { projection: { _id: 1 } }))),
+      );
+      return added.filter((_t, i) => unsigned[i]);
+    }
     if ((query.status ?? 'open') === 'open') return this.ctx.readModel.openTasks(filter, limit, query.before);
     const done: Filter<TaskDoc> = query.scope === 'mine' ? { status: 'completed', completedBy: actor.id } : { status: 'completed' };
     if (query.processKey) done.processKey = query.processKey;
@@ -185,11 +194,13 @@ export class Queries {
   }
 
   async countTasks(actor: Actor) {
-    const [mine, candidate] = await Promise.all([
+    const [mine, candidate, signer] = await Promise.all([
       this.ctx.readModel.countOpenTasks({ scope: 'mine', actor }),
       this.ctx.readModel.countOpenTasks({ scope: 'candidate', actor }),
+      // Few tasks ask one person's signature: counted by listing them.
+      this.ctx.readModel.countOpenTasks({ scope: 'signer', actor }).then((n) => (n ? this.listTasks(actor, { scope: 'signer', limit: PAGE_LIMIT }).then((l) => l.length) : 0)),
     ]);
-    return { mine, candidate };
+    return { mine, candidate, signer };
   }
 
   async getTask(id: string): Promise<TaskDoc> {

@@ -10,10 +10,10 @@ import type { PageData } from './views.js';
  */
 export async function pageBase(runtime: Pick<RuntimeApi, 'countTasks' | 'messages'>, req: Request, title: string, active: string): Promise<PageData> {
   const actor = req.actor ?? null;
-  let counts = { mine: 0, candidate: 0, total: 0, unread: 0 };
+  let counts = { mine: 0, candidate: 0, signer: 0, total: 0, unread: 0 };
   if (actor) {
     const [c, m] = await Promise.all([runtime.countTasks(actor), runtime.messages(actor)]);
-    counts = { ...c, total: c.mine + c.candidate, unread: m.unread };
+    counts = { ...c, total: c.mine + c.candidate + c.signer, unread: m.unread };
   }
   const flash = req.session?.flash;
   if (flash) delete req.session.flash;

@@ -371,8 +371,12 @@ export function createWebRouter(
       runtime.listProcesses(),
     ]);
     const filters = { process: processKey, q: queryText(req, 'q') };
-    const subjects = await subjectsOf(rows);
+    // 待我签署: on the first page, the tasks whose holders wait for my signature (加签), filtered like the rest.
+    const matches = taskMatcher(search);
+    const toSign = start ? [] : (await runtime.listTasks(actor, { scope: 'signer', processKey: processKey || undefined, limit: 200 })).filter(matches);
+    const subjects = await subjectsOf([...rows, ...toSign]);
     await page(req, res, 'tasks', '我的待办', 'tasks', {
+      toSign: await Promise.all(toSign.map(async (t) => ({ ...taskRow(org, t, false, subjects), assigneeName: await displayName(t.assignee) }))),
       rows: rows.map((t) => taskRow(org, t, claimable.has(t._id), subjects)),
       search: queryText(req, 'q'),
       processes: processes.map((p) => ({ key: p.key, name: p.name || p.key, selected: p.key === processKey })),

@@ -170,7 +170,14 @@ describe('approval actions in the browser', () => {
     // the street office reads what was submitted and agrees: the step is done as submitted, by the committee
     const street = await staff.as('street-office');
     await street.goto(`${staff.base}/messages`);
-    await street.locator('#message-list li', { hasText: `请后加签：${STEP}（${bk}）` }).locator('button', { hasText: '查看' }).click();
+    expect(await txt(street.locator('#message-list'))).toContain(`请后加签：${STEP}（${bk}）`);
+    // 我的待办 lists it under 待我签署, with who submitted it
+    await street.goto(`${staff.base}/tasks`);
+    const signRow = street.locator('#to-sign tbody tr', { hasText: bk });
+    expect(await txt(signRow)).toContain('社区居民委员会（演示）');
+    expect(await txt(street.locator('.list-count'))).toContain('待我签署 1 项');
+    await shot(street, 'to-sign');
+    await signRow.locator('a', { hasText: '签署' }).click();
     await street.waitForURL(/\/tasks\/[^/?]+$/);
     expect(await street.inputValue('#f_opinion')).toBe('同意提交党员大会');
     await street.check('#cosign_approve');

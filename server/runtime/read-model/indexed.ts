@@ -80,7 +80,7 @@ function taskQuery(filter: TaskFilter): Filter<TaskDoc> {
     query.assignee = null;
     query.$or = [{ candidateGroups: { $in: actorGroupKeys(filter.actor) } }, { candidateUsers: filter.actor.id }];
     query.excludedUsers = { $ne: filter.actor.id };
-  }
+  } else if (filter.scope === 'signer') query.cosigners = filter.actor.id;
   if (filter.processKey) query.processKey = filter.processKey;
   if (filter.businessKey) query.businessKey = filter.businessKey;
   return query;

@@ -71,7 +71,7 @@ export class MemoryReadModel implements ReadModel {
           if (kept) this.records.set(id, { ...kept, excludedUsers: [...new Set([...(kept.excludedUsers ?? []), op.user])] });
         }
       } else if (op.op === 'assignTask') {
-        this.tasks.assign(op.taskId, op.assignee);
+        this.tasks.assign(op.taskId, op.assignee, op.cosigners);
         const kept = this.records.get(op.taskId);
         if (kept) {
           this.records.set(op.taskId, {

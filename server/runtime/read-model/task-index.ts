@@ -14,9 +14,11 @@ export interface IndexedTask {
   businessKey: string | null;
   /** Users the task is not offered to (they did another iteration of a step that needs different people). */
   excluded: readonly string[];
+  /** Signers added to it (加签), signed or not. */
+  cosigners: readonly string[];
 }
 
-export type TaskFields = Pick<TaskDoc, '_id' | 'instanceId' | 'createdAt' | 'candidateGroups' | 'candidateUsers' | 'assignee' | 'processKey' | 'businessKey' | 'excludedUsers'>;
+export type TaskFields = Pick<TaskDoc, '_id' | 'instanceId' | 'createdAt' | 'candidateGroups' | 'candidateUsers' | 'assignee' | 'processKey' | 'businessKey' | 'excludedUsers' | 'cosigners'>;
 
 /** The projection that reads {@link TaskFields} from the task collection. */
 export const TASK_FIELDS_PROJECTION = {
@@ -29,10 +31,12 @@ export const TASK_FIELDS_PROJECTION = {
   processKey: 1,
   businessKey: 1,
   excludedUsers: 1,
+  cosigners: 1,
 } as const;
 
 export interface TaskFilter {
-  scope: 'mine' | 'candidate' | 'all';
+  /** `signer`: tasks the actor was added to as a signer (加签), signed or not. */
+  scope: 'mine' | 'candidate' | 'signer' | 'all';
   /** Matched by its roles in its unit (server/org/scoping.ts). */
   actor: { id: string; groups: readonly string[]; unitId?: string | null };
   processKey?: string;
@@ -97,9 +101,11 @@ export class OpenTaskIndex {
     if (entry && !entry.excluded.includes(user)) entry.excluded = [...entry.excluded, user];
   }
 
-  assign(id: string, assignee: string | null): void {
+  assign(id: string, assignee: string | null, cosigners?: readonly string[]): void {
     const entry = this.byId.get(id);
-    if (entry) entry.assignee = assignee ? this.string(assignee) : null;
+    if (!entry) return;
+    entry.assignee = assignee ? this.string(assignee) : null;
+    if (cosigners) entry.cosigners = cosigners.length ? [...cosigners] : NOBODY;
   }
 
   /** Newest first, after the `before` cursor if given. */
@@ -148,6 +154,7 @@ export class OpenTaskIndex {
       processKey: this.string(task.processKey),
       businessKey: task.businessKey ?? null,
       excluded: task.excludedUsers?.length ? [...task.excludedUsers] : NOBODY,
+      cosigners: task.cosigners?.length ? [...task.cosigners] : NOBODY,
     };
   }
 
@@ -178,7 +185,9 @@ function matcher(filter: TaskFilter): (entry: IndexedTask) => boolean {
       : filter.scope === 'candidate'
         ? (e: IndexedTask) =>
             e.assignee === null && (e.users.includes(actor.id) || e.groups.some((g) => groups.has(g))) && !e.excluded.includes(actor.id)
-        : () => true;
+        : filter.scope === 'signer'
+          ? (e: IndexedTask) => e.cosigners.includes(actor.id)
+          : () => true;
   if (processKey === undefined && businessKey === undefined) return scoped;
   return (e) => scoped(e) && (processKey === undefined || e.processKey === processKey) && (businessKey === undefined || e.businessKey === businessKey);
 }
