@@ -58,7 +58,7 @@ describe('community scoping', () => {
     const seen = (await candidateTasks('residents-committee')).map((t) => t.instanceId);
     expect(seen).toContain(a.id);
     expect(seen).not.toContain(b.id);
-    expect(await counts('residents-committee')).toEqual({ mine: 0, candidate: 1 });
+    expect(await counts('residents-committee')).toEqual({ mine: 0, candidate: 1, signer: 0 });
 
     expect((await as('residents-committee', 'get', `/api/tasks/${encodeURIComponent(b.task)}`)).status).toBe(403);
     expect((await as('residents-committee', 'get', `/api/instances/${encodeURIComponent(b.id)}`)).status).toBe(403);
