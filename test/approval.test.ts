@@ -247,6 +247,33 @@ describe('后加签', () => {
     ]);
   });
 
+  it('the submitter may take the submission back before all agree; an administrator\'s 改派 returns it first', async () => {
+    const { id, task } = await started('AP-after-recall');
+    await d.claim('residents-committee', task);
+    await as('residents-committee', 'post', url(task.id, 'add-signers'), { position: 'after', users: ['street-office'], reason: '请街道把关', values: joint });
+    expect((await as('street-office', 'post', url(task.id, 'recall'), { reason: '想改' })).status).toBe(403);
+    const back = await as('residents-committee', 'post', url(task.id, 'recall'), { reason: '参会人数写错' });
+    expect(back.status).toBe(200);
+    expect(back.body).toMatchObject({ status: 'open', assignee: 'residents-committee' });
+    const shown = await as('residents-committee', 'get', `/api/tasks/${encodeURIComponent(task.id)}`);
+    expect(shown.body).toMatchObject({ held: null, cosigners: [] });
+    expect(shown.body.draft.values).toMatchObject(joint);
+    // the signer is told, and no longer asked
+    expect((await as('street-office', 'get', '/api/messages')).body.items.find((m: { kind: string; taskId: string }) => m.kind === 'released' && m.taskId === task.id)).toMatchObject({
+      title: '无需再签署：“两委”联席会议商议（AP-after-recall）（提交已退回办理人）',
+    });
+    expect((await as('street-office', 'get', '/api/tasks?scope=signer')).body.map((t: { id: string }) => t.id)).not.toContain(task.id);
+    expect((await as('street-office', 'post', url(task.id, 'cosign'), { decision: 'approve' })).status).toBe(403);
+
+    // submitted again, then moved by an administrator: the submission goes back to its submitter as a draft first
+    await as('residents-committee', 'post', url(task.id, 'add-signers'), { position: 'after', users: ['street-office'], reason: '请街道把关', values: joint });
+    const moved = await as('admin', 'post', `/api/tasks/${encodeURIComponent(task.id)}/reassign`, { assignee: 'party-committee', reason: '居委会主任出差' });
+    expect(moved.status).toBe(200);
+    const after = await as('party-committee', 'get', `/api/tasks/${encodeURIComponent(task.id)}`);
+    expect(after.body).toMatchObject({ assignee: 'party-committee', held: null, cosigners: [] });
+    expect((await audit(id)).filter((e) => e.type === 'task.held_released').map((e) => e.actor)).toEqual(['residents-committee', 'admin']);
+  });
+
   it('two last signatures at once complete the task once', async () => {
     const { id, task } = await started('AP-after-race');
     await as('residents-committee', 'post', url(task.id, 'add-signers'), { position: 'after', users: ['street-office', 'hexie-rc'], reason: '会签', values: joint });

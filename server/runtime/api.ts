@@ -182,7 +182,10 @@ export interface RuntimeApi {
   /** 退回: send the task back to an earlier completed user step of the case (`returnTargets` lists them). */
   returnTo(taskId: string, targetElementId: unknown, reason: unknown, actor: Actor): Promise<{ target: ReturnTarget }>;
   returnTargets(task: TaskDoc): Promise<ReturnTarget[]>;
-  /** 撤回 one's completion while the next step is untouched: the step waits again, claimed by the actor. */
+  /**
+   * 撤回 one's completion while the next step is untouched: the step waits again, claimed by the actor. On an open
+   * task submitted for 后加签, its submitter takes the submission back (their form becomes their draft).
+   */
   recall(taskId: string, reason: unknown, actor: Actor): Promise<TaskDoc>;
   /**
    * 加签 (server/runtime/commands/signers.ts): `position` `before` (they sign, then the holder submits), `after`

@@ -9,7 +9,7 @@ import { cancelInstance, retryInstance } from './commands/admin.js';
 import { claimTask, reassignTask, unclaimTask } from './commands/assign.js';
 import { completeTask } from './commands/complete.js';
 import { recallTask, returnTargets, returnTask } from './commands/return.js';
-import { addSigners, cosignTask, type AddSignersInput } from './commands/signers.js';
+import { addSigners, cosignTask, recallHeld, type AddSignersInput } from './commands/signers.js';
 import {
   copyTask,
   DEFAULT_REMIND_INTERVAL_MINUTES,
@@ -157,6 +157,8 @@ export class Runtime implements RuntimeApi {
   cosign = (taskId: string, input: { decision?: unknown; opinion?: unknown }, actor: Actor) => cosignTask(this.ctx, this.queries, taskId, input, actor);
   pendingSigners = (task: TaskDoc) => pendingSigners(this.ctx, task);
   recall = async (taskId: string, reason: unknown, actor: Actor) => {
+    const task = await this.queries.getTask(taskId);
+    if (task.status === 'open' && task.held) return recallHeld(this.ctx, this.queries, task, reason, actor);
     const again = await recallTask(this.ctx, this.queries, taskId, reason, actor);
     return again.assignee ? again : claimTask(this.ctx, this.queries, again._id, actor);
   };

@@ -24,6 +24,8 @@ export const AUDIT_NAMES: Record<string, string> = {
   'task.returned': '退回',
   'task.signers_added': '加签',
   'task.cosigned': '加签人签署',
+  // A 后加签 submission returned to its submitter: refused by a signer, taken back, or moved by an administrator.
+  'task.held_released': '提交退回',
   'task.recalled': '撤回办理',
   'task.delegated': '委派',
   'task.resolved': '委派交回',

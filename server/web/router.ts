@@ -665,7 +665,7 @@ export function createWebRouter(
         delegatedToMe: !!task.owner && task.assignee === actor.id,
         draftSavedAt: draft?.savedAt ?? null,
         cosigners: (task.cosigners ?? []).map((u) => ({ name: person(u), signed: !pendingSigners.includes(u) })),
-        held: held ? { at: held.at, by: person(held.by) } : null,
+        held: held ? { at: held.at, by: person(held.by), mine: held.by === actor.id } : null,
         mayEdit: mayAct && !held,
         signAfter: handles && !(task.cosigners ?? []).length,
         instanceSigners: handles && task.isMultiInstance,

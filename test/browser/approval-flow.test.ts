@@ -166,6 +166,18 @@ describe('approval actions in the browser', () => {
     expect(await txt(rc.locator('#cosigners'))).toBe('后加签：街道办事处（演示）（待签署）');
     expect(await rc.locator('#f_jointAttendees').isDisabled()).toBe(true);
     expect(await rc.inputValue('#f_jointAttendees')).toBe('党委书记、居委会主任等 7 人');
+    await shot(rc, 'sign-after-held');
+
+    // 撤回提交: the committee takes it back to correct it (the form returns as its draft), and submits again
+    await rc.click('#recall-held');
+    expect(await txt(rc.locator('.flash'))).toBe(`已撤回，请重新办理：${STEP}`);
+    expect(await txt(rc.locator('#draft_note'))).toContain('暂存的内容');
+    await rc.fill('#f_jointAttendees', '党委书记、居委会主任等 8 人');
+    await rc.click('details.sign-after summary');
+    await rc.fill('#after_signers', 'street-office');
+    await rc.fill('#after_reason', '涉及街道资金，请街道把关');
+    await rc.click('#submit-sign-after');
+    expect(await txt(rc.locator('#cosigners'))).toBe('后加签：街道办事处（演示）（待签署）');
 
     // the street office reads what was submitted and agrees: the step is done as submitted, by the committee
     const street = await staff.as('street-office');
@@ -180,6 +192,7 @@ describe('approval actions in the browser', () => {
     await signRow.locator('a', { hasText: '签署' }).click();
     await street.waitForURL(/\/tasks\/[^/?]+$/);
     expect(await street.inputValue('#f_opinion')).toBe('同意提交党员大会');
+    expect(await street.inputValue('#f_jointAttendees')).toBe('党委书记、居委会主任等 8 人');
     await street.check('#cosign_approve');
     await shot(street, 'sign-after-cosign');
     await street.click('#cosign-form button.primary');

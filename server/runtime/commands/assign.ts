@@ -5,6 +5,7 @@ import { unchangedResult } from '../engine-step.js';
 import type { Queries } from '../queries.js';
 import { canAct, refuseRepeatPerformer, requireReason } from '../task-input.js';
 import { refuseHeld } from './approval.js';
+import { releaseHeld } from './signers.js';
 import { stepChange } from './step-change.js';
 
 /** What a change of holder decides, given the current holder: the new one, or null for nothing to do. */
@@ -36,8 +37,12 @@ export async function unclaimTask(ctx: RuntimeContext, queries: Queries, taskId:
 
 export async function reassignTask(ctx: RuntimeContext, queries: Queries, taskId: string, assignee: string | null, actor: Actor, reason: string): Promise<TaskDoc> {
   requireReason(reason);
-  const task = await queries.getTask(taskId);
-  refuseHeld(task);
+  let task = await queries.getTask(taskId);
+  // A submission waiting for its signers (后加签) goes back to its submitter first, as a draft.
+  if (task.held) {
+    await releaseHeld(ctx, task, actor, `管理员改派：${reason}`, `管理员改派了待加签的提交，已退回：${task.name}`);
+    task = await queries.getTask(taskId);
+  }
   await assign(ctx, task, actor, 'admin.reassign', (holder) => ({ to: assignee, data: { from: holder, to: assignee, reason } }));
   return queries.getTask(taskId);
 }

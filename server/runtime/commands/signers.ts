@@ -176,23 +176,52 @@ async function settleHeld(ctx: RuntimeContext, queries: Queries, signedTask: Tas
   const task = await queries.getTask(signedTask._id);
   const held = task.held;
   if (task.status !== 'open' || !held) return;
-  const holderDoc = await ctx.collections.users.findOne({ _id: held.by });
-  const now = ctx.clock.now();
-  const release = async (why: string) => {
-    await changeHolder(ctx, task, refused?.by ?? toActor(holderDoc!), { type: 'task.held_released', data: { reason: why } }, (entry) => ({ assignee: held.by, owner: entry.owner, cosigners: [], held: null }));
-    await saveDraftRecord(ctx, task._id, held.by, held.values);
-    await ctx.mailbox.deliver(held.by, message('released', task, refused?.by ?? toActor(holderDoc!), `后加签未通过，已退回您修改：${label(task)}`, why, now, `${task._id}:${now.getTime()}`));
-  };
-  if (refused) return release(`${refused.by.displayName ?? refused.by.id} 不同意${refused.opinion ? `：${refused.opinion}` : ''}`);
+  if (refused) {
+    const why = `${refused.by.displayName ?? refused.by.id} 不同意${refused.opinion ? `：${refused.opinion}` : ''}`;
+    return releaseHeld(ctx, task, refused.by, why, `后加签未通过，已退回您修改：${label(task)}`);
+  }
   if ((await pendingSigners(ctx, task)).length) return;
-  if (!holderDoc || holderDoc.disabled) return release('提交人账号已停用，请由接办人重新提交');
+  const holderDoc = await ctx.collections.users.findOne({ _id: held.by });
+  const system: Actor = { id: held.by, groups: [] };
+  if (!holderDoc || holderDoc.disabled) return releaseHeld(ctx, task, system, '提交人账号已停用，请由接办人重新提交', `后加签已签署，但提交人账号已停用：${label(task)}`);
   try {
     await completeTask(ctx, queries, task._id, held.values, toActor(holderDoc), { heldBy: held.by });
   } catch (err) {
     if (!(err instanceof RuntimeError)) throw err;
     // Completed meanwhile by the other last signature: nothing to do.
     if ((await queries.getTask(task._id)).status !== 'open') return;
-    if (err.code === 'validation_failed' || err.code === 'forbidden') return release(`表单已不能按原样提交：${err.message}`);
+    if (err.code === 'validation_failed' || err.code === 'forbidden') {
+      return releaseHeld(ctx, task, system, `表单已不能按原样提交：${err.message}`, `后加签已签署，但表单需要修改后重新提交：${label(task)}`);
+    }
     throw err;
   }
+}
+
+/**
+ * Ends a 后加签 submission without completing the task: it goes back to whoever submitted it, their form as a draft,
+ * and the signers who had not signed are told they need not.
+ */
+export async function releaseHeld(ctx: RuntimeContext, task: TaskDoc, actor: Actor, why: string, title: string): Promise<void> {
+  const held = task.held;
+  if (!held) return;
+  const unsigned = await pendingSigners(ctx, task);
+  await changeHolder(ctx, task, actor, { type: 'task.held_released', data: { reason: why } }, (entry, instance) => {
+    if (!instance.openTasks?.find((t) => t.taskId === task._id)?.held) throw new RuntimeError('conflict', '该提交已不在等待加签');
+    return { assignee: held.by, owner: entry.owner, cosigners: [], held: null };
+  });
+  await saveDraftRecord(ctx, task._id, held.by, held.values);
+  const now = ctx.clock.now();
+  if (actor.id !== held.by) await ctx.mailbox.deliver(held.by, message('released', task, actor, title, why, now, `${task._id}:${now.getTime()}`));
+  for (const user of unsigned.filter((u) => u !== actor.id)) {
+    await ctx.mailbox.deliver(user, message('released', task, actor, `无需再签署：${label(task)}（提交已退回办理人）`, why, now, `${task._id}:${user}:${now.getTime()}`));
+  }
+}
+
+/** 撤回 a 后加签 submission: whoever submitted it takes it back, before the signers have all agreed. */
+export async function recallHeld(ctx: RuntimeContext, queries: Queries, task: TaskDoc, reason: unknown, actor: Actor): Promise<TaskDoc> {
+  if (!task.held || task.status !== 'open') throw new RuntimeError('conflict', '该任务没有等待加签的提交');
+  if (task.held.by !== actor.id) throw new RuntimeError('forbidden', '只有提交人可以撤回提交');
+  const why = checkReason(reason, false);
+  await releaseHeld(ctx, task, actor, why ? `提交人撤回：${why}` : '提交人撤回了提交', '');
+  return queries.getTask(task._id);
 }
