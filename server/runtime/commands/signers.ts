@@ -20,6 +20,7 @@ import { stepChange } from './step-change.js';
  * - `instance` (会签加人): one more iteration of a multi-instance sign-off (one more expert), held by each person named.
  */
 export type SignerPosition = 'before' | 'after' | 'instance';
+const POSITIONS: readonly unknown[] = ['before', 'after', 'instance'] satisfies SignerPosition[];
 
 export interface AddSignersInput {
   users?: unknown;
@@ -41,7 +42,7 @@ export async function addSigners(ctx: RuntimeContext, queries: Queries, taskId: 
   if (!mayHandle(task, actor)) throw new RuntimeError('forbidden', '只有当前办理人可以加签');
   refuseHeld(task);
   const position = input.position ?? 'before';
-  if (position !== 'before' && position !== 'after' && position !== 'instance') {
+  if (!POSITIONS.includes(position)) {
     throw new RuntimeError('validation_failed', '加签方式应为 before（前加签）、after（后加签）或 instance（增加一份）', { fields: { position: '加签方式无效' } });
   }
   const why = checkReason(input.reason, true);
@@ -61,9 +62,9 @@ export async function addSigners(ctx: RuntimeContext, queries: Queries, taskId: 
   await changeHolder(ctx, task, actor, { type: 'task.signers_added', data: { users: added, reason: why, position, ...(values ? { values } : {}) } }, (entry, instance) => {
     if (entry.assignee && entry.assignee !== actor.id) throw new RuntimeError('conflict', '该任务已由他人签收');
     if (entry.owner) throw new RuntimeError('conflict', '委派中的任务不能加签');
-    const definition = instance.openTasks?.find((t) => t.taskId === task._id);
-    if (definition?.held) throw new RuntimeError('conflict', '该任务已提交，正在等待后加签人签署');
-    const known = definition?.cosigners ?? [];
+    const open = instance.openTasks?.find((t) => t.taskId === task._id);
+    if (open?.held) throw new RuntimeError('conflict', '该任务已提交，正在等待后加签人签署');
+    const known = open?.cosigners ?? [];
     if (!values) return { assignee: actor.id, owner: null, cosigners: [...new Set([...known, ...added])] };
     if (known.length) throw new RuntimeError('conflict', '已有加签人：请待其签署后再提交');
     // The holder submits now: the form waits on the task until the added signers have signed.
