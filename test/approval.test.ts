@@ -274,6 +274,28 @@ describe('后加签', () => {
     expect((await audit(id)).filter((e) => e.type === 'task.held_released').map((e) => e.actor)).toEqual(['residents-committee', 'admin']);
   });
 
+  it('a last signature whose completion a crash cut off completes the task at the next start-up', async () => {
+    const { id, task } = await started('AP-after-crash');
+    await as('residents-committee', 'post', url(task.id, 'add-signers'), { position: 'after', users: ['street-office'], reason: '请街道把关', values: joint });
+    const held = (await as('residents-committee', 'get', `/api/tasks/${encodeURIComponent(task.id)}`)).body.held;
+    // the signature landed, the server died before the completion it makes
+    await d.database.db.collection('signoffs').insertOne({
+      _id: `${task.id}:cosign:street-office:${held.round}`,
+      instanceId: id,
+      taskId: task.id,
+      elementId: 'jointMeeting',
+      stepName: '“两委”联席会议商议（后加签）',
+      decision: 'approve',
+      opinion: null,
+      by: 'street-office',
+      at: new Date(),
+    } as never);
+    expect((await d.instance(id)).openTasks.map((t) => t.id)).toEqual([task.id]);
+    d = await d.restarted();
+    expect((await as('residents-committee', 'get', `/api/tasks/${encodeURIComponent(task.id)}`)).body).toMatchObject({ status: 'completed', completedBy: 'residents-committee' });
+    expect((await d.instance(id)).openTasks.map((t) => t.elementId)).toEqual(['partyMeeting']);
+  });
+
   it('two last signatures at once complete the task once', async () => {
     const { id, task } = await started('AP-after-race');
     await as('residents-committee', 'post', url(task.id, 'add-signers'), { position: 'after', users: ['street-office', 'hexie-rc'], reason: '会签', values: joint });

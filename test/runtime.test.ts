@@ -321,6 +321,19 @@ describe('versions and recovery', () => {
     expect((await runtime.countTasks(signer)).signer).toBe(0);
   });
 
+  it('a shared server starting finds a 后加签 submission whose last signature was cut off from its completion', async () => {
+    const runtime = await newRuntime('shared');
+    await database.db.collection<{ _id: string }>('users').updateOne({ _id: 'signer-2' }, { $set: { displayName: '会签人二', groups: [], disabled: false } }, { upsert: true });
+    await database.db.collection<{ _id: string }>('users').updateOne({ _id: officer.id }, { $set: { displayName: '街道', groups: officer.groups, disabled: false } }, { upsert: true });
+    const { instance } = await startReview(runtime, 'HELD-1');
+    const [task] = await openTasks(runtime, instance._id);
+    const { task: held } = await runtime.addSigners(task!._id, { users: ['signer-2'], reason: '请会签', position: 'after', values: { score: 70 } }, officer);
+    await database.db.collection('signoffs').insertOne({ _id: `${task!._id}:cosign:signer-2:${held.held!.round}`, taskId: task!._id, by: 'signer-2', decision: 'approve' } as never);
+    await newRuntime('shared');
+    expect((await runtime.getTask(task!._id)).status).toBe('completed');
+    expect((await openTasks(runtime, instance._id)).map((t) => t.elementId)).toEqual(['panel', 'panel', 'panel']);
+  });
+
   it('finishes in the background a step whose writes failed after its commit', async () => {
     let failViews = 0;
     const flaky = await Runtime.create({

@@ -115,6 +115,8 @@ export const INDEXES: readonly IndexDef[] = [
   { collection: 'tasks', key: { status: 1, createdAt: -1 }, options: { name: 'status_createdAt' } },
   // 待我签署: open tasks a user was added to as a signer (加签).
   { collection: 'tasks', key: { status: 1, cosigners: 1, createdAt: -1 }, options: { name: 'status_cosigners_createdAt' } },
+  // Start-up: submissions waiting for their signers (后加签) whose last signature may not have completed them.
+  { collection: 'tasks', key: { status: 1, 'held.round': 1 }, options: { name: 'status_heldRound' } },
   { collection: 'tasks', key: { completedBy: 1, completedAt: -1 }, options: { name: 'completedBy_completedAt' } },
   { collection: 'tasks', key: { instanceId: 1 }, options: { name: 'instanceId' } },
 

@@ -9,7 +9,7 @@ import { cancelInstance, retryInstance } from './commands/admin.js';
 import { claimTask, reassignTask, unclaimTask } from './commands/assign.js';
 import { completeTask } from './commands/complete.js';
 import { recallTask, returnTargets, returnTask } from './commands/return.js';
-import { addSigners, cosignTask, recallHeld, type AddSignersInput } from './commands/signers.js';
+import { addSigners, cosignTask, recallHeld, settleHeldSubmissions, type AddSignersInput } from './commands/signers.js';
 import {
   copyTask,
   DEFAULT_REMIND_INTERVAL_MINUTES,
@@ -97,6 +97,7 @@ export class Runtime implements RuntimeApi {
     await runtime.ctx.work.recover();
     await runtime.ctx.readModel.open();
     await runtime.ctx.taskDrafts.open();
+    await settleHeldSubmissions(runtime.ctx, runtime.queries);
     return runtime;
   }
 

@@ -173,7 +173,7 @@ export async function cosignTask(ctx: RuntimeContext, queries: Queries, taskId: 
  * After a signature on a task submitted for 后加签: a disagreement returns the task and its form (as a draft) to the
  * holder; the last agreement completes it as the holder submitted it. Two last signatures at once complete it once.
  */
-async function settleHeld(ctx: RuntimeContext, queries: Queries, signedTask: TaskDoc, refused: { by: Actor; opinion: string | null } | null): Promise<void> {
+async function settleHeld(ctx: RuntimeContext, queries: Queries, signedTask: Pick<TaskDoc, '_id'>, refused: { by: Actor; opinion: string | null } | null): Promise<void> {
   const task = await queries.getTask(signedTask._id);
   const held = task.held;
   if (task.status !== 'open' || !held) return;
@@ -195,6 +195,18 @@ async function settleHeld(ctx: RuntimeContext, queries: Queries, signedTask: Tas
       return releaseHeld(ctx, task, system, `表单已不能按原样提交：${err.message}`, `后加签已签署，但表单需要修改后重新提交：${label(task)}`);
     }
     throw err;
+  }
+}
+
+/**
+ * At start-up: submissions whose last signature was recorded but whose completion a crash cut off are completed
+ * now (the others keep waiting). One that cannot be settled is left for its signers or submitter, and logged.
+ */
+export async function settleHeldSubmissions(ctx: RuntimeContext, queries: Queries): Promise<void> {
+  for (const taskId of await ctx.readModel.heldSubmissions()) {
+    await settleHeld(ctx, queries, { _id: taskId }, null).catch((err: unknown) => {
+      console.error(`[runtime] start-up could not settle the 后加签 submission of task ${taskId}: ${err instanceof Error ? err.message : String(err)}`);
+    });
   }
 }
 

@@ -63,6 +63,11 @@ export class IndexedReadModel implements ReadModel {
     return groups.map((g) => ({ ...g._id, count: g.count }));
   }
 
+  async heldSubmissions(): Promise<string[]> {
+    const held = await this.collections.tasks.find({ status: 'open', 'held.round': { $gt: '' } }, { projection: { _id: 1 } }).toArray();
+    return held.map((t) => t._id);
+  }
+
   async dueTimers(now: Date, limit: number): Promise<string[]> {
     const due = await this.collections.instances
       .find({ nextTimerAt: { $lte: now }, status: { $in: ['running', 'incident'] } }, { projection: { _id: 1 } })

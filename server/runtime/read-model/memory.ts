@@ -23,6 +23,8 @@ export class MemoryReadModel implements ReadModel {
   /** Records of open tasks, least recently used first; a closed task leaves at once. */
   private readonly records = new Map<string, TaskDoc>();
   private readonly summaries = new Map<string, Summary>();
+  /** Tasks the start-up scan found submitted for 后加签. */
+  private held: string[] = [];
   private readonly strings = new Map<string, string>();
   private readonly lists = new Map<string, string[]>();
   /** Ascending by (startedAt, id): lists are read from the end. */
@@ -32,6 +34,7 @@ export class MemoryReadModel implements ReadModel {
 
   async open(): Promise<void> {
     // What recovery's steps reported is in what the scan reads.
+    this.held = [];
     this.tasks.clear();
     this.records.clear();
     this.summaries.clear();
@@ -40,7 +43,10 @@ export class MemoryReadModel implements ReadModel {
     const open: TaskFields[] = [];
     await Promise.all([
       (async () => {
-        for await (const task of this.collections.tasks.find({ status: 'open' }, { projection: TASK_FIELDS_PROJECTION })) open.push(task as TaskFields);
+        for await (const task of this.collections.tasks.find({ status: 'open' }, { projection: { ...TASK_FIELDS_PROJECTION, 'held.by': 1 } })) {
+          open.push(task as TaskFields);
+          if ((task as TaskDoc).held) this.held.push(task._id);
+        }
       })(),
       (async () => {
         for await (const doc of this.collections.instances.find({}, { projection: LIST_PROJECTION })) {
@@ -197,6 +203,10 @@ export class MemoryReadModel implements ReadModel {
       else counts.set(key, { processKey: s.processKey, version: s.version, status: s.status, count: 1 });
     }
     return [...counts.values()];
+  }
+
+  async heldSubmissions(): Promise<string[]> {
+    return [...this.held];
   }
 
   async dueTimers(now: Date, limit: number): Promise<string[]> {

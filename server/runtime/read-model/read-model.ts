@@ -42,6 +42,8 @@ export interface ReadModel {
   /** Instances newest first, filtered; a page of them and how many match. */
   listInstances(query: InstanceQuery, limit: number, skip: number): Promise<{ items: InstanceListItem[]; total: number }>;
   countInstances(): Promise<InstanceCount[]>;
+  /** Open tasks submitted for 后加签 (their completion waits on signers); embedded: as found by the start-up scan. */
+  heldSubmissions(): Promise<string[]>;
   /** Instances with a timer due by `now`, running or in incident; at most `limit`. */
   dueTimers(now: Date, limit: number): Promise<string[]>;
 }
