@@ -22,7 +22,7 @@ import { mountOrgRoutes } from './org-routes.js';
 import { mountApprovalRoutes } from './approval-routes.js';
 import { mountRecordRoutes } from './record-routes.js';
 import { OrgAdmin } from '../org/admin.js';
-import { isPlainObject, jsonBody, param, query, queryInt } from './request-params.js';
+import { actorOf, isPlainObject, jsonBody, param, query, queryInt } from './request-params.js';
 import { instanceListRequest } from './instance-query.js';
 import { InstanceSearch } from '../records/instance-search.js';
 
@@ -34,11 +34,6 @@ export { MAX_XML_BYTES, XML_MEDIA_TYPES };
 const PROCESS_KEY = /^[A-Za-z_][A-Za-z0-9_.-]{0,199}$/;
 
 // ── request helpers ───────────────────────────────────────────────────────────
-
-function actorOf(req: Request): Actor {
-  if (!req.actor) throw new HttpError(401, 'unauthorized', '请先登录');
-  return req.actor;
-}
 
 /**
  * Query strings are parsed flat (`query parser: simple`), so `scope[$ne]=x` arrives as a parameter named

@@ -1,11 +1,11 @@
-import type { Request, RequestHandler, Router } from 'express';
+import type { RequestHandler, Router } from 'express';
 import type { Db } from 'mongodb';
 import { canViewInstance, canViewTask } from '../auth/access.js';
 import { groupName } from '../auth/groups.js';
 import { listUsers } from '../auth/users.js';
-import type { Actor, RuntimeApi } from '../runtime/api.js';
-import { forbidden, HttpError } from './errors.js';
-import { jsonBody, param, queryText } from './request-params.js';
+import type { RuntimeApi } from '../runtime/api.js';
+import { forbidden } from './errors.js';
+import { actorOf, jsonBody, param, queryText } from './request-params.js';
 
 /** How many people the person picker answers at most. */
 const PICKER_LIMIT = 20;
@@ -109,11 +109,6 @@ export function mountApprovalRoutes(router: Router, deps: { runtime: RuntimeApi;
       })),
     );
   });
-}
-
-function actorOf(req: Request): Actor {
-  if (!req.actor) throw new HttpError(401, 'unauthorized', '请先登录');
-  return req.actor;
 }
 
 function brief(task: { _id: string; assignee: string | null; owner?: string | null; status: string }) {

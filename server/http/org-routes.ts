@@ -1,4 +1,4 @@
-import type { Request, RequestHandler, Router } from 'express';
+import type { RequestHandler, Router } from 'express';
 import multer from 'multer';
 import { groupName } from '../auth/groups.js';
 import { toPublicUser, UserInputError } from '../auth/users.js';
@@ -7,9 +7,9 @@ import type { OrgAdmin } from '../org/admin.js';
 import { readImportSheet, SheetError } from '../org/import-sheet.js';
 import type { OrgSnapshot } from '../org/scoping.js';
 import { unitKindName, UnitError } from '../org/units.js';
-import type { Actor, RuntimeApi } from '../runtime/api.js';
+import type { RuntimeApi } from '../runtime/api.js';
 import { badRequest, HttpError, notFound } from './errors.js';
-import { jsonBody, param, queryText } from './request-params.js';
+import { actorOf, jsonBody, param, queryText } from './request-params.js';
 
 /** Largest user-import file (a few thousand rows of .xlsx are far below it). */
 export const MAX_IMPORT_BYTES = 2 * 1024 * 1024;
@@ -69,11 +69,6 @@ export function mountOrgRoutes(router: Router, deps: { orgAdmin: OrgAdmin; runti
   router.get('/admin/org-audit', ...admin, async (_req, res) => {
     res.json({ items: await orgAdmin.auditLog() });
   });
-}
-
-function actorOf(req: Request): Actor {
-  if (!req.actor) throw new HttpError(401, 'unauthorized', '请先登录');
-  return req.actor;
 }
 
 /** multer's own errors (a file too large, a second file) as the API's 400s. */

@@ -1,5 +1,5 @@
 import { pipeline } from 'node:stream/promises';
-import type { Request, RequestHandler, Response, Router } from 'express';
+import type { RequestHandler, Response, Router } from 'express';
 import multer from 'multer';
 import type { Db } from 'mongodb';
 import { isAdmin, requireActor } from '../auth/middleware.js';
@@ -16,7 +16,7 @@ import { contentDisposition } from './content-disposition.js';
 import { verifyCsrf } from './csrf.js';
 import { badRequest, forbidden, HttpError } from './errors.js';
 import { instanceListRequest, type InstanceListRequest } from './instance-query.js';
-import { param, query } from './request-params.js';
+import { actorOf, param, query } from './request-params.js';
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
@@ -89,11 +89,6 @@ export function mountRecordRoutes(router: Router, deps: RecordRouteDeps): void {
     const bytes = await taskExport.workbook({ actor, scope: scope as TaskExportScope, status, processKey, businessKey, text, about });
     sendWorkbook(res, bytes, `${title}_${beijingText(clock.now()).slice(0, 10)}.xlsx`);
   });
-}
-
-function actorOf(req: Request): Actor {
-  if (!req.actor) throw new HttpError(401, 'unauthorized', '请先登录');
-  return req.actor;
 }
 
 /** multer's refusals (a file too large, a second file, a body that is not multipart) as the API's errors. */

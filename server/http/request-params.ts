@@ -1,5 +1,12 @@
 import type { Request } from 'express';
-import { badRequest } from './errors.js';
+import type { Actor } from '../runtime/api.js';
+import { badRequest, HttpError } from './errors.js';
+
+/** The signed-in user of an API request (the auth middleware ran before); 401 if there is none. */
+export function actorOf(req: Request): Actor {
+  if (!req.actor) throw new HttpError(401, 'unauthorized', '请先登录');
+  return req.actor;
+}
 
 /** A route parameter as text ('' when absent). */
 export function param(req: Request, name: string): string {
