@@ -115,16 +115,7 @@ export interface InstanceDoc {
   incident: IncidentInfo | null;
   incidents: IncidentInfo[];
   /** User tasks waiting in the engine, and who holds each (the instance is the source of truth for claims). */
-  openTasks: {
-    taskId: string;
-    executionId: string;
-    elementId: string;
-    createdAt: Date;
-    assignee?: string | null;
-    owner?: string | null;
-    cosigners?: string[];
-    held?: HeldCompletion;
-  }[];
+  openTasks: OpenTaskRef[];
   /** The unit the case belongs to (server/org), null for a case of the whole organisation. */
   unitId: string | null;
   /** That unit and its ancestors, root first: who may see the case (a unit sees its subtree's cases). */
@@ -136,6 +127,22 @@ export interface InstanceDoc {
 }
 
 export type TaskStatus = 'open' | 'completed' | 'cancelled';
+
+/** A user task waiting in the engine, as its instance records it. */
+export interface OpenTaskRef {
+  taskId: string;
+  executionId: string;
+  elementId: string;
+  createdAt: Date;
+  /** Who holds the task: set by the process (assignee) or by a claim; null while it sits in the group pool. */
+  assignee?: string | null;
+  /** While delegated (委派): who delegated it and gets it back when the delegate is done. */
+  owner?: string | null;
+  /** Signers added (加签). */
+  cosigners?: string[];
+  /** 后加签: the submitted form waiting for them. */
+  held?: HeldCompletion;
+}
 
 /** A completion waiting for signers added after it (后加签): what the holder submitted, and when. */
 export interface HeldCompletion {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AuditDoc, HeldCompletion, InstanceDoc, NoticeDoc, OutboxOp, PendingTimer, SignoffDoc, TaskDoc } from '../db/types.js';
+import type { AuditDoc, HeldCompletion, InstanceDoc, OpenTaskRef, NoticeDoc, OutboxOp, PendingTimer, SignoffDoc, TaskDoc } from '../db/types.js';
 import { resolve as resolveFeel } from '../expressions/feel.js';
 import { addDuration } from '../engine/clock.js';
 import { isDuration, parseDate } from '../engine/iso8601.js';
@@ -12,21 +12,6 @@ import type { RunnableDefinition } from './definitions.js';
  * Turns what a step did into the fields of the instance document and the derived writes (outbox). Pure: the same
  * inputs always give the same writes, which is what makes re-applying an outbox after a crash safe.
  */
-
-export interface OpenTaskRef {
-  taskId: string;
-  executionId: string;
-  elementId: string;
-  createdAt: Date;
-  /** Who holds the task: set by the process (assignee) or by a claim; null while it sits in the group pool. */
-  assignee?: string | null;
-  /** While delegated (委派): who delegated it and gets it back when the delegate is done. */
-  owner?: string | null;
-  /** Signers added (加签). */
-  cosigners?: string[];
-  /** 后加签: the submitted form waiting for them. */
-  held?: HeldCompletion;
-}
 
 export interface StepContext {
   now: Date;
