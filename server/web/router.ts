@@ -11,7 +11,7 @@ import { unitKindName } from '../org/units.js';
 import { APPROVAL_DECISIONS, type FormSchema } from '../forms/schema.js';
 import { CSRF_FIELD, rotateCsrfToken, verifyCsrf } from '../http/csrf.js';
 import { param, queryText } from '../http/request-params.js';
-import { RuntimeError, type Actor, type InstanceView } from '../runtime/api.js';
+import { RuntimeError, statusOf, type Actor, type InstanceView } from '../runtime/api.js';
 import { asSchema, fieldViews, orphanErrors, submittedValues } from './form-view.js';
 import { pageBase } from './page-base.js';
 import { revokeTokenDigest } from '../auth/tokens.js';
@@ -709,8 +709,7 @@ export function createWebRouter(
         await runtime.addSigners(task._id, { users: signers, reason: bodyText(req, 'afterReason'), position: 'after', values: submitted }, actor);
       } catch (err) {
         if (err instanceof RuntimeError && err.code !== 'not_found') {
-          const status = err.code === 'forbidden' ? 403 : err.code === 'conflict' ? 409 : 400;
-          return renderTask(req, res, actor, task, submitted, err.details.fields ?? {}, err.message, status, { name: 'sign-after', error: err.message, values: { afterSigners: bodyText(req, 'afterSigners'), afterReason: bodyText(req, 'afterReason') } });
+          return renderTask(req, res, actor, task, submitted, err.details.fields ?? {}, err.message, statusOf(err.code), { name: 'sign-after', error: err.message, values: { afterSigners: bodyText(req, 'afterSigners'), afterReason: bodyText(req, 'afterReason') } });
         }
         throw err;
       }
