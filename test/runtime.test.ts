@@ -429,8 +429,9 @@ describe('versions and recovery', () => {
     const fresh = await runtime.startInstance('review', { businessKey: 'R-7' }, officer);
     expect(fresh.instance.version).toBe(2);
     expect(fresh.openTasks[0].name).toBe('复核');
-    // Another server that started the process before knows of a version deployed here without being told.
-    const other = await newRuntime();
+    // Another server (several servers share a database only with the shared strategy) that started the process
+    // before knows of a version deployed here without being told.
+    const other = await newRuntime('shared');
     expect((await other.startInstance('review', { businessKey: 'R-7b' }, officer)).instance.version).toBe(2);
     expect((await runtime.deploy(reviewXml('复查'), null)).version).toBe(3);
     const onOther = await other.startInstance('review', { businessKey: 'R-7c' }, officer);

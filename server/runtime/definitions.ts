@@ -34,9 +34,14 @@ export class DefinitionStore {
   /** The newest version seen of each process key (see `latest`). */
   private readonly latestVersions = new Map<string, number>();
 
+  /**
+   * `soleWriter`: this server is the database's only one (the embedded strategy), so every version deployed since
+   * the first lookup was deployed here and `latest` needs no read to find it.
+   */
   constructor(
     private readonly collections: Collections,
     private readonly knownTopics: Set<string>,
+    private readonly soleWriter = false,
   ) {}
 
   async deploy(xml: string, actor: Actor | null): Promise<{ doc: DefinitionDoc; created: boolean }> {
@@ -66,6 +71,7 @@ export class DefinitionStore {
       };
       try {
         await definitions.insertOne(doc);
+        if (this.latestVersions.has(key)) this.latestVersions.set(key, Math.max(version, this.latestVersions.get(key)!));
         return { doc, created: true };
       } catch (err) {
         // Another deploy of the same key took this version number: look again.
@@ -78,7 +84,7 @@ export class DefinitionStore {
   /**
    * The newest version of a process. Versions are dense (a deploy inserts `<key>:<n + 1>`, unique by `_id`), so
    * after the first lookup a start only checks that `<key>:<n + 1>` does not exist yet: one read by `_id`, where a
-   * query would make FerretDB read every deployed version, XML and all.
+   * query would make FerretDB read every deployed version, XML and all; a sole writer does not even check.
    */
   async latest(key: string): Promise<DefinitionDoc> {
     const { definitions } = this.collections;
@@ -88,8 +94,8 @@ export class DefinitionStore {
       if (!found) throw new RuntimeError('not_found', `流程不存在：${key}`);
       version = found.version;
     }
-    // Deployed since, here or on another server.
-    while (await definitions.findOne({ _id: `${key}:${version + 1}` }, { projection: { _id: 1 } })) version++;
+    // Deployed since on another server.
+    while (!this.soleWriter && (await definitions.findOne({ _id: `${key}:${version + 1}` }, { projection: { _id: 1 } }))) version++;
     this.latestVersions.set(key, version);
     const id = `${key}:${version}`;
     const compiled = await this.cache.get(id)?.catch(() => null);

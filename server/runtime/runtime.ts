@@ -73,8 +73,8 @@ export class Runtime implements RuntimeApi {
   private constructor(options: RuntimeOptions, indexedReads: boolean) {
     this.strategy = options.strategy ?? 'embedded';
     this.collections = collectionsOf(options.db);
-    this.definitions = new DefinitionStore(this.collections, new Set(Object.keys(options.services)));
     const embedded = this.strategy === 'embedded';
+    this.definitions = new DefinitionStore(this.collections, new Set(Object.keys(options.services)), embedded);
     const readModel = embedded ? new MemoryReadModel(this.collections) : new IndexedReadModel(this.collections);
     const work = new UnitOfWork({
       store: new InstanceStore(this.collections.instances, embedded ? KEPT_VIEWS : 0),
