@@ -271,6 +271,13 @@ describe('users', () => {
     const noFile = await as('admin', 'post', '/api/admin/users/import');
     expect(noFile.status).toBe(400);
     expect(noFile.body.error.fields).toEqual({ file: '请选择文件' });
+    // Over the import's 2 MB: refused as every API upload over its limit is, and nothing is created.
+    const tooLarge = await request(d.app)
+      .post('/api/admin/users/import')
+      .set('Authorization', `Bearer ${await d.token('admin')}`)
+      .attach('file', Buffer.concat([Buffer.from(csv), Buffer.alloc(2 * 1024 * 1024)]), { filename: '人员.csv', contentType: 'text/csv' });
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.body.error).toMatchObject({ code: 'payload_too_large', message: '文件过大（最大 2 MB）', fields: { file: '最大 2 MB' } });
     const imported = await request(d.app)
       .post('/api/admin/users/import')
       .set('Authorization', `Bearer ${await d.token('admin')}`)

@@ -81,6 +81,12 @@ describe('附件 on the task and instance pages', () => {
     const shown = await agent.get(`/tasks/${encodeURIComponent(dispatch.id)}`);
     expect(shown.text).toContain('<p class="alert" role="alert">附件未上传：不支持的文件类型（.exe）');
     expect((await agent.get(`/tasks/${encodeURIComponent(dispatch.id)}`)).text).not.toContain('附件未上传');
+    const tooLarge = await agent
+      .post(`/tasks/${encodeURIComponent(dispatch.id)}/attachments`)
+      .field('_csrf', csrf)
+      .attach('file', Buffer.concat([PDF, Buffer.alloc(10 * 1024 * 1024)]), '扫描件.pdf');
+    expect(tooLarge.status).toBe(303);
+    expect(text((await agent.get(`/tasks/${encodeURIComponent(dispatch.id)}`)).text)).toContain('附件未上传：文件过大（最大 10 MB）');
 
     // without the page's token nothing is stored
     const forged = await agent.post(`/tasks/${encodeURIComponent(dispatch.id)}/attachments`).attach('file', PDF, '伪造.pdf');

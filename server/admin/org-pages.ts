@@ -1,19 +1,16 @@
 import type { Request, RequestHandler, Response, Router } from 'express';
-import multer from 'multer';
 import { GROUPS, groupName } from '../auth/groups.js';
 import { UserInputError } from '../auth/users.js';
 import { verifyCsrf } from '../http/csrf.js';
+import { megabytes, receiveFile } from '../http/file-upload.js';
 import { param, queryText } from '../http/request-params.js';
 import type { OrgAdmin } from '../org/admin.js';
-import { readImportSheet, SheetError } from '../org/import-sheet.js';
+import { MAX_IMPORT_BYTES, readImportSheet, SheetError } from '../org/import-sheet.js';
 import type { OrgSnapshot } from '../org/scoping.js';
 import { UNIT_KINDS, unitKindName, UnitError } from '../org/units.js';
 import type { Actor, RuntimeApi } from '../runtime/api.js';
 import type { PageData } from '../web/views.js';
 import { PageError } from '../web/page-errors.js';
-
-/** Largest user-import file accepted by the page (as the API). */
-const MAX_IMPORT_BYTES = 2 * 1024 * 1024;
 
 /** What the organisation pages need of the admin console (server/admin/router.ts). */
 export interface OrgPagesDeps {
@@ -31,13 +28,9 @@ type Flashing = Request & { session: { flash?: string } };
  * route is mounted before the console's form parser and CSRF check.
  */
 export function mountImportPage(router: Router, deps: OrgPagesDeps): void {
-  const upload = multer({ storage: multer.memoryStorage(), defParamCharset: 'utf8', limits: { fileSize: MAX_IMPORT_BYTES, files: 1, fields: 5 } }).single('file');
-  const receive: RequestHandler = (req, res, next) =>
-    upload(req, res, (err: unknown) => {
-      if (!err) return next();
-      const tooLarge = (err as { code?: string }).code === 'LIMIT_FILE_SIZE';
-      next(new PageError(400, '无法导入', tooLarge ? `文件过大（最大 ${MAX_IMPORT_BYTES / 1024 / 1024} MB）` : '上传的内容无法读取，请重新选择文件。'));
-    });
+  const receive = receiveFile(MAX_IMPORT_BYTES, (why, _req, _res, next) =>
+    next(new PageError(400, '无法导入', why === 'too_large' ? `文件过大（最大 ${megabytes(MAX_IMPORT_BYTES)}）` : '上传的内容无法读取，请重新选择文件。')),
+  );
   router.post('/admin/users/import', deps.adminOnly, receive, verifyCsrf, async (req, res) => {
     const org = await deps.runtime.org.snapshot();
     if (!req.file) return usersPage(deps, req, res, org, { importError: '请选择要导入的文件（.xlsx 或 .csv）' }, 400);

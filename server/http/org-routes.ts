@@ -1,23 +1,19 @@
 import type { RequestHandler, Router } from 'express';
-import multer from 'multer';
 import { groupName } from '../auth/groups.js';
 import { toPublicUser, UserInputError } from '../auth/users.js';
 import type { UnitDoc, UserDoc } from '../db/types.js';
 import type { OrgAdmin } from '../org/admin.js';
-import { readImportSheet, SheetError } from '../org/import-sheet.js';
+import { MAX_IMPORT_BYTES, readImportSheet, SheetError } from '../org/import-sheet.js';
 import type { OrgSnapshot } from '../org/scoping.js';
 import { unitKindName, UnitError } from '../org/units.js';
 import type { RuntimeApi } from '../runtime/api.js';
 import { badRequest, HttpError, notFound } from './errors.js';
+import { receiveApiFile } from './file-upload.js';
 import { actorOf, jsonBody, param, queryText } from './request-params.js';
-
-/** Largest user-import file (a few thousand rows of .xlsx are far below it). */
-export const MAX_IMPORT_BYTES = 2 * 1024 * 1024;
 
 /** The organisation's admin API: units, users and the import of users (docs/API.md, "Organisation"). */
 export function mountOrgRoutes(router: Router, deps: { orgAdmin: OrgAdmin; runtime: Pick<RuntimeApi, 'org'>; admin: RequestHandler[] }): void {
   const { orgAdmin, runtime, admin } = deps;
-  const upload = multer({ storage: multer.memoryStorage(), defParamCharset: 'utf8', limits: { fileSize: MAX_IMPORT_BYTES, files: 1, fields: 5 } }).single('file');
 
   router.get('/admin/units', ...admin, async (_req, res) => {
     const org = await runtime.org.snapshot();
@@ -59,7 +55,7 @@ export function mountOrgRoutes(router: Router, deps: { orgAdmin: OrgAdmin; runti
     res.json(userJson(user, await runtime.org.snapshot()));
   });
 
-  router.post('/admin/users/import', ...admin, receive(upload), async (req, res) => {
+  router.post('/admin/users/import', ...admin, receiveApiFile(MAX_IMPORT_BYTES), async (req, res) => {
     if (!req.file) throw badRequest('请上传文件（multipart 字段 file，.xlsx 或 .csv）', { file: '请选择文件' });
     const rows = await orgCall(() => readImportSheet(req.file!));
     const report = await orgCall(() => orgAdmin.importUsers(rows, actorOf(req)));
@@ -71,17 +67,6 @@ export function mountOrgRoutes(router: Router, deps: { orgAdmin: OrgAdmin; runti
   });
 }
 
-/** multer's own errors (a file too large, a second file) as the API's 400s. */
-function receive(upload: RequestHandler): RequestHandler {
-  return (req, res, next) =>
-    upload(req, res, (err: unknown) => {
-      if (!err) return next();
-      const code = (err as { code?: string }).code;
-      if (code === 'LIMIT_FILE_SIZE') return next(badRequest(`文件过大（最大 ${MAX_IMPORT_BYTES / 1024 / 1024} MB）`, { file: '文件过大' }));
-      if (typeof code === 'string' && code.startsWith('LIMIT_')) return next(badRequest('只能上传一个文件（字段 file）', { file: '只能上传一个文件' }));
-      next(badRequest('上传的内容无法读取（应为 multipart/form-data）', { file: '无法读取' }));
-    });
-}
 
 /** Runs an organisation change, answering its refusals as 400 (bad input), 404 or 409 (the tree's state). */
 async function orgCall<T>(call: () => Promise<T>): Promise<T> {

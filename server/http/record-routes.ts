@@ -1,6 +1,5 @@
 import { pipeline } from 'node:stream/promises';
 import type { RequestHandler, Response, Router } from 'express';
-import multer from 'multer';
 import type { Db } from 'mongodb';
 import { isAdmin, requireActor } from '../auth/middleware.js';
 import type { Clock } from '../engine/clock.js';
@@ -15,6 +14,7 @@ import type { Actor, RuntimeApi } from '../runtime/api.js';
 import { contentDisposition } from './content-disposition.js';
 import { verifyCsrf } from './csrf.js';
 import { badRequest, forbidden, HttpError } from './errors.js';
+import { receiveApiFile } from './file-upload.js';
 import { instanceListRequest, type InstanceListRequest } from './instance-query.js';
 import { actorOf, param, query } from './request-params.js';
 
@@ -38,10 +38,9 @@ export function mountRecordRoutes(router: Router, deps: RecordRouteDeps): void {
   const files = new CaseFiles(runtime, new AttachmentStore(db, clock));
   const instanceExport = new InstanceExport(runtime, db, clock);
   const taskExport = new TaskExport(runtime, db, clock);
-  const upload = multer({ storage: multer.memoryStorage(), defParamCharset: 'utf8', limits: { fileSize: MAX_ATTACHMENT_BYTES, files: 1, fields: 5 } }).single('file');
 
   // The multipart body is read before the CSRF check, since a form sends its token as one of its fields.
-  router.post('/instances/:id/attachments', requireActor, receive(upload), verifyCsrf, async (req, res) => {
+  router.post('/instances/:id/attachments', requireActor, receiveApiFile(MAX_ATTACHMENT_BYTES), verifyCsrf, async (req, res) => {
     if (!req.file) throw badRequest('请选择要上传的文件（multipart 字段 file）', { file: '请选择文件' });
     const taskId = typeof req.body?.taskId === 'string' && req.body.taskId ? req.body.taskId : null;
     try {
@@ -91,18 +90,6 @@ export function mountRecordRoutes(router: Router, deps: RecordRouteDeps): void {
   });
 }
 
-/** multer's refusals (a file too large, a second file, a body that is not multipart) as the API's errors. */
-function receive(upload: RequestHandler): RequestHandler {
-  return (req, res, next) =>
-    upload(req, res, (err: unknown) => {
-      if (!err) return next();
-      const code = (err as { code?: string }).code;
-      const max = `${MAX_ATTACHMENT_BYTES / 1024 / 1024} MB`;
-      if (code === 'LIMIT_FILE_SIZE') return next(new HttpError(413, 'payload_too_large', `文件过大（最大 ${max}）`, { fields: { file: `最大 ${max}` } }));
-      if (typeof code === 'string' && code.startsWith('LIMIT_')) return next(badRequest('一次只能上传一个文件（字段 file）', { file: '只能上传一个文件' }));
-      next(badRequest('上传的内容无法读取（应为 multipart/form-data）', { file: '无法读取' }));
-    });
-}
 
 function attachmentJson(a: Attachment) {
   return {

@@ -15,6 +15,9 @@ const COLUMNS: Record<keyof Omit<ImportRow, 'row'>, readonly string[]> = {
   password: ['初始密码', '密码', 'password'],
 };
 
+/** Largest user-import file (a few thousand rows of .xlsx are far below it). */
+export const MAX_IMPORT_BYTES = 2 * 1024 * 1024;
+
 export class SheetError extends Error {
   override name = 'SheetError';
 }

@@ -1,9 +1,9 @@
 import type { Request, RequestHandler, Response, Router } from 'express';
-import multer from 'multer';
 import type { Db } from 'mongodb';
 import { canViewInstance } from '../auth/access.js';
 import type { Clock } from '../engine/clock.js';
 import { verifyCsrf } from '../http/csrf.js';
+import { receiveFile } from '../http/file-upload.js';
 import { param } from '../http/request-params.js';
 import { approvalForm } from '../records/approval-form.js';
 import { AttachmentRefused, AttachmentStore, TOO_LARGE } from '../records/attachments.js';
@@ -41,16 +41,11 @@ export interface CaseRecords {
 export function mountCasePages(router: Router, deps: CasePagesDeps): CaseRecords {
   const { runtime, signedIn, actorOf } = deps;
   const files = new CaseFiles(runtime, new AttachmentStore(deps.db, deps.clock));
-  const upload = multer({ storage: multer.memoryStorage(), defParamCharset: 'utf8', limits: { fileSize: MAX_ATTACHMENT_BYTES, files: 1, fields: 5 } }).single('file');
   // A refusal of multer's (too large, unreadable) is kept for the page rather than answered as an error page.
-  const receive: RequestHandler = (req, res, next) =>
-    upload(req, res, (err: unknown) => {
-      if (err) {
-        const tooLarge = (err as { code?: string }).code === 'LIMIT_FILE_SIZE';
-        res.locals.uploadRefused = tooLarge ? TOO_LARGE : '上传的内容无法读取，请重新选择文件。';
-      }
-      next();
-    });
+  const receive = receiveFile(MAX_ATTACHMENT_BYTES, (why, _req, res, next) => {
+    res.locals.uploadRefused = why === 'too_large' ? TOO_LARGE : '上传的内容无法读取，请重新选择文件。';
+    next();
+  });
 
   /** Adds the file, then back to the page with 「已上传」 or the reason beside the form. */
   async function add(req: Request, res: Response, instanceId: string, taskId: string | null, back: string): Promise<void> {
