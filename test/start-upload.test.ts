@@ -164,6 +164,17 @@ describe('a refused file starts nothing', () => {
     expect(res.text).toMatch(/<div class="field start-files invalid">[\s\S]*aria-invalid="true"/);
   });
 
+  it('a refused file and a form mistake at once: both are shown, so that one more submission fixes both', async () => {
+    const { agent, csrf } = await signIn('grid-worker');
+    const res = await startForm(agent, 'grid-event', { _csrf: csrf, businessKey: 'WG-SU-009', ...EVENT, place: '' }, [[EXE, '现场.png']]);
+    expect(res.status).toBe(400);
+    expect(await instancesByKey('WG-SU-009')).toEqual([]);
+    expect(text(res.text)).toContain('附件未通过检查，表单也有 1 处需要修改，流程未发起。已填写的内容已保留，请修改后重新选择附件再提交。');
+    expect(res.text).toContain('附件“现场.png”：文件内容与扩展名 .png 不符');
+    expect(text(res.text)).toContain('“事件地点”不能为空');
+    expect(res.text).toContain('幸福路 8 号堆放建筑垃圾');
+  });
+
   it('a file over 10 MB, and files over the request’s total: nothing started, each named', async () => {
     const { agent, csrf } = await signIn('grid-worker');
     const big = Buffer.concat([PDF, Buffer.alloc(MAX_ATTACHMENT_BYTES)]);

@@ -148,6 +148,8 @@ export interface RuntimeApi {
     actor: Actor,
     options?: { rejectUnknownFields?: boolean },
   ): Promise<InstanceView>;
+  /** Checks a start as `startInstance` would, without starting anything: throws the same refusal. */
+  checkStart(key: string, input: { businessKey?: string | null; variables?: Record<string, unknown>; unitId?: string | null }, actor: Actor): Promise<void>;
   getInstance(id: string): Promise<InstanceView>;
   listInstances(query: InstanceQuery): Promise<{ items: InstanceListItem[]; total: number }>;
   countInstances(): Promise<{ processKey: string; version: number; status: InstanceStatus; count: number }[]>;

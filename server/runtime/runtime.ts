@@ -20,7 +20,7 @@ import {
   transferTask,
   withdrawInstance,
 } from './commands/approval.js';
-import { startInstance } from './commands/start.js';
+import { checkStart, startInstance } from './commands/start.js';
 import { fireDueTimers } from './commands/timers.js';
 import { CommitLog } from './commit-log.js';
 import { TaskDrafts } from './task-drafts.js';
@@ -127,6 +127,9 @@ export class Runtime implements RuntimeApi {
   // ── instances ──
   startInstance = (key: string, input: StartInput, actor: Actor, options: { rejectUnknownFields?: boolean } = {}) =>
     startInstance(this.ctx, this.queries, key, input, actor, options);
+  checkStart = async (key: string, input: StartInput, actor: Actor): Promise<void> => {
+    await checkStart(this.ctx, key, input, actor);
+  };
   getInstance = (id: string): Promise<InstanceView> => this.queries.getInstance(id);
   listInstances = (query: InstanceQuery) => this.queries.listInstances(query);
   countInstances = () => this.queries.countInstances();

@@ -958,14 +958,18 @@ export function createWebRouter(
     const submitted = submittedValues(schema, body(req));
     const businessKey = bodyText(req, 'businessKey').trim().slice(0, 200);
     const unitId = bodyText(req, 'unitId').trim();
-    // Every file is checked before the start: a refused one means no case, and the form comes back as typed.
+    const input = { businessKey: businessKey || null, variables: submitted, unitId: unitId || undefined };
+    // Every file is checked before the start: a refused one means no case, and the form comes back as typed, with
+    // the form's own mistakes beside the files' so that one more submission can fix both.
     const uploads = startFiles(req, res);
     if (uploads.refusals.length) {
-      const message = `附件未通过检查，流程未发起。已填写的内容已保留，请重新选择附件后再提交。`;
-      return renderStart(req, res, actor, { key, businessKey, unitId, submitted, errors: {}, message, fileErrors: uploads.refusals });
+      const errors = await runtime.checkStart(key, input, actor).then(() => ({}), (err: unknown) => startRefusal(err) ?? Promise.reject(err));
+      const mistakes = Object.keys(errors).length;
+      const message = `附件未通过检查${mistakes ? `，表单也有 ${mistakes} 处需要修改` : ''}，流程未发起。已填写的内容已保留，请${mistakes ? '修改后' : ''}重新选择附件再提交。`;
+      return renderStart(req, res, actor, { key, businessKey, unitId, submitted, errors, message, fileErrors: uploads.refusals });
     }
     try {
-      const view = await runtime.startInstance(key, { businessKey: businessKey || null, variables: submitted, unitId: unitId || undefined }, actor);
+      const view = await runtime.startInstance(key, input, actor);
       const started = `已发起：${summary.name || key}${businessKey ? `（${businessKey}）` : ''}`;
       const lost = await records.addAtStart(actor, view, uploads.files);
       if (lost.length) req.session.attachmentError = `以下附件未能保存，请在此重新上传：${lost.join('；')}`;
@@ -976,13 +980,18 @@ export function createWebRouter(
         `/instances/${encodeURIComponent(view.instance._id)}${lost.length ? '#attachments' : ''}`,
       );
     } catch (err) {
-      const unitRefused = err instanceof RuntimeError && err.code === 'forbidden' && !!err.details.fields?.unitId;
-      if (err instanceof RuntimeError && (err.code === 'validation_failed' || err.code === 'bad_request' || unitRefused)) {
-        return renderStart(req, res, actor, { key, businessKey, unitId, submitted, errors: err.details.fields ?? {}, message: err.message });
-      }
+      const errors = startRefusal(err);
+      if (errors) return renderStart(req, res, actor, { key, businessKey, unitId, submitted, errors, message: (err as Error).message });
       throw err;
     }
   });
+
+  /** A start refused for what was typed (the form, the business key, the unit), as the fields at fault; else null. */
+  function startRefusal(err: unknown): Record<string, string> | null {
+    if (!(err instanceof RuntimeError)) return null;
+    const unitRefused = err.code === 'forbidden' && !!err.details.fields?.unitId;
+    return err.code === 'validation_failed' || err.code === 'bad_request' || unitRefused ? (err.details.fields ?? {}) : null;
+  }
 
   // ── instance ────────────────────────────────────────────────────────────────
 

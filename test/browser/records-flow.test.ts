@@ -128,7 +128,7 @@ describe('attachments, the 审批单 and an export in the browser', () => {
     expect(staff.errors).toEqual([]);
   }, 240_000);
 
-  it('attaches a photo on the start page: a disguised file is refused with the report kept, the photo reaches the case', async () => {
+  it('attaches a photo on the start page: a disguised file and a missing field are refused together with the report kept, the photo reaches the case', async () => {
     const bk = 'WG-20260302-0101';
     const worker = await staff.as('grid-worker');
     await worker.goto(`${staff.base}/start`);
@@ -138,10 +138,10 @@ describe('attachments, the 审批单 and an export in the browser', () => {
     await worker.fill('#bk_grid-event', bk);
     await worker.selectOption('#s_grid-event_eventType', 'sanitation');
     await worker.fill('#s_grid-event_grid', '幸福社区第3网格');
-    await worker.fill('#s_grid-event_place', '幸福路 20 号');
     await worker.fill('#s_grid-event_description', '绿化带内倾倒生活垃圾');
 
-    // a program named as a photo: nothing is started, the report comes back as typed and the file is named
+    // a program named as a photo, and no place: nothing is started, the report comes back as typed, the file is named
+    // and the place is marked, so that one more submission fixes both
     await worker.setInputFiles('#files_grid-event', [
       { name: '现场照片.png', mimeType: 'image/png', buffer: PHOTO },
       { name: '照片2.png', mimeType: 'image/png', buffer: Buffer.from('MZ\u0090\u0000') },
@@ -150,9 +150,13 @@ describe('attachments, the 审批单 and an export in the browser', () => {
     await worker.waitForURL(`${staff.base}/start/grid-event`);
     const again = worker.locator('details.start[open]', { hasText: '网格事件' });
     expect(await txt(again.locator('.alert'))).toContain('附件“照片2.png”：文件内容与扩展名 .png 不符');
-    expect(await worker.inputValue('#s_grid-event_place')).toBe('幸福路 20 号');
+    expect(await txt(again.locator('.alert'))).toContain('表单也有 1 处需要修改');
+    expect(await worker.getAttribute('#s_grid-event_place', 'aria-invalid')).toBe('true');
+    expect(await worker.inputValue('#s_grid-event_description')).toBe('绿化带内倾倒生活垃圾');
     expect(await worker.inputValue('#bk_grid-event')).toBe(bk);
     await worker.screenshot({ path: path.join(SHOTS, 'records-start-refused.png'), fullPage: true });
+
+    await worker.fill('#s_grid-event_place', '幸福路 20 号');
 
     await worker.setInputFiles('#files_grid-event', { name: '现场照片（幸福路20号）.png', mimeType: 'image/png', buffer: PHOTO });
     await again.locator('button.primary').click();

@@ -12,30 +12,18 @@ import type { Instance } from '../instance-store.js';
 import type { Queries } from '../queries.js';
 import { normalizeBusinessKey, refuseUnknownFields, refuseUnstorableValues } from '../task-input.js';
 
+type StartInput = { businessKey?: string | null; variables?: Record<string, unknown>; unitId?: string | null };
+
 /** Starts an instance of the newest version of `key`: its first step is committed like every other (revision 1). */
 export async function startInstance(
   ctx: RuntimeContext,
   queries: Queries,
   key: string,
-  input: { businessKey?: string | null; variables?: Record<string, unknown>; unitId?: string | null },
+  input: StartInput,
   actor: Actor,
   options: { rejectUnknownFields?: boolean } = {},
 ): Promise<InstanceView> {
-  const definition = await ctx.definitions.runnable(await ctx.definitions.latest(key));
-  const starters = definition.model.starterGroups;
-  if (starters.length && !actor.groups.includes('admin') && !starters.some((g) => actor.groups.includes(g))) {
-    throw new RuntimeError('forbidden', '您所在的用户组不能发起该流程');
-  }
-  const org = await ctx.org.snapshot();
-  const unitId = caseUnit(org, input.unitId, actor);
-  const kinds = definition.model.caseUnitKinds;
-  const unitKind = org.unit(unitId)?.kind;
-  if (unitId && unitKind && kinds.length && !kinds.includes(unitKind)) {
-    const wanted = kinds.map(unitKindName).join('或');
-    throw new RuntimeError('validation_failed', `该流程须为某个${wanted}发起：请在“所属单位”中选择${wanted}`, { fields: { unitId: `请选择${wanted}` } });
-  }
-  const businessKey = normalizeBusinessKey(input.businessKey);
-  const variables = startVariables(definition.model.startForm as FormSchema | null, input.variables, options, ctx.clock.now());
+  const { definition, org, unitId, businessKey, variables } = await checkStart(ctx, key, input, actor, options);
   // `camunda:initiator`: who started it, under the name the diagram gives (e.g. the reporter who must check).
   const initiator = definition.model.initiatorVariable;
   if (initiator) variables[initiator] = actor.id;
@@ -76,6 +64,30 @@ export async function startInstance(
   } as Instance;
   const committed = await ctx.work.start(id, { at: now, fields: instance, outbox: derived.outbox });
   return queries.viewOf(committed);
+}
+
+/**
+ * What a start is checked for before anything runs: who may start the process, the case's unit, the business key and
+ * the start form. Throws the refusal as a RuntimeError; the start page also asks it alone, to show a form's mistakes
+ * together with its refused files.
+ */
+export async function checkStart(ctx: RuntimeContext, key: string, input: StartInput, actor: Actor, options: { rejectUnknownFields?: boolean } = {}) {
+  const definition = await ctx.definitions.runnable(await ctx.definitions.latest(key));
+  const starters = definition.model.starterGroups;
+  if (starters.length && !actor.groups.includes('admin') && !starters.some((g) => actor.groups.includes(g))) {
+    throw new RuntimeError('forbidden', '您所在的用户组不能发起该流程');
+  }
+  const org = await ctx.org.snapshot();
+  const unitId = caseUnit(org, input.unitId, actor);
+  const kinds = definition.model.caseUnitKinds;
+  const unitKind = org.unit(unitId)?.kind;
+  if (unitId && unitKind && kinds.length && !kinds.includes(unitKind)) {
+    const wanted = kinds.map(unitKindName).join('或');
+    throw new RuntimeError('validation_failed', `该流程须为某个${wanted}发起：请在“所属单位”中选择${wanted}`, { fields: { unitId: `请选择${wanted}` } });
+  }
+  const businessKey = normalizeBusinessKey(input.businessKey);
+  const variables = startVariables(definition.model.startForm as FormSchema | null, input.variables, options, ctx.clock.now());
+  return { definition, org, unitId, businessKey, variables };
 }
 
 /**
