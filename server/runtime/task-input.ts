@@ -35,6 +35,28 @@ export function refuseRepeatPerformer(definition: RunnableDefinition, instance: 
   throw new RuntimeError('forbidden', `您已办理过${what}“${task.name}”：该环节须由不同人员各自独立办理，同一人不能办理两份${source ? `（${source}）` : ''}`);
 }
 
+/**
+ * A step that needs different people for its iterations: one person holds at most one of them (within one sub-process
+ * iteration), as they could complete only one. `who` names them in the refusal when they are not the one asking.
+ */
+export async function refuseSecondIteration(
+  getTask: (id: string) => Promise<TaskDoc>,
+  definition: RunnableDefinition,
+  instance: Pick<InstanceDoc, 'openTasks'>,
+  task: TaskDoc,
+  userId: string,
+  who: string | null = null,
+): Promise<void> {
+  if (!definition.model.userTasks.get(task.elementId)?.distinctPerformers || !task.isMultiInstance) return;
+  const held = (instance.openTasks ?? []).filter((t) => t.elementId === task.elementId && t.taskId !== task._id && t.assignee === userId);
+  for (const ref of held) {
+    if (((await getTask(ref.taskId)).scopeId ?? null) !== (task.scopeId ?? null)) continue;
+    const what = task.subject ? `“${task.subject}”的` : '';
+    const holder = who ? `“${who}”已` : '您已';
+    throw new RuntimeError('conflict', `${holder}签收${what}“${task.name}”的另一份：该环节须由不同人员各自独立办理，须先办理或退回已签收的那一份`);
+  }
+}
+
 /** The variables a task's form is shown and checked against: the instance's, its iteration's, its element variable. */
 export function taskVariables(task: TaskDoc, instance: Pick<InstanceDoc, 'variables' | 'scopes'> | null): Record<string, unknown> {
   const context = scopedVariables(instance?.variables ?? {}, instance?.scopes ?? {}, task.scopeId ?? null);

@@ -383,6 +383,18 @@ describe('P1 pilot-campaign', () => {
         expect(res.body.error.message).toBe(
           '您已办理过“安宁社区”的“专家评估（每位专家独立评分）”：该环节须由不同人员各自独立办理，同一人不能办理两份（《社会治理活动方案》篇一 第3项“评估验收”）',
         );
+        // one who holds an iteration may not take a second of the same pilot, by claim or by 转办, before doing it
+        const [a, b] = (await d.instance(instanceId)).openTasks.filter((x) => x.elementId === 'expertReview' && !x.assignee);
+        const url = (t: { id: string }, action: string) => `/api/tasks/${encodeURIComponent(t.id)}/${action}`;
+        expect((await d.post('expert2', url(a!, 'claim'))).status).toBe(200);
+        const twice = await d.post('expert2', url(b!, 'claim'));
+        expect(twice.status).toBe(409);
+        expect(twice.body.error.message).toBe('您已签收“安宁社区”的“专家评估（每位专家独立评分）”的另一份：该环节须由不同人员各自独立办理，须先办理或退回已签收的那一份');
+        expect((await d.post('expert3', url(b!, 'claim'))).status).toBe(200);
+        const handed = await d.post('expert3', url(b!, 'transfer'), { to: 'expert2', reason: '请专家二代评' });
+        expect(handed.status).toBe(409);
+        expect(handed.body.error.message).toContain('“评审专家2（演示）”已签收“安宁社区”的“专家评估（每位专家独立评分）”的另一份');
+        for (const [user, t] of [['expert2', a!], ['expert3', b!]] as const) expect((await d.post(user, url(t, 'unclaim'))).status).toBe(200);
       },
     );
     expect(view.status).toBe('completed');

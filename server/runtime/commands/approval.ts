@@ -6,7 +6,7 @@ import type { RuntimeContext } from '../context.js';
 import { unchangedResult } from '../engine-step.js';
 import type { Instance } from '../instance-store.js';
 import type { Queries } from '../queries.js';
-import { canAct, refuseRepeatPerformer, refuseUnstorableValues, requireReason } from '../task-input.js';
+import { canAct, refuseRepeatPerformer, refuseSecondIteration, refuseUnstorableValues, requireReason } from '../task-input.js';
 import { stepChange } from './step-change.js';
 
 /**
@@ -50,6 +50,9 @@ export function mayHandle(task: TaskDoc, actor: Actor): boolean {
 }
 
 /** Commits a change of an open task's holder with its audit entry; `decide` sees the instance's current holder. */
+/** Who holds a task after a change, with its 加签 state when the change sets it. */
+type Holder = { assignee: string | null; owner: string | null; cosigners?: string[]; held?: HeldCompletion | null };
+
 export async function changeHolder(
   ctx: RuntimeContext,
   task: TaskDoc,
@@ -58,14 +61,14 @@ export async function changeHolder(
   decide: (
     entry: { assignee: string | null; owner: string | null },
     instance: Instance,
-  ) => { assignee: string | null; owner: string | null; cosigners?: string[]; held?: HeldCompletion | null },
+  ) => Holder | Promise<Holder>,
 ): Promise<void> {
   if (task.status !== 'open') throw new RuntimeError('conflict', '该任务已办结');
   const definition = await ctx.definitions.runnableById(`${task.processKey}:${task.version}`);
   await ctx.work.run(task.instanceId, async (instance) => {
     const entry = (instance.openTasks ?? []).find((t) => t.taskId === task._id);
     if (!entry || instance.status === 'cancelled' || instance.status === 'completed') throw new RuntimeError('conflict', '该任务已办结或已被取消');
-    const next = decide({ assignee: entry.assignee ?? null, owner: entry.owner ?? null }, instance);
+    const next = await decide({ assignee: entry.assignee ?? null, owner: entry.owner ?? null }, instance);
     return stepChange(definition, instance, unchangedResult(instance), {
       now: ctx.clock.now(),
       actor: actor.id,
@@ -89,10 +92,11 @@ export async function transferTask(ctx: RuntimeContext, queries: Queries, taskId
   const why = checkReason(reason, true);
   const target = await targetUser(ctx, to, actor);
   const definition = await ctx.definitions.runnableById(`${task.processKey}:${task.version}`);
-  await changeHolder(ctx, task, actor, { type: 'task.transferred', data: { from: actor.id, to: target.id, reason: why } }, (entry, instance) => {
+  await changeHolder(ctx, task, actor, { type: 'task.transferred', data: { from: actor.id, to: target.id, reason: why } }, async (entry, instance) => {
     if (entry.assignee && entry.assignee !== actor.id) throw new RuntimeError('conflict', '该任务已由他人签收');
     if (entry.owner) throw new RuntimeError('conflict', '委派中的任务不能转办：请先办理或由委派人收回');
     refuseRepeatPerformer(definition, instance, task, target.id);
+    await refuseSecondIteration((id) => queries.getTask(id), definition, instance, task, target.id, target.displayName);
     return { assignee: target.id, owner: null };
   });
   await ctx.mailbox.deliver(target.id, message('transfer', task, actor, `转办给您：${label(task)}`, why, ctx.clock.now()));

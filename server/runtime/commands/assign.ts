@@ -2,8 +2,9 @@ import type { TaskDoc } from '../../db/types.js';
 import { RuntimeError, type Actor } from '../api.js';
 import type { RuntimeContext } from '../context.js';
 import { unchangedResult } from '../engine-step.js';
+import type { Instance } from '../instance-store.js';
 import type { Queries } from '../queries.js';
-import { canAct, refuseRepeatPerformer, requireReason } from '../task-input.js';
+import { canAct, refuseRepeatPerformer, refuseSecondIteration, requireReason } from '../task-input.js';
 import { refuseHeld } from './approval.js';
 import { releaseHeld } from './signers.js';
 import { stepChange } from './step-change.js';
@@ -19,9 +20,13 @@ export async function claimTask(ctx: RuntimeContext, queries: Queries, taskId: s
     if (holder === actor.id) return null; // already mine
     if (holder) throw new RuntimeError('conflict', '该任务已被他人签收');
     return { to: actor.id };
-  }, (instance) => refuseRepeatPerformer(definition, instance, task, actor.id));
+  }, async (instance) => {
+    refuseRepeatPerformer(definition, instance, task, actor.id);
+    await refuseSecondIteration((id) => queries.getTask(id), definition, instance, task, actor.id);
+  });
   return queries.getTask(taskId);
 }
+
 
 export async function unclaimTask(ctx: RuntimeContext, queries: Queries, taskId: string, actor: Actor): Promise<TaskDoc> {
   const task = await queries.getTask(taskId);
@@ -57,14 +62,14 @@ async function assign(
   actor: Actor,
   auditType: string,
   decide: Decide,
-  check?: (instance: Parameters<typeof refuseRepeatPerformer>[1]) => void,
+  check?: (instance: Instance) => void | Promise<void>,
 ): Promise<void> {
   if (task.status !== 'open') throw new RuntimeError('conflict', '该任务已办结');
   const definition = await ctx.definitions.runnableById(`${task.processKey}:${task.version}`);
   await ctx.work.run(task.instanceId, async (instance) => {
     const entry = (instance.openTasks ?? []).find((t) => t.taskId === task._id);
     if (!entry || instance.status === 'cancelled' || instance.status === 'completed') throw new RuntimeError('conflict', '该任务已办结或已被取消');
-    check?.(instance);
+    await check?.(instance);
     const decision = decide(entry.assignee ?? null);
     if (!decision) return null;
     const now = ctx.clock.now();
