@@ -47,6 +47,7 @@ export async function attachmentsSection(files: CaseFiles, req: Request, view: I
     mayUpload,
     action: task ? `/tasks/${encodeURIComponent(task._id)}/attachments` : `/instances/${encodeURIComponent(view.instance._id)}/attachments`,
     accept: ACCEPT_ATTRIBUTE,
+    maxBytes: MAX_ATTACHMENT_BYTES,
     maxMb: MAX_ATTACHMENT_BYTES / 1024 / 1024,
     error: error ?? null,
   };

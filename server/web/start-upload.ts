@@ -142,7 +142,9 @@ export function startFiles(req: Request, res: Response): StartFiles {
 export const startUploadView = {
   field: START_FILES_FIELD,
   accept: ACCEPT_ATTRIBUTE,
+  maxBytes: MAX_ATTACHMENT_BYTES,
   maxMb: MAX_ATTACHMENT_BYTES / MB,
   maxFiles: MAX_START_FILES,
+  maxTotalBytes: MAX_START_UPLOAD_BYTES,
   maxTotalMb: MAX_START_UPLOAD_BYTES / MB,
 };

@@ -140,6 +140,18 @@ describe('attachments, the 审批单 and an export in the browser', () => {
     await worker.fill('#s_grid-event_grid', '幸福社区第3网格');
     await worker.fill('#s_grid-event_description', '绿化带内倾倒生活垃圾');
 
+    // a scan over 10 MB is named as soon as it is chosen, and the form is not sent with it
+    await worker.setInputFiles('#files_grid-event', { name: '扫描件.pdf', mimeType: 'application/pdf', buffer: Buffer.alloc(10 * 1024 * 1024 + 1) });
+    expect(await txt(start.locator('#files_grid-event_limits'))).toBe('附件“扫描件.pdf”过大（最大 10 MB）。请重新选择。');
+    expect(await worker.getAttribute('#files_grid-event', 'aria-invalid')).toBe('true');
+    const held = await worker.evaluate(() => {
+      const submit = new Event('submit', { cancelable: true });
+      document.querySelector<HTMLInputElement>('#files_grid-event')!.form!.dispatchEvent(submit);
+      return submit.defaultPrevented;
+    });
+    expect(held).toBe(true);
+    await worker.screenshot({ path: path.join(SHOTS, 'records-start-too-large.png'), fullPage: true });
+
     // a program named as a photo, and no place: nothing is started, the report comes back as typed, the file is named
     // and the place is marked, so that one more submission fixes both
     await worker.setInputFiles('#files_grid-event', [

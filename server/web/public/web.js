@@ -134,8 +134,51 @@
     }
   }
 
+  // File inputs with limits: files over them are named at once, and the form is not sent with them (the server checks
+  // again; this only saves waiting for an upload that would be refused).
+  function fileLimits(input) {
+    var maxBytes = Number(input.getAttribute('data-max-bytes'));
+    var maxFiles = Number(input.getAttribute('data-max-files')) || Infinity;
+    var maxTotal = Number(input.getAttribute('data-max-total-bytes')) || Infinity;
+    var mb = function (bytes) { return Math.round(bytes / 1048576) + ' MB'; };
+    var note = document.createElement('p');
+    note.className = 'error';
+    note.id = input.id + '_limits';
+    note.hidden = true;
+    input.parentNode.insertBefore(note, input.nextSibling);
+    function problems() {
+      var files = Array.prototype.slice.call(input.files || []);
+      var found = files.filter(function (f) { return f.size > maxBytes; }).map(function (f) { return '附件“' + f.name + '”过大（最大 ' + mb(maxBytes) + '）'; });
+      if (files.length > maxFiles) found.push('一次最多 ' + maxFiles + ' 个附件，已选 ' + files.length + ' 个');
+      var total = files.reduce(function (sum, f) { return sum + f.size; }, 0);
+      if (total > maxTotal && !found.length) found.push('附件合计 ' + mb(total) + '，超过 ' + mb(maxTotal));
+      return found;
+    }
+    function check() {
+      var found = problems();
+      note.textContent = found.length ? found.join('；') + '。请重新选择。' : '';
+      note.hidden = !found.length;
+      if (found.length) input.setAttribute('aria-invalid', 'true');
+      else input.removeAttribute('aria-invalid');
+      var described = (input.getAttribute('aria-describedby') || '').split(' ').filter(function (id) { return id && id !== note.id; });
+      if (found.length) described.unshift(note.id);
+      input.setAttribute('aria-describedby', described.join(' '));
+      return found.length === 0;
+    }
+    input.addEventListener('change', check);
+    if (input.form) {
+      input.form.addEventListener('submit', function (event) {
+        if (!check()) {
+          event.preventDefault();
+          input.focus();
+        }
+      });
+    }
+  }
+
   onReady(function () {
     Array.prototype.forEach.call(document.querySelectorAll('textarea[data-table-columns]'), tableEditor);
+    Array.prototype.forEach.call(document.querySelectorAll('input[type="file"][data-max-bytes]'), fileLimits);
     // Approval steps: the opinion's required mark follows the chosen decision (required unless 通过).
     var decision = document.querySelector('[data-decision]');
     var opinion = document.querySelector('[data-opinion]');
