@@ -49,10 +49,10 @@ export function mayHandle(task: TaskDoc, actor: Actor): boolean {
   return task.assignee === actor.id || (!task.assignee && canAct(task, actor));
 }
 
-/** Commits a change of an open task's holder with its audit entry; `decide` sees the instance's current holder. */
 /** Who holds a task after a change, with its 加签 state when the change sets it. */
 type Holder = { assignee: string | null; owner: string | null; cosigners?: string[]; held?: HeldCompletion | null };
 
+/** Commits a change of an open task's holder with its audit entry; `decide` sees the instance's current holder. */
 export async function changeHolder(
   ctx: RuntimeContext,
   task: TaskDoc,

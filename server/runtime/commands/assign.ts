@@ -27,7 +27,6 @@ export async function claimTask(ctx: RuntimeContext, queries: Queries, taskId: s
   return queries.getTask(taskId);
 }
 
-
 export async function unclaimTask(ctx: RuntimeContext, queries: Queries, taskId: string, actor: Actor): Promise<TaskDoc> {
   const task = await queries.getTask(taskId);
   const definition = await ctx.definitions.runnableById(`${task.processKey}:${task.version}`);
