@@ -23,16 +23,23 @@ export function refuseUnknownFields(schema: FormSchema | null, input: unknown) {
 
 /**
  * A multi-instance task marked `distinctPerformers` (P1's independent expert scores) takes each iteration from a
- * different person within its sub-process iteration: the results already collected there name who did them.
+ * different person within its sub-process iteration: the results already collected there name who did them. `who`
+ * names the person in the refusal when they are not the one asking (the target of a 转办).
  */
-export function refuseRepeatPerformer(definition: RunnableDefinition, instance: Pick<InstanceDoc, 'variables' | 'scopes'>, task: TaskDoc, actorId: string) {
+export function refuseRepeatPerformer(
+  definition: RunnableDefinition,
+  instance: Pick<InstanceDoc, 'variables' | 'scopes'>,
+  task: TaskDoc,
+  actorId: string,
+  who: string | null = null,
+) {
   const spec = definition.model.userTasks.get(task.elementId);
   if (!spec?.distinctPerformers || !task.isMultiInstance) return;
   const results = scopedVariables(instance.variables ?? {}, instance.scopes ?? {}, task.scopeId ?? null)[`${task.elementId}Results`];
   if (!Array.isArray(results) || !results.some((r) => (r as { by?: unknown })?.by === actorId)) return;
   const source = task.documentation?.split('\n')[0]?.trim();
   const what = task.subject ? `“${task.subject}”的` : '';
-  throw new RuntimeError('forbidden', `您已办理过${what}“${task.name}”：该环节须由不同人员各自独立办理，同一人不能办理两份${source ? `（${source}）` : ''}`);
+  throw new RuntimeError('forbidden', `${who ? `“${who}”已` : '您已'}办理过${what}“${task.name}”：该环节须由不同人员各自独立办理，同一人不能办理两份${source ? `（${source}）` : ''}`);
 }
 
 /**

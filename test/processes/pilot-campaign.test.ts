@@ -394,6 +394,10 @@ describe('P1 pilot-campaign', () => {
         const handed = await d.post('expert3', url(b!, 'transfer'), { to: 'expert2', reason: '请专家二代评' });
         expect(handed.status).toBe(409);
         expect(handed.body.error.message).toContain('“评审专家2（演示）”已签收“安宁社区”的“专家评估（每位专家独立评分）”的另一份');
+        // …and nor may one who already did an iteration be handed another: the refusal names them, not the one asking
+        const toDone = await d.post('expert3', url(b!, 'transfer'), { to: 'expert1', reason: '请专家一再评' });
+        expect(toDone.status).toBe(403);
+        expect(toDone.body.error.message).toContain('“评审专家1（演示）”已办理过“安宁社区”的“专家评估（每位专家独立评分）”');
         for (const [user, t] of [['expert2', a!], ['expert3', b!]] as const) expect((await d.post(user, url(t, 'unclaim'))).status).toBe(200);
       },
     );

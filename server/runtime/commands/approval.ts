@@ -95,7 +95,7 @@ export async function transferTask(ctx: RuntimeContext, queries: Queries, taskId
   await changeHolder(ctx, task, actor, { type: 'task.transferred', data: { from: actor.id, to: target.id, reason: why } }, async (entry, instance) => {
     if (entry.assignee && entry.assignee !== actor.id) throw new RuntimeError('conflict', '该任务已由他人签收');
     if (entry.owner) throw new RuntimeError('conflict', '委派中的任务不能转办：请先办理或由委派人收回');
-    refuseRepeatPerformer(definition, instance, task, target.id);
+    refuseRepeatPerformer(definition, instance, task, target.id, target.displayName);
     await refuseSecondIteration((id) => queries.getTask(id), definition, instance, task, target.id, target.displayName);
     return { assignee: target.id, owner: null };
   });
