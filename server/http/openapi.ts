@@ -972,7 +972,7 @@ export function buildOpenApiDocument(options: { manualClock: boolean }): Record<
       access: 'admin',
       tags: ['organisation'],
       requestBody: { required: true, content: { 'multipart/form-data': { schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary' } } } } } },
-      responses: { 200: json(ref('ImportReport')), 400: E[400] },
+      responses: { 200: json(ref('ImportReport')), 400: E[400], 413: errorResponse('Larger than 2 MB') },
     }),
   };
   paths['/api/admin/org-audit'] = {
