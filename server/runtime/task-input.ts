@@ -1,5 +1,5 @@
 import { actorGroupKeys } from '../org/scoping.js';
-import type { InstanceDoc, TaskDoc } from '../db/types.js';
+import type { InstanceDoc, OpenTaskRef, TaskDoc } from '../db/types.js';
 import { scopedVariables } from '../engine/scopes.js';
 import type { FormSchema } from '../forms/schema.js';
 import { validateFormValues } from '../forms/validate.js';
@@ -42,26 +42,23 @@ export function refuseRepeatPerformer(
   throw new RuntimeError('forbidden', `${who ? `“${who}”已` : '您已'}办理过${what}“${task.name}”：该环节须由不同人员各自独立办理，同一人不能办理两份${source ? `（${source}）` : ''}`);
 }
 
+/** The other open iterations of the multi-instance loop `task` is one of: their executions are `<loop>_<n>`. */
+export function loopSiblings(instance: Pick<InstanceDoc, 'openTasks'>, task: Pick<TaskDoc, '_id' | 'executionId'>): OpenTaskRef[] {
+  const loop = `${task.executionId.replace(/_\d+$/, '')}_`;
+  return (instance.openTasks ?? []).filter((t) => t.taskId !== task._id && t.executionId.startsWith(loop));
+}
+
 /**
  * A step that needs different people for its iterations: one person holds at most one of them (within one sub-process
- * iteration), as they could complete only one. `who` names them in the refusal when they are not the one asking.
+ * iteration, whose loop is its own), as they could complete only one. `who` names them in the refusal when they are
+ * not the one asking.
  */
-export async function refuseSecondIteration(
-  getTask: (id: string) => Promise<TaskDoc>,
-  definition: RunnableDefinition,
-  instance: Pick<InstanceDoc, 'openTasks'>,
-  task: TaskDoc,
-  userId: string,
-  who: string | null = null,
-): Promise<void> {
+export function refuseSecondIteration(definition: RunnableDefinition, instance: Pick<InstanceDoc, 'openTasks'>, task: TaskDoc, userId: string, who: string | null = null): void {
   if (!definition.model.userTasks.get(task.elementId)?.distinctPerformers || !task.isMultiInstance) return;
-  const held = (instance.openTasks ?? []).filter((t) => t.elementId === task.elementId && t.taskId !== task._id && t.assignee === userId);
-  for (const ref of held) {
-    if (((await getTask(ref.taskId)).scopeId ?? null) !== (task.scopeId ?? null)) continue;
-    const what = task.subject ? `“${task.subject}”的` : '';
-    const holder = who ? `“${who}”已` : '您已';
-    throw new RuntimeError('conflict', `${holder}签收${what}“${task.name}”的另一份：该环节须由不同人员各自独立办理，须先办理或退回已签收的那一份`);
-  }
+  if (!loopSiblings(instance, task).some((t) => t.assignee === userId)) return;
+  const what = task.subject ? `“${task.subject}”的` : '';
+  const holder = who ? `“${who}”已` : '您已';
+  throw new RuntimeError('conflict', `${holder}签收${what}“${task.name}”的另一份：该环节须由不同人员各自独立办理，须先办理或退回已签收的那一份`);
 }
 
 /** The variables a task's form is shown and checked against: the instance's, its iteration's, its element variable. */

@@ -61,14 +61,14 @@ export async function changeHolder(
   decide: (
     entry: { assignee: string | null; owner: string | null },
     instance: Instance,
-  ) => Holder | Promise<Holder>,
+  ) => Holder,
 ): Promise<void> {
   if (task.status !== 'open') throw new RuntimeError('conflict', '该任务已办结');
   const definition = await ctx.definitions.runnableById(`${task.processKey}:${task.version}`);
   await ctx.work.run(task.instanceId, async (instance) => {
     const entry = (instance.openTasks ?? []).find((t) => t.taskId === task._id);
     if (!entry || instance.status === 'cancelled' || instance.status === 'completed') throw new RuntimeError('conflict', '该任务已办结或已被取消');
-    const next = await decide({ assignee: entry.assignee ?? null, owner: entry.owner ?? null }, instance);
+    const next = decide({ assignee: entry.assignee ?? null, owner: entry.owner ?? null }, instance);
     return stepChange(definition, instance, unchangedResult(instance), {
       now: ctx.clock.now(),
       actor: actor.id,
@@ -92,11 +92,11 @@ export async function transferTask(ctx: RuntimeContext, queries: Queries, taskId
   const why = checkReason(reason, true);
   const target = await targetUser(ctx, to, actor);
   const definition = await ctx.definitions.runnableById(`${task.processKey}:${task.version}`);
-  await changeHolder(ctx, task, actor, { type: 'task.transferred', data: { from: actor.id, to: target.id, reason: why } }, async (entry, instance) => {
+  await changeHolder(ctx, task, actor, { type: 'task.transferred', data: { from: actor.id, to: target.id, reason: why } }, (entry, instance) => {
     if (entry.assignee && entry.assignee !== actor.id) throw new RuntimeError('conflict', '该任务已由他人签收');
     if (entry.owner) throw new RuntimeError('conflict', '委派中的任务不能转办：请先办理或由委派人收回');
     refuseRepeatPerformer(definition, instance, task, target.id, target.displayName);
-    await refuseSecondIteration((id) => queries.getTask(id), definition, instance, task, target.id, target.displayName);
+    refuseSecondIteration(definition, instance, task, target.id, target.displayName);
     return { assignee: target.id, owner: null };
   });
   await ctx.mailbox.deliver(target.id, message('transfer', task, actor, `转办给您：${label(task)}`, why, ctx.clock.now()));

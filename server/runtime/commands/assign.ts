@@ -20,9 +20,9 @@ export async function claimTask(ctx: RuntimeContext, queries: Queries, taskId: s
     if (holder === actor.id) return null; // already mine
     if (holder) throw new RuntimeError('conflict', '该任务已被他人签收');
     return { to: actor.id };
-  }, async (instance) => {
+  }, (instance) => {
     refuseRepeatPerformer(definition, instance, task, actor.id);
-    await refuseSecondIteration((id) => queries.getTask(id), definition, instance, task, actor.id);
+    refuseSecondIteration(definition, instance, task, actor.id);
   });
   return queries.getTask(taskId);
 }
@@ -61,14 +61,14 @@ async function assign(
   actor: Actor,
   auditType: string,
   decide: Decide,
-  check?: (instance: Instance) => void | Promise<void>,
+  check?: (instance: Instance) => void,
 ): Promise<void> {
   if (task.status !== 'open') throw new RuntimeError('conflict', '该任务已办结');
   const definition = await ctx.definitions.runnableById(`${task.processKey}:${task.version}`);
   await ctx.work.run(task.instanceId, async (instance) => {
     const entry = (instance.openTasks ?? []).find((t) => t.taskId === task._id);
     if (!entry || instance.status === 'cancelled' || instance.status === 'completed') throw new RuntimeError('conflict', '该任务已办结或已被取消');
-    await check?.(instance);
+    check?.(instance);
     const decision = decide(entry.assignee ?? null);
     if (!decision) return null;
     const now = ctx.clock.now();

@@ -5,7 +5,7 @@ import type { RuntimeContext } from '../context.js';
 import { hashValues } from '../derive.js';
 import { engineStep } from '../engine-step.js';
 import { cosignId, type Queries } from '../queries.js';
-import { checkTaskInput, refuseUnstorableValues } from '../task-input.js';
+import { checkTaskInput, loopSiblings, refuseUnstorableValues } from '../task-input.js';
 import { toActor } from '../../auth/users.js';
 import { scopedVariables } from '../../engine/scopes.js';
 import { changeHolder, checkReason, label, listOf, mayHandle, message, pendingSigners, refuseHeld, saveDraftRecord, targetUser } from './approval.js';
@@ -92,11 +92,11 @@ async function addInstances(ctx: RuntimeContext, queries: Queries, task: TaskDoc
     if (!entry || instance.status !== 'running') throw new RuntimeError('conflict', '该任务已办结或已被取消');
     if (entry.assignee && entry.assignee !== actor.id) throw new RuntimeError('conflict', '该任务已由他人签收');
     // A step that needs different people is not given to whoever did or holds one of its iterations here.
-    const loop = `${task.instanceId}:${task.executionId.replace(/_\d+$/, '')}_`;
+    const siblings = loopSiblings(instance, task);
     const results = scopedVariables(instance.variables ?? {}, instance.scopes ?? {}, task.scopeId ?? null)[`${task.elementId}Results`];
     const did = new Set(Array.isArray(results) ? results.map((r) => (r as { by?: unknown })?.by) : []);
     for (const user of added) {
-      const holds = (instance.openTasks ?? []).some((t) => t.taskId.startsWith(loop) && t.assignee === user);
+      const holds = entry.assignee === user || siblings.some((t) => t.assignee === user);
       if (holds || (spec?.distinctPerformers && did.has(user))) {
         throw new RuntimeError('validation_failed', `“${user}”已${holds ? '在办理' : '办理过'}该环节的一份：该环节须由不同人员各自办理`, { fields: { users: '已办理该环节' } });
       }
